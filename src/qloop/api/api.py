@@ -1,0 +1,283 @@
+"""REST API under /api/v1: the same actions as the web pages, as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import File, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+
+from qloop.api.auth import api_auth
+from qloop.api.schemas import CaseIn, CaseOut, CasePageOut, ErrorOut
+from qloop.cases import access, actions
+from qloop.cases.filters import CaseFilter, FilterError, paginate
+from qloop.cases.models import Case
+
+api = NinjaAPI(
+    title="QLoop API",
+    version="1",
+    description="质量信息反馈系统 — the register of quality information.",
+    auth=api_auth,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        errors = [{"field": f, "message": str(m)} for f, ms in exc.message_dict.items() for m in ms]
+    else:
+        errors = [{"field": "", "message": str(m)} for m in exc.messages]
+    detail = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
+    return _error(request, 422, detail, errors)
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "form")]
+        errors.append({"field": ".".join(loc), "message": _schema_message(err)})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return _error(request, 422, detail, errors)
+
+
+def _schema_message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind == "string_too_long":
+        return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return _("Enter a whole number.")
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        return _("The number is out of range.")
+    if kind.startswith("datetime"):
+        return _("Enter a date and time such as 2026-11-25T09:30:00+08:00.")
+    if kind in {"string_type", "dict_type", "model_type", "json_invalid"}:
+        return _("This value has the wrong type.")
+    return str(err.get("msg", _("Enter a valid value.")))
+
+
+@api.exception_handler(FilterError)
+def _filter_error(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    return _error(
+        request, 422, f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}]
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, _("You may not do this."))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, _("Not found."))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request, 401, _("Log in, or send a valid token as “Authorization: Bearer TOKEN”.")
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc))
+
+
+# Serialisation ---------------------------------------------------------------------------------
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    product = getattr(case, "product", None)
+    return {
+        "number": case.number,
+        "kind": case.kind,
+        "state": case.state,
+        "state_label": case.state_label,
+        "title": case.title,
+        "received_at": case.received_at,
+        "channel": case.channel,
+        "severity": case.severity,
+        "category": case.category.code if case.category else None,
+        "department": case.department.code,
+        "handler": case.handler.username if case.handler else None,
+        "contact_name": case.contact.name if case.contact else "",
+        "product_model": product.model if product else "",
+        "next_due_at": case.next_due_at,
+        "overdue": case.is_overdue,
+        "archived": case.is_archived,
+    }
+
+
+def case_detail(case: Case, user: Any) -> dict[str, Any]:
+    data = case_summary(case)
+    product = getattr(case, "product", None)
+    contact = case.contact
+    contact_out = None
+    if contact is not None:
+        full = access.can_see_personal_data(user, case)
+        contact_out = {
+            "name": contact.name,
+            "gender": contact.gender,
+            "phone": contact.phone if full else access.mask(contact.phone),
+            "email": contact.email if full else access.mask(contact.email),
+            "qq": contact.qq if full else access.mask(contact.qq),
+            "organisation": contact.organisation,
+        }
+    data.update(
+        {
+            "contact": contact_out,
+            "product": {
+                "specification": product.specification,
+                "model": product.model,
+                "quantity": product.quantity,
+                "serial_number": product.serial_number,
+            }
+            if product
+            else None,
+            "symptom": product.symptom if product else "",
+            "current_status": product.current_status if product else "",
+            "extra": case.extra,
+            "registered_by": case.registered_by.username if case.registered_by else None,
+            "created_at": case.created_at,
+            "updated_at": case.updated_at,
+            "archive_reason": case.archive_reason,
+            "clocks": [
+                {
+                    "name": c.name,
+                    "started_at": c.started_at,
+                    "due_at": c.due_at,
+                    "stopped_at": c.stopped_at,
+                    "breached_at": c.breached_at,
+                    "state": c.state,
+                }
+                for c in case.clocks.all()
+            ],
+            "photos": [
+                {
+                    "name": a.original_name,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "url": reverse("attachment", args=[a.token]),
+                    "thumbnail_url": reverse("attachment-thumbnail", args=[a.token]),
+                }
+                for a in case.attachments.filter(archived_at__isnull=True)
+            ],
+            "events": [
+                {
+                    "at": e.at,
+                    "actor": e.actor.username if e.actor else None,
+                    "verb": e.verb,
+                    "changes": e.changes,
+                    "comment": e.comment,
+                    "data": e.data,
+                }
+                for e in case.events.select_related("actor")
+            ],
+        }
+    )
+    return data
+
+
+# Endpoints -----------------------------------------------------------------------------------
+
+
+@api.post("/cases", response={201: CaseOut, **ERRORS}, tags=["cases"])
+def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+    """Register a case (R1.1, R1.2). It lands in the intake department's queue."""
+    reg = actions.Registration(
+        kind=payload.kind,
+        channel=payload.channel,
+        received_at=payload.received_at,
+        contact=actions.ContactData(**payload.contact.dict()),
+        product=actions.ProductData(**payload.product.dict()),
+        symptom=payload.symptom,
+        current_status=payload.current_status,
+        title=payload.title,
+        severity=payload.severity,
+        category_code=payload.category,
+        extra=payload.extra,
+    )
+    case = actions.register_case(reg, actor=request.user)  # type: ignore[arg-type]
+    case = access.get_case_for_user(request.user, case.number)  # type: ignore[arg-type]
+    return 201, case_detail(case, request.user)
+
+
+class ListParams(Schema):
+    kind: str = ""
+    state: str = ""
+    department: str = ""
+    handler: str = ""
+    category: str = ""
+    model: str = ""
+    received_from: str = ""
+    received_to: str = ""
+    overdue: bool = False
+    archived: bool = False
+    q: str = ""
+    sort: str = "-received_at"
+    page: int = 1
+    page_size: int = 25
+
+
+@api.get("/cases", response={200: CasePageOut, **ERRORS}, tags=["cases"])
+def list_cases(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+    """The register, with the list page's filters. ``extra.CODE=value`` filters extra fields."""
+    query = {k: v for k, v in params.dict().items() if k not in {"page", "page_size"}}
+    query.update({k: v for k, v in request.GET.items() if k.startswith("extra.")})
+    query["overdue"] = "1" if params.overdue else ""
+    query["archived"] = "1" if params.archived else ""
+    flt = CaseFilter.from_query(query)
+    qs = flt.apply(
+        Case.objects.select_related("category", "department", "handler", "contact", "product"),
+        request.user,
+    )  # type: ignore[arg-type]
+    page = paginate(qs, params.page, params.page_size)
+    return {
+        "count": page.count,
+        "count_is_capped": page.count_is_capped,
+        "page": page.number,
+        "page_size": page.size,
+        "results": [case_summary(c) for c in page.items],
+    }
+
+
+@api.get("/cases/{number}", response={200: CaseOut, **ERRORS}, tags=["cases"])
+def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
+    case = access.get_case_for_user(request.user, number)  # type: ignore[arg-type]
+    return case_detail(case, request.user)
+
+
+@api.post("/cases/{number}/photos", response={200: CaseOut, **ERRORS}, tags=["cases"])
+def add_photos(
+    request: HttpRequest, number: str, photos: File[list[UploadedFile]]
+) -> dict[str, Any]:
+    """Attach photos (JPEG, PNG, GIF or WebP) as multipart field ``photos``."""
+    case = access.get_case_for_user(request.user, number, write=True)  # type: ignore[arg-type]
+    actions.add_photos(case, photos, actor=request.user)  # type: ignore[arg-type]
+    return case_detail(access.get_case_for_user(request.user, number), request.user)  # type: ignore[arg-type]

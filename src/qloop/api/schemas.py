@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ContactIn(Schema):
+    name: str = Field(..., max_length=100)
+    gender: str = Field("", max_length=10)
+    phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    qq: str = Field("", max_length=20)
+    organisation: str = Field("", max_length=200)
+
+
+class ProductIn(Schema):
+    specification: str = Field("", max_length=100)
+    model: str = Field("", max_length=100)
+    quantity: int | None = Field(None, ge=0, le=2_000_000_000)
+    serial_number: str = Field("", max_length=100)
+
+
+class CaseIn(Schema):
+    kind: str = Field(..., examples=["complaint"])
+    channel: str = Field(..., examples=["phone"])
+    received_at: dt.datetime | None = None
+    contact: ContactIn
+    product: ProductIn = Field(default_factory=ProductIn)
+    symptom: str = Field(..., max_length=10_000)
+    current_status: str = Field("", max_length=10_000)
+    title: str = Field("", max_length=200)
+    severity: str = "minor"
+    category: str = Field("", max_length=20)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContactOut(Schema):
+    name: str
+    gender: str
+    phone: str
+    email: str
+    qq: str
+    organisation: str
+
+
+class ProductOut(Schema):
+    specification: str
+    model: str
+    quantity: int | None
+    serial_number: str
+
+
+class ClockOut(Schema):
+    name: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    stopped_at: dt.datetime | None
+    breached_at: dt.datetime | None
+    state: str
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    actor: str | None
+    verb: str
+    changes: list[dict[str, Any]]
+    comment: str
+    data: dict[str, Any]
+
+
+class PhotoOut(Schema):
+    name: str
+    content_type: str
+    size: int
+    url: str
+    thumbnail_url: str
+
+
+class CaseSummaryOut(Schema):
+    number: str
+    kind: str
+    state: str
+    state_label: str
+    title: str
+    received_at: dt.datetime
+    channel: str
+    severity: str
+    category: str | None
+    department: str
+    handler: str | None
+    contact_name: str
+    product_model: str
+    next_due_at: dt.datetime | None
+    overdue: bool
+    archived: bool
+
+
+class CaseOut(CaseSummaryOut):
+    contact: ContactOut | None
+    product: ProductOut | None
+    symptom: str
+    current_status: str
+    extra: dict[str, Any]
+    registered_by: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archive_reason: str
+    clocks: list[ClockOut]
+    photos: list[PhotoOut]
+    events: list[EventOut]
+
+
+class CasePageOut(Schema):
+    count: int
+    count_is_capped: bool
+    page: int
+    page_size: int
+    results: list[CaseSummaryOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict[str, str]] = Field(default_factory=list)

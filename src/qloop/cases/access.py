@@ -1,0 +1,55 @@
+"""Who may see and change which case: every view and API handler starts here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from qloop.cases.models import Case
+
+if TYPE_CHECKING:
+    from qloop.org.models import User
+
+
+def can_edit(user: User, case: Case) -> bool:
+    if case.is_archived:
+        return False
+    return user.manages_cases or case.handler_id == user.pk
+
+
+def can_archive(user: User, case: Case) -> bool:
+    return not case.is_archived and user.manages_cases
+
+
+def can_see_personal_data(user: User, case: Case) -> bool:
+    return user.sees_personal_data or case.handler_id == user.pk or case.registered_by_id == user.pk
+
+
+def get_case_for_user(user: User, number: str, *, write: bool = False) -> Case:
+    """The case with this number if ``user`` may see it (404 otherwise, so numbers don't leak),
+    and, with ``write``, may change it (403)."""
+    case = (
+        Case.objects.for_user(user)
+        .select_related("contact", "category", "department", "handler", "registered_by", "product")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    if write and not can_edit(user, case):
+        raise PermissionDenied
+    return case
+
+
+def mask(value: str) -> str:
+    """Hide the middle of a phone number or e-mail address for those who need not see it."""
+    if not value:
+        return value
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if len(value) <= 4:
+        return "*" * len(value)
+    return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else f"{value[:1]}***{value[-2:]}"

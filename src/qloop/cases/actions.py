@@ -1,0 +1,398 @@
+"""Every write to the register goes through these functions (house style: Zulip's actions).
+
+Each runs in one transaction, checks permission and state, changes the rows, and writes the
+event that records the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qloop.cases import access
+from qloop.cases.choices import Channel, Severity
+from qloop.cases.extra import clean_extra
+from qloop.cases.kinds import KINDS
+from qloop.cases.models import Attachment, Case, Category, Comment, Contact, Event, ProductProblem
+from qloop.cases.uploads import check_photo, make_thumbnail, new_token
+from qloop.org.models import Department, Organisation
+from qloop.org.models import Sequence as NumberSequence
+from qloop.process import clocks
+from qloop.process.definitions import INITIAL_STATE
+from qloop.process.models import ClockName
+
+if TYPE_CHECKING:
+    from qloop.org.models import User
+
+
+@dataclass
+class ContactData:
+    name: str
+    gender: str = ""
+    phone: str = ""
+    email: str = ""
+    qq: str = ""
+    organisation: str = ""
+
+
+@dataclass
+class ProductData:
+    specification: str = ""
+    model: str = ""
+    quantity: int | None = None
+    serial_number: str = ""
+
+
+@dataclass
+class Registration:
+    """What a person tells us when a case is registered (R1.2)."""
+
+    kind: str
+    channel: str
+    contact: ContactData
+    symptom: str
+    received_at: dt.datetime | None = None
+    product: ProductData = field(default_factory=ProductData)
+    current_status: str = ""
+    title: str = ""
+    severity: str = Severity.MINOR
+    category_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    contact_id: int | None = None
+
+
+def next_number(kind: str, year: int) -> str:
+    spec = KINDS[kind]
+    value = NumberSequence.next_value(f"{spec.prefix}-{year}")
+    return f"{spec.prefix}-{year}-{value:06d}"
+
+
+def _record(
+    case: Case,
+    actor: User | None,
+    verb: str,
+    *,
+    changes: list[dict[str, Any]] | None = None,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> Event:
+    return Event.objects.create(
+        case=case, actor=actor, verb=verb, changes=changes or [], comment=comment, data=data or {}
+    )
+
+
+def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) -> dict[str, Any]:
+    """Check everything before anything is written; errors are keyed by field path."""
+    errors: dict[str, list[Any]] = {}
+    spec = KINDS.get(reg.kind)
+    if spec is None:
+        errors["kind"] = [_("Unknown kind of case.")]
+    elif spec.profile not in Organisation.current().profiles:
+        errors["kind"] = [_("This organisation does not register this kind of case.")]
+    if reg.channel not in Channel.values:
+        errors["channel"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(Channel.values)}
+        ]
+    if reg.severity not in Severity.values:
+        errors["severity"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(Severity.values)}
+        ]
+    if not reg.contact.name.strip():
+        errors["contact.name"] = [_("Enter the contact's name.")]
+    if not (reg.contact.phone.strip() or reg.contact.email.strip() or reg.contact.qq.strip()):
+        errors["contact.phone"] = [
+            _("Enter at least a phone number, an e-mail address or a QQ number.")
+        ]
+    if not reg.symptom.strip():
+        errors["symptom"] = [_("Describe the problem.")]
+    now = timezone.now()
+    if reg.received_at is not None and reg.received_at > now + dt.timedelta(minutes=5):
+        errors["received_at"] = [_("The time received cannot be in the future.")]
+    if reg.product.quantity is not None and reg.product.quantity < 0:
+        errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
+    category = None
+    if reg.category_code:
+        category = Category.objects.filter(code=reg.category_code, is_active=True).first()
+        if category is None:
+            errors["category"] = [_("There is no such category.")]
+    if len(photos) > settings.QLOOP_MAX_PHOTOS:
+        errors["photos"] = [_("At most %(n)d photos.") % {"n": settings.QLOOP_MAX_PHOTOS}]
+    checked = []
+    for photo in photos:
+        try:
+            checked.append(check_photo(photo))
+        except ValidationError as exc:
+            errors.setdefault("photos", []).extend(exc.messages)
+    extra: dict[str, Any] = {}
+    if spec is not None:
+        try:
+            extra = clean_extra(reg.kind, reg.extra)
+        except ValidationError as exc:
+            for code, messages in exc.message_dict.items():
+                errors[f"extra.{code}"] = messages
+    if errors:
+        raise ValidationError(errors)
+    return {"category": category, "photos": checked, "extra": extra}
+
+
+def _find_or_create_contact(data: ContactData, contact_id: int | None) -> Contact:
+    values = {k: (v or "").strip() for k, v in vars(data).items()}
+    contact = None
+    if contact_id:
+        contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None and (values["phone"] or values["email"]):
+        lookup = Contact.objects.filter(name=values["name"])
+        contact = (lookup.filter(phone=values["phone"]).first() if values["phone"] else None) or (
+            lookup.filter(email=values["email"]).first() if values["email"] else None
+        )
+    if contact is None:
+        return Contact.objects.create(**values)
+    changed = [k for k, v in values.items() if v and getattr(contact, k) != v]
+    for key in changed:
+        setattr(contact, key, values[key])
+    if changed:
+        contact.save(update_fields=changed)
+    return contact
+
+
+def register_case(
+    reg: Registration, *, actor: User | None, photos: Sequence[UploadedFile] = ()
+) -> Case:
+    """Register a case (R1.1, R1.2): it lands in the intake department's queue, numbered."""
+    checked = _validate_registration(reg, photos)
+    department = Department.intake_for(reg.kind)
+    if department is None:
+        raise ValidationError(
+            {"kind": [_("No department is set up to receive this kind of case.")]}
+        )
+    received_at = reg.received_at or timezone.now()
+    with transaction.atomic():
+        contact = _find_or_create_contact(reg.contact, reg.contact_id)
+        number = next_number(reg.kind, timezone.localtime(received_at).year)
+        symptom = reg.symptom.strip()
+        title = reg.title.strip() or " ".join(
+            p for p in [reg.product.model.strip(), symptom.splitlines()[0][:60]] if p
+        )
+        case = Case(
+            number=number,
+            kind=reg.kind,
+            profile=KINDS[reg.kind].profile,
+            title=title[:200],
+            received_at=received_at,
+            channel=reg.channel,
+            contact=contact,
+            category=checked["category"],
+            severity=reg.severity,
+            department=department,
+            registered_by=actor,
+            state=INITIAL_STATE,
+            extra=checked["extra"],
+        )
+        case.save()
+        ProductProblem.objects.create(
+            case=case,
+            specification=reg.product.specification.strip(),
+            model=reg.product.model.strip(),
+            quantity=reg.product.quantity,
+            serial_number=reg.product.serial_number.strip(),
+            symptom=symptom,
+            current_status=reg.current_status.strip(),
+        )
+        for photo in checked["photos"]:
+            _store_attachment(case, photo, actor)
+        clocks.start_clock(
+            case,
+            ClockName.CUSTOMER_ANSWER,
+            due_at=clocks.customer_answer_due(received_at),
+            started_at=received_at,
+        )
+        case.refresh_search()
+        Case.objects.filter(pk=case.pk).update(
+            search_text=case.search_text, search_tokens=case.search_tokens
+        )
+        _record(
+            case,
+            actor,
+            "registered",
+            data={
+                "department": department.code,
+                "channel": reg.channel,
+                "photos": len(checked["photos"]),
+            },
+        )
+    return case
+
+
+def _store_attachment(case: Case, photo: Any, actor: User | None) -> Attachment:
+    att = Attachment(
+        case=case,
+        token=new_token(),
+        original_name=photo.name,
+        content_type=photo.content_type,
+        extension=photo.extension,
+        size=photo.size,
+        width=photo.width,
+        height=photo.height,
+        uploaded_by=actor,
+    )
+    att.file.save("photo", photo.upload, save=False)
+    att.thumbnail.save("thumb", make_thumbnail(photo.upload), save=False)
+    att.save()
+    return att
+
+
+def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> list[Attachment]:
+    if not access.can_edit(actor, case):
+        raise PermissionDenied
+    existing = case.attachments.filter(archived_at__isnull=True).count()
+    if existing + len(photos) > settings.QLOOP_MAX_PHOTOS:
+        raise ValidationError(
+            {"photos": [_("At most %(n)d photos.") % {"n": settings.QLOOP_MAX_PHOTOS}]}
+        )
+    errors: list[str] = []
+    checked = []
+    for photo in photos:
+        try:
+            checked.append(check_photo(photo))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({"photos": errors})
+    with transaction.atomic():
+        stored = [_store_attachment(case, p, actor) for p in checked]
+        _touch(case)
+        _record(case, actor, "photos_added", data={"files": [a.original_name for a in stored]})
+    return stored
+
+
+def add_comment(case: Case, body: str, *, actor: User) -> Comment:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": [_("Write a comment first.")]})
+    if case.is_archived:
+        raise PermissionDenied
+    with transaction.atomic():
+        comment = Comment.objects.create(case=case, author=actor, body=body)
+        _touch(case)
+        _record(case, actor, "commented", comment=body)
+    return comment
+
+
+# The fields a person may change after registration, with where they live.
+EDITABLE_CASE_FIELDS = ("title", "channel", "received_at", "severity", "category")
+EDITABLE_PRODUCT_FIELDS = (
+    "specification",
+    "model",
+    "quantity",
+    "serial_number",
+    "symptom",
+    "current_status",
+)
+EDITABLE_CONTACT_FIELDS = ("name", "gender", "phone", "email", "qq", "organisation")
+
+
+def _display(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str = "") -> Case:
+    """Change registration fields; one event lists every field with its old and new value.
+
+    ``changes`` keys: case fields, ``product.<field>``, ``contact.<field>``, ``extra`` (a dict).
+    """
+    if not access.can_edit(actor, case):
+        raise PermissionDenied
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        product = ProductProblem.objects.get(case=case)
+        contact = case.contact
+        diff: list[dict[str, Any]] = []
+
+        def apply(obj: Any, name: str, new: Any, label_key: str) -> None:
+            old = getattr(obj, name)
+            if old == new:
+                return
+            setattr(obj, name, new)
+            verbose = obj._meta.get_field(name).verbose_name
+            diff.append(
+                {
+                    "field": label_key,
+                    "label": str(verbose),
+                    "old": _display(old),
+                    "new": _display(new),
+                }
+            )
+
+        for key, value in changes.items():
+            if key in EDITABLE_CASE_FIELDS:
+                apply(case, key, value, key)
+            elif key.startswith("product.") and key[8:] in EDITABLE_PRODUCT_FIELDS:
+                apply(product, key[8:], value, key)
+            elif key.startswith("contact.") and key[8:] in EDITABLE_CONTACT_FIELDS and contact:
+                apply(contact, key[8:], value, key)
+            elif key == "extra":
+                cleaned = clean_extra(case.kind, value)
+                for code in sorted(set(cleaned) | set(case.extra)):
+                    if cleaned.get(code) != case.extra.get(code):
+                        diff.append(
+                            {
+                                "field": f"extra.{code}",
+                                "label": code,
+                                "old": case.extra.get(code, ""),
+                                "new": cleaned.get(code, ""),
+                            }
+                        )
+                case.extra = cleaned
+            else:
+                raise ValidationError({key: [_("This field cannot be changed.")]})
+        if not product.symptom.strip():
+            raise ValidationError({"product.symptom": [_("Describe the problem.")]})
+        if not diff:
+            return case
+        product.save()
+        if contact is not None:
+            contact.save()
+        case.refresh_search()
+        case.updated_at = timezone.now()
+        case.save()
+        _record(case, actor, "changed", changes=diff, comment=reason.strip())
+    return case
+
+
+def archive_case(case: Case, reason: str, *, actor: User) -> Case:
+    """Archive instead of delete: the case leaves the queues and stays in the register."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give a reason for archiving.")]})
+    if not access.can_archive(actor, case):
+        raise PermissionDenied
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.is_archived:
+            return case
+        now = timezone.now()
+        case.archived_at, case.archived_by, case.archive_reason = now, actor, reason
+        case.updated_at = now
+        case.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+        _record(case, actor, "archived", comment=reason)
+    return case
+
+
+def _touch(case: Case) -> None:
+    case.updated_at = timezone.now()
+    Case.objects.filter(pk=case.pk).update(updated_at=case.updated_at)

@@ -1,0 +1,179 @@
+"""The register's filters, sorting and paging: one implementation for the list page, the
+export and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qloop.cases.extra import active_fields, clean_value
+from qloop.cases.models import CaseQuerySet
+from qloop.org.models import User
+
+SORTS: dict[str, list[Any]] = {
+    "-received_at": ["-received_at", "-id"],
+    "received_at": ["received_at", "id"],
+    "due": [F("next_due_at").asc(nulls_last=True), "-id"],
+    "number": ["number"],
+    "-number": ["-number"],
+    "-updated_at": ["-updated_at", "-id"],
+}
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be understood; carries the parameter name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _date(name: str, raw: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise FilterError(name, _("Enter a date as YYYY-MM-DD.")) from exc
+
+
+def _int(name: str, raw: str) -> int | None:
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise FilterError(name, _("Enter a whole number.")) from exc
+
+
+@dataclass
+class CaseFilter:
+    kind: str = ""
+    state: str = ""
+    department: str = ""
+    handler: str = ""
+    category: str = ""
+    model: str = ""
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    overdue: bool = False
+    archived: bool = False
+    q: str = ""
+    sort: str = "-received_at"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_query(cls, params: QueryDict | dict[str, str]) -> CaseFilter:
+        get = params.get
+        sort = str(get("sort") or "-received_at")
+        if sort not in SORTS:
+            raise FilterError(
+                "sort", _("Sort by one of: %(choices)s.") % {"choices": ", ".join(SORTS)}
+            )
+        extra = {k[6:]: str(v) for k, v in params.items() if k.startswith("extra.") and v}
+        return cls(
+            kind=str(get("kind") or ""),
+            state=str(get("state") or ""),
+            department=str(get("department") or ""),
+            handler=str(get("handler") or ""),
+            category=str(get("category") or ""),
+            model=str(get("model") or "").strip(),
+            received_from=_date("received_from", str(get("received_from") or "")),
+            received_to=_date("received_to", str(get("received_to") or "")),
+            overdue=str(get("overdue") or "").lower() in {"1", "true", "on", "yes"},
+            archived=str(get("archived") or "").lower() in {"1", "true", "on", "yes"},
+            q=str(get("q") or "").strip()[:200],
+            sort=sort,
+            extra=extra,
+        )
+
+    def apply(self, qs: CaseQuerySet, user: User) -> CaseQuerySet:
+        qs = qs.for_user(user)
+        qs = qs.filter(archived_at__isnull=False) if self.archived else qs.live()
+        if self.kind:
+            qs = qs.filter(kind=self.kind)
+        if self.state:
+            qs = qs.filter(state=self.state)
+        if self.department:
+            qs = qs.filter(department__code=self.department)
+        if self.handler == "none":
+            qs = qs.filter(handler__isnull=True)
+        elif self.handler == "me":
+            qs = qs.filter(handler=user)
+        elif self.handler:
+            qs = qs.filter(handler__username=self.handler)
+        if self.category:
+            # A parent category finds its children too ("1" finds 1A … 1F).
+            qs = qs.filter(
+                Q(category__code=self.category) | Q(category__parent__code=self.category)
+            )
+        if self.model:
+            qs = qs.filter(product__model__iexact=self.model)
+        tz = timezone.get_current_timezone()
+        if self.received_from:
+            start = dt.datetime.combine(self.received_from, dt.time.min, tzinfo=tz)
+            qs = qs.filter(received_at__gte=start)
+        if self.received_to:
+            end = dt.datetime.combine(
+                self.received_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+            )
+            qs = qs.filter(received_at__lt=end)
+        if self.overdue:
+            qs = qs.overdue()
+        if self.extra:
+            fields = {f.code: f for f in active_fields(self.kind or "complaint")}
+            for code, raw in self.extra.items():
+                if code not in fields:
+                    raise FilterError(f"extra.{code}", _("There is no such field."))
+                try:
+                    value = clean_value(fields[code], raw)
+                except Exception as exc:
+                    raise FilterError(
+                        f"extra.{code}", " ".join(getattr(exc, "messages", [str(exc)]))
+                    ) from exc
+                qs = qs.filter(**{f"extra__{code}": value})
+        if self.q:
+            qs = qs.search(self.q)
+        return qs.order_by(*SORTS[self.sort])
+
+
+@dataclass
+class Page:
+    """One page of a list; the total is counted only up to a limit, so big registers stay fast."""
+
+    items: list[Any]
+    number: int
+    size: int
+    count: int
+    count_is_capped: bool
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+
+def paginate(qs: Any, page: int | None, size: int | None) -> Page:
+    size = min(max(size or 25, 1), 200)
+    page = max(page or 1, 1)
+    limit = settings.QLOOP_LIST_COUNT_LIMIT
+    count = qs.order_by()[: limit + 1].count()
+    capped = count > limit
+    count = min(count, limit)
+    items = list(qs[(page - 1) * size : page * size])
+    return Page(items, page, size, count, capped)

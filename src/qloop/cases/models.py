@@ -1,0 +1,418 @@
+"""The register (X2): cases, their contacts, product details, photos, comments and events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from qloop.cases import search
+from qloop.cases.choices import Channel, FieldType, Gender, Severity
+from qloop.cases.kinds import KINDS, CaseKind
+from qloop.org.models import Department, Profile, TranslatedName
+
+if TYPE_CHECKING:
+    from qloop.org.models import User
+
+
+class Contact(models.Model):
+    """A person who told us something: a customer, a user, a patient (R1.2)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    qq = models.CharField(_("QQ number"), max_length=20, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+
+class Category(TranslatedName):
+    """A node of the taxonomy (R2.10 and the pharmacy and clinical equivalents)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    profile = models.CharField(
+        _("profile"), max_length=20, choices=Profile.choices, default=Profile.MANUFACTURER
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+
+class ExtraField(models.Model):
+    """A field an organisation adds to a kind of case without code (R1.2 "etc.")."""
+
+    kind = models.CharField(_("kind of case"), max_length=30, choices=CaseKind.choices)
+    code = models.SlugField(
+        _("code"),
+        max_length=40,
+        help_text=_("Used in the API and in exports; letters, digits and underscores."),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100, blank=True)
+    label_zh_hant = models.CharField(_("Traditional Chinese label"), max_length=100, blank=True)
+    field_type = models.CharField(
+        _("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT
+    )
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('For a choice field: a list such as ["A", "B"].'),
+    )
+    required = models.BooleanField(_("required"), default=False)
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("extra field")
+        verbose_name_plural = _("extra fields")
+        ordering = ["kind", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="extrafield_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        lang = get_language() or "zh-hans"
+        if lang == "en" and self.label_en:
+            return self.label_en
+        if lang == "zh-hant" and self.label_zh_hant:
+            return self.label_zh_hant
+        return self.label
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def for_user(self, user: User) -> CaseQuerySet:
+        """The cases this person may see: all for roles that see all, else their own share."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_all_cases:
+            return self
+        return self.filter(
+            Q(department_id__in=user.department_ids) | Q(handler=user) | Q(registered_by=user)
+        )
+
+    def live(self) -> CaseQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def open(self) -> CaseQuerySet:
+        from qloop.process.definitions import CLOSED_STATES
+
+        return self.live().exclude(state__in=CLOSED_STATES)
+
+    def overdue(self, now: dt.datetime | None = None) -> CaseQuerySet:
+        return self.open().filter(next_due_at__lt=now or timezone.now())
+
+    def search(self, query: str) -> CaseQuerySet:
+        query = query.strip()
+        if not query:
+            return self
+        needle = search.normalise(query)
+        if self.db == "default" and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+            tsq = search.tsquery(query)
+            qs = self
+            if tsq:
+                qs = qs.extra(
+                    where=[
+                        "to_tsvector('simple', cases_case.search_tokens) @@ to_tsquery('simple', %s)"
+                    ],
+                    params=[tsq],
+                )
+            return qs.filter(search_text__contains=needle)
+        return self.filter(search_text__contains=needle)
+
+
+class Case(models.Model):
+    """One register entry of any kind (X2), with its number, state and deadlines."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=30, choices=CaseKind.choices)
+    profile = models.CharField(_("profile"), max_length=20, choices=Profile.choices)
+    title = models.CharField(_("title"), max_length=200)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    severity = models.CharField(
+        _("severity"), max_length=20, choices=Severity.choices, default=Severity.MINOR
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="registered_cases",
+    )
+    state = models.CharField(_("state"), max_length=30, default="new")
+    process_version = models.PositiveIntegerField(default=1)
+    extra = models.JSONField(_("extra fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    archive_reason = models.TextField(_("reason for archiving"), blank=True)
+    # Derived from the fields above on every save; see qloop.cases.search.
+    search_text = models.TextField(default="", editable=False)
+    search_tokens = models.TextField(default="", editable=False)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="case_received"),
+            models.Index(fields=["state", "-received_at"], name="case_state"),
+            models.Index(fields=["department", "-received_at"], name="case_department"),
+            models.Index(fields=["handler", "next_due_at"], name="case_handler_due"),
+            models.Index(fields=["category", "-received_at"], name="case_category"),
+            models.Index(fields=["kind", "-received_at"], name="case_kind"),
+            models.Index(
+                fields=["next_due_at"],
+                name="case_open_due",
+                condition=Q(closed_at__isnull=True, archived_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def kind_spec(self) -> Any:
+        return KINDS[self.kind]
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def is_closed(self) -> bool:
+        from qloop.process.definitions import CLOSED_STATES
+
+        return self.state in CLOSED_STATES
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            not self.is_closed
+            and not self.is_archived
+            and self.next_due_at is not None
+            and self.next_due_at < timezone.now()
+        )
+
+    @property
+    def state_label(self) -> str:
+        from qloop.process.definitions import state_label
+
+        return str(state_label(self.kind, self.state))
+
+    def refresh_search(self) -> None:
+        """Recompute the search columns from the fields a person would search by."""
+        parts: list[str] = [self.number, self.title]
+        contact = self.contact
+        if contact is not None:
+            parts += [contact.name, contact.phone, contact.email, contact.qq, contact.organisation]
+        product = getattr(self, "product", None)
+        if product is not None:
+            parts += [
+                product.specification,
+                product.model,
+                product.serial_number,
+                product.symptom,
+                product.current_status,
+            ]
+        parts += [str(v) for v in (self.extra or {}).values() if v not in (None, "")]
+        self.search_text = search.normalise(" ".join(p for p in parts if p))
+        self.search_tokens = " ".join(dict.fromkeys(search.tokens(self.search_text)))
+
+
+class ProductProblem(models.Model):
+    """The product and problem of a manufacturer's case (R1.2)."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, primary_key=True, related_name="product"
+    )
+    specification = models.CharField(_("specification"), max_length=100, blank=True)
+    model = models.CharField(_("model"), max_length=100, blank=True, db_index=True)
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=100, blank=True)
+    symptom = models.TextField(_("symptom"))
+    current_status = models.TextField(_("current status"), blank=True)
+
+    class Meta:
+        verbose_name = _("product problem")
+        verbose_name_plural = _("product problems")
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.serial_number}".strip()
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never uses the uploader's file name: no path tricks, no clashes.
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.token}{instance.extension}"
+
+
+def thumbnail_path(instance: Attachment, filename: str) -> str:
+    now = timezone.now()
+    return f"thumbnails/{now:%Y/%m}/{instance.token}.jpg"
+
+
+class Attachment(models.Model):
+    """A photo or file attached to a case, stored through Django's storage API."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=200, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField(_("size"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class Comment(models.Model):
+    """A remark on a case by someone working on it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Events are append-only")
+
+
+class Event(models.Model):
+    """One change to a case: who, when, what, from and to (append-only)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verb = models.CharField(max_length=40)
+    changes = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Events are append-only")

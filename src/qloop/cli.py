@@ -1,0 +1,118 @@
+"""The ``qloop`` command: serve, worker, demo, token, sweep, and Django's commands via ``manage``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qloop.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def serve(host: str, port: int, workers: int) -> int:
+    """Migrate, load the demo on the first start, start the worker and the web server."""
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from qloop.org.models import User
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    first_start = not User.objects.exists()
+    if first_start and os.environ.get("QLOOP_NO_DEMO", "") == "":
+        print("First start: loading the demo organisation …", flush=True)
+        call_command("demo")
+    worker = subprocess.Popen([sys.executable, "-m", "qloop.cli", "worker"])
+
+    def stop(signum: int, frame: Any) -> None:
+        worker.terminate()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"  # noqa: S104
+    print(f"\nQLoop is running at {url}", flush=True)
+    if User.objects.filter(username="cs").exists():
+        print("Demo logins (password: the value of QLOOP_DEMO_PASSWORD, default “demo”):")
+        print("  cs, cs_head, qe, qa_head, prod, sales, gm, admin", flush=True)
+    print(f"Data directory: {settings.DATA_DIR}   Stop with Ctrl+C.\n", flush=True)
+    try:
+        from gunicorn.app.base import BaseApplication
+
+        from qloop.wsgi import application
+
+        class App(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                self.cfg.set("bind", f"{host}:{port}")
+                self.cfg.set("workers", workers)
+                self.cfg.set("threads", 4)
+                self.cfg.set("accesslog", "-" if settings.DEBUG else None)
+                self.cfg.set("timeout", 60)
+
+            def load(self) -> Any:
+                return application
+
+        App().run()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="qloop", description="QLoop 质量信息反馈系统")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="start the web server and the worker")
+    p_serve.add_argument("--host", default=os.environ.get("QLOOP_HOST", "127.0.0.1"))
+    p_serve.add_argument("--port", type=int, default=int(os.environ.get("QLOOP_PORT", "8000")))
+    p_serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    sub.add_parser("worker", help="run the background worker (deadline sweep, messages)")
+    sub.add_parser("demo", help="load the demo organisation (idempotent)")
+    p_token = sub.add_parser("token", help="API tokens")
+    p_token.add_argument("action", choices=["create"])
+    p_token.add_argument("username")
+    p_token.add_argument("--name", default="cli")
+    p_sweep = sub.add_parser("sweep", help="run the deadline sweep once")
+    p_sweep.add_argument("--now", default="", help="ISO time to sweep as of")
+    sub.add_parser("manage", help="Django's manage.py commands", add_help=False)
+
+    if argv and argv[0] == "manage":
+        _django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["qloop manage", *argv[1:]])
+        return 0
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.host, args.port, args.workers)
+    _django()
+    if args.command == "worker":
+        _manage("run_huey")
+    elif args.command == "demo":
+        _manage("demo")
+    elif args.command == "token":
+        _manage("token", args.action, args.username, "--name", args.name)
+    elif args.command == "sweep":
+        _manage("sweep", *(["--now", args.now] if args.now else []))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""``qloop demo``: a believable manufacturer, idempotent, in Chinese."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from qloop.cases import actions
+from qloop.cases.choices import Channel, FieldType, Gender, Severity
+from qloop.cases.models import Case, Category, ExtraField
+from qloop.demo.vocabulary import GIVEN, ORGANISATIONS, PRODUCTS, SURNAMES, SYMPTOMS
+from qloop.org.models import Department, Membership, Organisation, Profile, Role, User
+
+DEPARTMENTS = [
+    # code, 简体, 繁體, English, intake kinds
+    ("CS", "客户服务部", "客戶服務部", "Customer Service", ["complaint"]),
+    ("QA", "品质部", "品質部", "Quality department", []),
+    ("PROD", "生产部", "生產部", "Production department", []),
+    ("SALES", "供销部", "供銷部", "Supply and Sales", ["feedback"]),
+    ("GM", "总经理办公室", "總經理辦公室", "General Manager's office", []),
+]
+
+# code, 简体, 繁體, English, sees all, manages, personal data, administers
+ROLES = [
+    ("cs_clerk", "客服专员", "客服專員", "CS clerk", True, True, True, False),
+    ("cs_head", "客户服务部经理", "客戶服務部經理", "CS head", True, True, True, False),
+    ("quality_engineer", "质量工程师", "質量工程師", "Quality engineer", True, False, False, False),
+    ("quality_head", "品质部经理", "品質部經理", "Quality head", True, True, False, False),
+    ("member", "部门成员", "部門成員", "Department member", False, False, False, False),
+    ("supply_sales", "供销专员", "供銷專員", "Supply and sales", True, True, True, False),
+    ("general_manager", "总经理", "總經理", "General Manager", True, False, True, False),
+    ("admin", "系统管理员", "系統管理員", "Administrator", True, True, True, True),
+]
+
+USERS = [
+    # username, name, department, role
+    ("cs", "林小红", "CS", "cs_clerk"),
+    ("cs_head", "周建华", "CS", "cs_head"),
+    ("qe", "陈志强", "QA", "quality_engineer"),
+    ("qa_head", "王海燕", "QA", "quality_head"),
+    ("prod", "刘国庆", "PROD", "member"),
+    ("sales", "赵晓东", "SALES", "supply_sales"),
+    ("gm", "张立新", "GM", "general_manager"),
+    ("admin", "系统管理员", "GM", "admin"),
+]
+
+# R2.10, the default taxonomy: code, 简体, 繁體, English, parent code.
+CATEGORIES = [
+    ("1", "产品质量", "產品質量", "Product quality", None),
+    ("1A", "制造质量", "製造質量", "Manufacturing quality", "1"),
+    ("1B", "设计缺陷", "設計缺陷", "Design defect", "1"),
+    ("1C", "外购件匹配性", "外購件匹配性", "Compatibility of purchased parts", "1"),
+    ("1D", "外购件质量", "外購件質量", "Quality of purchased parts", "1"),
+    ("1E", "机加工件质量", "機加工件質量", "Quality of machined parts", "1"),
+    ("1F", "性能缺陷", "性能缺陷", "Performance defect", "1"),
+    ("2", "售后服务质量", "售後服務質量", "After-sales service quality", None),
+    ("2A", "响应时间", "響應時間", "Response time", "2"),
+    ("2B", "服务态度", "服務態度", "Attitude", "2"),
+    ("2C", "技术水平", "技術水平", "Technical competence", "2"),
+    ("2D", "与顾客的沟通", "與顧客的溝通", "Communication with the customer", "2"),
+    ("2E", "顾客意见", "顧客意見", "Customer opinions", "2"),
+    ("2F", "顾客建议", "顧客建議", "Customer suggestions", "2"),
+    ("2G", "顾客投诉", "顧客投訴", "Customer complaints", "2"),
+    ("3", "市场需求", "市場需求", "Market demand", None),
+    ("3A", "本产品需求", "本產品需求", "Demand for this product", "3"),
+    ("3B", "相关产品需求", "相關產品需求", "Demand for related products", "3"),
+    ("3C", "行业状况", "行業狀況", "State of the industry", "3"),
+    ("3D", "新产品设想", "新產品設想", "Ideas for new products", "3"),
+]
+
+EXTRA_FIELDS = [
+    # kind, code, label, English, 繁體, type, choices
+    (
+        "complaint",
+        "purchase_channel",
+        "购买渠道",
+        "Bought through",
+        "購買渠道",
+        FieldType.CHOICE,
+        ["直销", "经销商", "电商平台", "工程项目"],
+    ),
+    ("complaint", "delivery_date", "交货日期", "Delivery date", "交貨日期", FieldType.DATE, []),
+]
+
+
+def check_password_allowed() -> str:
+    password = settings.QLOOP_DEMO_PASSWORD
+    if password == "demo" and not settings.DEBUG:  # noqa: S105 - the documented default
+        raise ImproperlyConfigured(
+            "Refusing to create demo users with the default password while DEBUG is off: "
+            "set QLOOP_DEMO_PASSWORD."
+        )
+    return password
+
+
+def load_organisation() -> dict[str, Any]:
+    """Departments, roles, people, taxonomy and extra fields; safe to run again."""
+    password = check_password_allowed()
+    org = Organisation.current()
+    if Profile.MANUFACTURER not in org.profiles:
+        org.profiles = [*org.profiles, Profile.MANUFACTURER]
+    org.name = "苏州启环机电有限公司"
+    org.save()
+    depts = {}
+    for code, name, hant, en, intake in DEPARTMENTS:
+        depts[code], _ = Department.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "name_zh_hant": hant, "name_en": en, "intake_kinds": intake},
+        )
+    Department.objects.filter(code__in=["CS", "QA", "PROD", "SALES"]).update(parent=depts["GM"])
+    roles = {}
+    for code, name, hant, en, all_, manages, personal, admin in ROLES:
+        roles[code], _ = Role.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "name_zh_hant": hant,
+                "name_en": en,
+                "sees_all_cases": all_,
+                "manages_cases": manages,
+                "sees_personal_data": personal,
+                "administers": admin,
+            },
+        )
+    users = {}
+    for username, name, dept, role in USERS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"display_name": name, "email": f"{username}@example.com"}
+        )
+        if created:
+            user.set_password(password)
+        if username == "admin":
+            user.is_staff = user.is_superuser = True
+        user.save()
+        Membership.objects.get_or_create(user=user, department=depts[dept], role=roles[role])
+        users[username] = user
+    parents: dict[str, Category] = {}
+    for order, (code, name, hant, en, parent) in enumerate(CATEGORIES):
+        cat, _ = Category.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "name_zh_hant": hant,
+                "name_en": en,
+                "parent": parents.get(parent or ""),
+                "order": order,
+                "profile": Profile.MANUFACTURER,
+            },
+        )
+        parents[code] = cat
+    for order, (kind, code, label, en, hant, ftype, choices) in enumerate(EXTRA_FIELDS):
+        ExtraField.objects.update_or_create(
+            kind=kind,
+            code=code,
+            defaults={
+                "label": label,
+                "label_en": en,
+                "label_zh_hant": hant,
+                "field_type": ftype,
+                "choices": choices,
+                "order": order,
+            },
+        )
+    return users
+
+
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+def phone_number(rng: random.Random) -> str:
+    return (
+        rng.choice(["138", "139", "136", "137", "150", "151", "158", "186", "188", "135"])
+        + f"{rng.randrange(10**8):08d}"
+    )
+
+
+def sample_registration(
+    rng: random.Random, received_at: dt.datetime, contacts: list[actions.ContactData]
+) -> actions.Registration:
+    if contacts and rng.random() < 0.3:
+        contact = rng.choice(contacts)  # a returning customer
+    else:
+        name = person_name(rng)
+        contact = actions.ContactData(
+            name=name,
+            gender=rng.choice([Gender.MALE, Gender.FEMALE]),
+            phone=phone_number(rng),
+            email=f"user{rng.randrange(10**6)}@example.cn" if rng.random() < 0.5 else "",
+            qq=str(rng.randrange(10**7, 10**10)) if rng.random() < 0.4 else "",
+            organisation=rng.choice(ORGANISATIONS),
+        )
+        contacts.append(contact)
+    spec, model, product_name = rng.choice(PRODUCTS)
+    symptom, status, category = rng.choice(SYMPTOMS)
+    return actions.Registration(
+        kind="complaint",
+        channel=rng.choice(
+            [Channel.PHONE, Channel.PHONE, Channel.EMAIL, Channel.IM, Channel.VISIT, Channel.LETTER]
+        ),
+        received_at=received_at,
+        contact=contact,
+        product=actions.ProductData(
+            specification=spec,
+            model=model,
+            quantity=rng.choice([1, 1, 1, 2, 3, 5, 10]),
+            serial_number=f"{model[3:]}-{received_at:%y%m}-{rng.randrange(10**5):05d}",
+        ),
+        symptom=symptom,
+        current_status=status,
+        title=f"{product_name}{symptom.split("，")[0][:24]}",
+        severity=rng.choices([Severity.MINOR, Severity.MAJOR, Severity.CRITICAL], [70, 25, 5])[0],
+        category_code=category,
+        extra={"purchase_channel": rng.choice(["直销", "经销商", "电商平台", "工程项目"])},
+    )
+
+
+def load_cases(count: int, users: dict[str, User], *, seed: int = 2026) -> int:
+    """Register ``count`` complaints over the past year through the same action as the UI."""
+    existing = Case.objects.filter(kind="complaint").count()
+    if existing >= count:
+        return 0
+    rng = random.Random(seed + existing)  # noqa: S311 - sample data, not secrets
+    now = timezone.now()
+    contacts: list[actions.ContactData] = []
+    made = 0
+    registrars = [users["cs"], users["cs_head"], users["sales"], users["prod"]]
+    for i in range(count - existing):
+        # Spread over the past year, denser recently; the newest few are still fresh.
+        age = (
+            dt.timedelta(days=rng.triangular(0, 365, 0))
+            if i >= 12
+            else dt.timedelta(hours=i * 5 + 1)
+        )
+        received = (now - age).replace(second=0, microsecond=0)
+        with transaction.atomic():
+            actions.register_case(
+                sample_registration(rng, received, contacts), actor=rng.choice(registrars)
+            )
+        made += 1
+    return made

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from qloop.demo.loader import load_cases, load_organisation
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation, its people and a few hundred complaints (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--cases", type=int, default=300, help="complaints to have in all")
+
+    def handle(self, *args: Any, cases: int, **options: Any) -> None:
+        users = load_organisation()
+        made = load_cases(cases, users)
+        self.stdout.write(f"Demo organisation ready: {len(users)} people, {made} new complaints.")

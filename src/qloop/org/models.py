@@ -1,0 +1,308 @@
+"""Departments, people, roles and numbering (X1): all configuration, none of it code."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Profile(models.TextChoices):
+    """The kinds of organisation one installation can serve, switched on in Organisation."""
+
+    MANUFACTURER = "manufacturer", _("Manufacturer")
+    PHARMACY = "pharmacy", _("Pharmacy")
+    CLINICAL = "clinical", _("Laboratory and radiology")
+
+
+class TranslatedName(models.Model):
+    """A name entered by administrators, with optional English and Traditional spellings."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    name_zh_hant = models.CharField(_("Traditional Chinese name"), max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        lang = get_language() or "zh-hans"
+        if lang == "en" and self.name_en:
+            return self.name_en
+        if lang == "zh-hant" and self.name_zh_hant:
+            return self.name_zh_hant
+        return self.name
+
+
+class Organisation(models.Model):
+    """The one organisation this installation serves, and which profiles it runs."""
+
+    name = models.CharField(_("name"), max_length=200, default="QLoop")
+    profiles = models.JSONField(_("profiles"), default=list)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisation")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> Organisation:
+        org = cls.objects.order_by("pk").first()
+        if org is None:
+            org = cls.objects.create(profiles=[Profile.MANUFACTURER])
+        return org
+
+
+class Department(TranslatedName):
+    """A department, or an outside recipient such as the regulator (X1)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("superior department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    intake_kinds = models.JSONField(
+        _("single intake for"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'New cases of these kinds land in this department\'s queue (R1.1), e.g. ["complaint"].'
+        ),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    @classmethod
+    def intake_for(cls, kind: str) -> Department | None:
+        """The department that owns all incoming cases of this kind (归口部门, R1.1)."""
+        for dept in cls.objects.filter(is_active=True).exclude(intake_kinds=[]):
+            if kind in dept.intake_kinds:
+                return dept
+        return None
+
+
+class Role(TranslatedName):
+    """A role a person holds in a department; what it may do is set here, not in code."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    sees_all_cases = models.BooleanField(
+        _("sees all cases"),
+        default=False,
+        help_text=_(
+            "Otherwise only cases of the person's departments, or that they registered or handle."
+        ),
+    )
+    manages_cases = models.BooleanField(
+        _("manages cases"),
+        default=False,
+        help_text=_("May edit, assign and archive any case it can see."),
+    )
+    sees_personal_data = models.BooleanField(
+        _("sees personal data"),
+        default=False,
+        help_text=_("Sees contacts' phone numbers and e-mail addresses in full."),
+    )
+    administers = models.BooleanField(_("administers the system"), default=False)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["code"]
+
+
+class User(AbstractUser):
+    """A person who logs in."""
+
+    display_name = models.CharField(_("full name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    qq = models.CharField(_("QQ number"), max_length=20, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    departments = models.ManyToManyField(
+        Department,
+        through="Membership",
+        through_fields=("user", "department"),
+        related_name="members",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def printed_name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    def _role_flags(self) -> dict[str, Any]:
+        cached: dict[str, Any] | None = getattr(self, "_qloop_roles", None)
+        if cached is None:
+            rows = list(Membership.objects.filter(user=self).select_related("role", "department"))
+            cached = {
+                "roles": {m.role.code for m in rows},
+                "departments": {m.department_id for m in rows},
+                "department_codes": {m.department.code for m in rows},
+                "sees_all": self.is_superuser or any(m.role.sees_all_cases for m in rows),
+                "manages": self.is_superuser or any(m.role.manages_cases for m in rows),
+                "personal": self.is_superuser or any(m.role.sees_personal_data for m in rows),
+                "admin": self.is_superuser or any(m.role.administers for m in rows),
+            }
+            self._qloop_roles = cached
+        return cached
+
+    def has_role(self, *codes: str) -> bool:
+        return bool(self._role_flags()["roles"] & set(codes))
+
+    @property
+    def role_codes(self) -> set[str]:
+        return set(self._role_flags()["roles"])
+
+    @property
+    def department_ids(self) -> set[int]:
+        return set(self._role_flags()["departments"])
+
+    @property
+    def sees_all_cases(self) -> bool:
+        return bool(self._role_flags()["sees_all"])
+
+    @property
+    def manages_cases(self) -> bool:
+        return bool(self._role_flags()["manages"])
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return bool(self._role_flags()["personal"])
+
+    @property
+    def administers(self) -> bool:
+        return bool(self._role_flags()["admin"])
+
+    def forget_roles(self) -> None:
+        self.__dict__.pop("_qloop_roles", None)
+
+
+class Membership(models.Model):
+    """A person holds a role in a department; a person may be in several departments."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="memberships")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships")
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "department", "role"], name="membership_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.department} · {self.role}"
+
+
+class Sequence(models.Model):
+    """The last number handed out for one key such as ``QC-2026``; no gaps, no duplicates."""
+
+    key = models.CharField(max_length=40, unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"
+
+    @classmethod
+    def next_value(cls, key: str) -> int:
+        """Take the next number for ``key`` inside the caller's transaction.
+
+        The row is locked until the caller's transaction ends, so a rolled-back registration
+        gives its number back and concurrent registrations queue on the lock.
+        """
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("Sequence.next_value must run inside a transaction")
+        # Create the row if it is missing without failing when another transaction races us.
+        if not cls.objects.filter(key=key).exists():
+            try:
+                with transaction.atomic():
+                    cls.objects.create(key=key)
+            except IntegrityError:
+                pass
+        seq = cls.objects.select_for_update().get(key=key)
+        seq.last_value += 1
+        seq.save(update_fields=["last_value"])
+        return seq.last_value
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token; only its hash is kept, the token itself is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        raw = "ql_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=raw[:10], key_hash=_hash_token(raw))
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> User | None:
+        token = (
+            cls.objects.active().select_related("user").filter(key_hash=_hash_token(raw)).first()
+        )
+        if token is None:
+            return None
+        now = timezone.now()
+        # Writing on every request would serialise API calls on SQLite; a minute is precise enough.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user

@@ -1,0 +1,98 @@
+"""Starting, stopping and sweeping deadline clocks (X3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from qloop.process.calendars import add_days
+from qloop.process.models import Clock, ClockName, ClockState
+
+if TYPE_CHECKING:
+    from qloop.cases.models import Case
+
+
+def customer_answer_due(received_at: dt.datetime) -> dt.datetime:
+    """R2.3: an answer to the customer within N days, calendar or working days by setting."""
+    return add_days(
+        received_at, settings.QLOOP_ANSWER_DAYS, working=settings.QLOOP_ANSWER_WORKING_DAYS
+    )
+
+
+def refresh_next_due(case: Case) -> None:
+    """Keep ``Case.next_due_at`` equal to the soonest due time of the case's open clocks."""
+    soonest = case.clocks.filter(state__in=[ClockState.RUNNING, ClockState.BREACHED]).aggregate(
+        m=Min("due_at")
+    )["m"]
+    if soonest != case.next_due_at:
+        case.next_due_at = soonest
+        type(case).objects.filter(pk=case.pk).update(next_due_at=soonest)
+
+
+def start_clock(
+    case: Case, name: ClockName, *, due_at: dt.datetime, started_at: dt.datetime | None = None
+) -> Clock:
+    clock = Clock.objects.create(
+        case=case, name=name, due_at=due_at, started_at=started_at or timezone.now()
+    )
+    refresh_next_due(case)
+    return clock
+
+
+def stop_clock(case: Case, name: ClockName, *, now: dt.datetime | None = None) -> Clock | None:
+    """Stop the open clock of this name, if any; a breach stays recorded on it."""
+    clock = case.clocks.filter(
+        name=name, state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
+    ).first()
+    if clock is None:
+        return None
+    clock.state = ClockState.STOPPED
+    clock.stopped_at = now or timezone.now()
+    clock.save(update_fields=["state", "stopped_at"])
+    refresh_next_due(case)
+    return clock
+
+
+def sweep_breaches(now: dt.datetime | None = None, *, batch: int = 1000) -> int:
+    """Mark running clocks past due as breached, with an event on each case.
+
+    Safe to run twice or to kill half-way: a clock is claimed by a conditional UPDATE, so
+    each breach is recorded once.
+    """
+    from qloop.cases.models import Event
+
+    now = now or timezone.now()
+    total = 0
+    while True:
+        rows = list(
+            Clock.objects.filter(state=ClockState.RUNNING, due_at__lt=now)
+            .order_by("due_at")
+            .values_list("pk", "case_id", "name", "due_at")[:batch]
+        )
+        if not rows:
+            return total
+        with transaction.atomic():
+            claimed = set(
+                Clock.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=[r[0] for r in rows], state=ClockState.RUNNING)
+                .values_list("pk", flat=True)
+            )
+            Clock.objects.filter(pk__in=claimed).update(state=ClockState.BREACHED, breached_at=now)
+            Event.objects.bulk_create(
+                Event(
+                    case_id=case_id,
+                    at=now,
+                    verb="clock_breached",
+                    data={"clock": name, "due_at": due_at.isoformat()},
+                )
+                for pk, case_id, name, due_at in rows
+                if pk in claimed
+            )
+        total += len(claimed)
+        if len(rows) < batch:
+            return total

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from qloop.cases.choices import Channel, Gender, Severity
+from qloop.cases.extra import active_fields, form_field
+from qloop.cases.models import Category
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several photos in one input; each is checked by the action, not here."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.widget = MultipleFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp", "multiple": True}
+        )
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    cats = Category.objects.filter(is_active=True).select_related("parent")
+    return [("", "—")] + [
+        (c.code, f"{c.code} {c.display_name}") for c in cats if c.parent_id is not None
+    ]
+
+
+def style_fields(form: forms.Form) -> None:
+    """Give every widget its Bootstrap class; the templates stay free of widget details."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput | forms.HiddenInput):
+            continue
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class ExtraFieldsMixin:
+    """Adds the organisation's extra fields of one kind to a form, named ``extra__CODE``."""
+
+    fields: dict[str, forms.Field]
+
+    def add_extra_fields(self, kind: str, values: dict[str, Any] | None = None) -> None:
+        self.extra_defs = active_fields(kind)
+        for definition in self.extra_defs:
+            name = f"extra__{definition.code}"
+            self.fields[name] = form_field(definition)
+            if values and definition.code in values:
+                self.fields[name].initial = values[definition.code]
+
+    def extra_values(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.cleaned_data  # type: ignore[attr-defined]
+        return {d.code: data.get(f"extra__{d.code}") for d in self.extra_defs}
+
+    def extra_bound_fields(self) -> list[Any]:
+        return [self[f"extra__{d.code}"] for d in self.extra_defs]  # type: ignore[index]
+
+
+class RegistrationForm(ExtraFieldsMixin, forms.Form):
+    """The registration form of a market quality complaint (R1.2)."""
+
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    contact_name = forms.CharField(label=_("Name"), max_length=100)
+    contact_gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
+    contact_phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    contact_email = forms.EmailField(label=_("E-mail"), required=False)
+    contact_qq = forms.RegexField(
+        label=_("QQ number"),
+        regex=r"^\d{5,12}$",
+        required=False,
+        error_messages={"invalid": _("A QQ number is 5 to 12 digits.")},
+    )
+    contact_organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    product_specification = forms.CharField(
+        label=_("Specification"), max_length=100, required=False
+    )
+    product_model = forms.CharField(label=_("Model"), max_length=100, required=False)
+    product_quantity = forms.IntegerField(label=_("Quantity"), min_value=0, required=False)
+    product_serial_number = forms.CharField(
+        label=_("Serial number"), max_length=100, required=False
+    )
+    symptom = forms.CharField(label=_("Symptom"), widget=forms.Textarea(attrs={"rows": 4}))
+    current_status = forms.CharField(
+        label=_("Current status"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=Severity.choices, initial=Severity.MINOR
+    )
+    photos = MultiplePhotoField(label=_("Photos"))
+
+    def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _category_choices()
+        self.add_extra_fields(kind)
+        style_fields(self)
+
+
+class EditCaseForm(ExtraFieldsMixin, forms.Form):
+    """Correct what was registered; every change is kept on the timeline."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    contact_name = forms.CharField(label=_("Name"), max_length=100)
+    contact_gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
+    contact_phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    contact_email = forms.EmailField(label=_("E-mail"), required=False)
+    contact_qq = forms.RegexField(
+        label=_("QQ number"),
+        regex=r"^\d{5,12}$",
+        required=False,
+        error_messages={"invalid": _("A QQ number is 5 to 12 digits.")},
+    )
+    contact_organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    product_specification = forms.CharField(
+        label=_("Specification"), max_length=100, required=False
+    )
+    product_model = forms.CharField(label=_("Model"), max_length=100, required=False)
+    product_quantity = forms.IntegerField(label=_("Quantity"), min_value=0, required=False)
+    product_serial_number = forms.CharField(
+        label=_("Serial number"), max_length=100, required=False
+    )
+    symptom = forms.CharField(label=_("Symptom"), widget=forms.Textarea(attrs={"rows": 4}))
+    current_status = forms.CharField(
+        label=_("Current status"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, kind: str, extra: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _category_choices()
+        self.add_extra_fields(kind, extra)
+        style_fields(self)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
+    )
+
+
+class PhotoForm(forms.Form):
+    photos = MultiplePhotoField(label=_("Photos"))
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for archiving"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("What the token is for"), max_length=100)
+
+
+class RateLimitedAuthenticationForm(AuthenticationForm):
+    """Refuses further attempts for a while after too many wrong passwords."""
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.data.get("username") or "").strip().lower()
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        key = f"login-fail:{username}:{address}"
+        if cache.get(key, 0) >= settings.QLOOP_LOGIN_ATTEMPTS:
+            raise ValidationError(
+                _("Too many failed attempts. Wait 15 minutes and try again."), code="rate_limited"
+            )
+        try:
+            return super().clean()
+        except ValidationError:
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=15 * 60)
+            raise

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+NEAR = dt.timedelta(hours=12)
+
+
+def _span(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days} + (
+            " " + ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} if hours else ""
+        )
+    if hours:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} + (
+            " " + ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins} if mins else ""
+        )
+    return ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins}
+
+
+@register.simple_tag
+def deadline(
+    due_at: dt.datetime | None, started_at: dt.datetime | None = None, stopped: bool = False
+) -> SafeString | str:
+    """A countdown: green while there is time, amber near the end, red once breached."""
+    if due_at is None:
+        return ""
+    now = timezone.now()
+    left = (due_at - now).total_seconds()
+    local = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
+    if stopped:
+        return format_html(
+            '<span class="deadline text-muted" title="{}">{}</span>', local, _("stopped")
+        )
+    near = NEAR
+    if started_at is not None:
+        near = min(NEAR, (due_at - started_at) / 4)
+    if left < 0:
+        return format_html(
+            '<span class="deadline late" title="{}">⚠ {}</span>',
+            local,
+            _("%(span)s overdue") % {"span": _span(left)},
+        )
+    css = "near" if left < near.total_seconds() else "ok"
+    return format_html(
+        '<span class="deadline {}" title="{}">{}</span>',
+        css,
+        local,
+        _("%(span)s left") % {"span": _span(left)},
+    )
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **kwargs: Any) -> str:
+    """The current query string with some parameters replaced (for sorting and paging links)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        params[key] = value
+    return params.urlencode()
+
+
+@register.filter
+def verb_label(verb: str) -> str:
+    labels = {
+        "registered": _("registered the case"),
+        "changed": _("changed"),
+        "commented": _("commented"),
+        "photos_added": _("added photos"),
+        "archived": _("archived the case"),
+        "clock_breached": _("deadline breached"),
+    }
+    return labels.get(verb, verb)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from qloop.web import views
+from qloop.web.forms import RateLimitedAuthenticationForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=RateLimitedAuthenticationForm),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.set_language, name="set-language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("my-work/", views.my_work, name="my-work"),
+    path("cases/", views.case_list, name="case-list"),
+    path("cases/export.xlsx", views.case_export, name="case-export"),
+    path("cases/new/", views.case_create, name="case-create"),
+    path("cases/contact-lookup/", views.contact_lookup, name="contact-lookup"),
+    path("cases/<str:number>/", views.case_detail, name="case-detail"),
+    path("cases/<str:number>/edit/", views.case_edit, name="case-edit"),
+    path("cases/<str:number>/comment/", views.case_comment, name="case-comment"),
+    path("cases/<str:number>/photos/", views.case_photos, name="case-photos"),
+    path("cases/<str:number>/archive/", views.case_archive, name="case-archive"),
+    path("files/<str:token>/", views.attachment, name="attachment"),
+    path("files/<str:token>/thumbnail/", views.attachment_thumbnail, name="attachment-thumbnail"),
+    path("account/tokens/", views.tokens, name="tokens"),
+]

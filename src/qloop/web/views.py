@@ -1,0 +1,436 @@
+"""Web pages: thin views that check permission, call an action, and render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qloop.cases import access, actions
+from qloop.cases.choices import Channel
+from qloop.cases.export import export_cases_xlsx
+from qloop.cases.extra import active_fields, display_value
+from qloop.cases.filters import CaseFilter, FilterError, paginate
+from qloop.cases.models import Attachment, Case, Category, Contact
+from qloop.cases.queues import my_work_queryset
+from qloop.org.models import ApiToken, Department, User
+from qloop.process.definitions import all_states
+from qloop.web.forms import (
+    ArchiveForm,
+    CommentForm,
+    EditCaseForm,
+    PhotoForm,
+    RegistrationForm,
+    TokenForm,
+)
+
+LIST_RELATED = ("category", "department", "handler", "contact", "product")
+
+
+def _form_errors_from(form: Any, exc: ValidationError) -> None:
+    """Put an action's errors (keyed by field path) on the matching form fields."""
+    mapping = {
+        "contact.name": "contact_name",
+        "contact.phone": "contact_phone",
+        "product.quantity": "product_quantity",
+        "product.symptom": "symptom",
+    }
+    for key, msgs in exc.message_dict.items():
+        name = mapping.get(key, key.replace("extra.", "extra__").replace(".", "_"))
+        for msg in msgs:
+            form.add_error(name if name in form.fields else None, msg)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("my-work")
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    qs = my_work_queryset(user).select_related(*LIST_RELATED)
+    page = paginate(qs, _page(request), 50)
+    return render(request, "cases/my_work.html", {"page": page, "now": timezone.now()})
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("page", 1))
+    except ValueError:
+        return 1
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        flt = CaseFilter.from_query(request.GET)
+        qs = flt.apply(Case.objects.select_related(*LIST_RELATED), user)
+        page = paginate(qs, _page(request), 25)
+        error = None
+    except FilterError as exc:
+        flt, page, error = CaseFilter(), paginate(Case.objects.none(), 1, 25), exc.message
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "page": page,
+        "filter": flt,
+        "filter_error": error,
+        "query": params.urlencode(),
+        "states": all_states(),
+        "now": timezone.now(),
+        "departments": Department.objects.filter(is_active=True),
+        "handlers": User.objects.filter(is_active=True, memberships__isnull=False)
+        .distinct()
+        .order_by("username"),
+        "categories": Category.objects.filter(is_active=True, parent__isnull=False),
+        "extra_defs": active_fields(flt.kind or "complaint"),
+        "sorts": [
+            ("-received_at", _("Newest first")),
+            ("received_at", _("Oldest first")),
+            ("due", _("Soonest deadline")),
+            ("-updated_at", _("Recently changed")),
+            ("number", _("Number")),
+        ],
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "cases/_table.html", context)
+    return render(request, "cases/list.html", context)
+
+
+@login_required
+@require_GET
+def case_export(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        flt = CaseFilter.from_query(request.GET)
+    except FilterError as exc:
+        messages.error(request, exc.message)
+        return redirect("case-list")
+    qs = flt.apply(Case.objects.select_related(*LIST_RELATED), user)
+    content = export_cases_xlsx(qs, user, kind=flt.kind or "complaint")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="qloop-cases-{stamp}.xlsx"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    """Anyone logged in may register (R1.1); the case lands in the intake department's queue."""
+    kind = "complaint"
+    if request.method == "POST":
+        form = RegistrationForm(request.POST, request.FILES, kind=kind)
+        if form.is_valid():
+            d = form.cleaned_data
+            reg = actions.Registration(
+                kind=kind,
+                channel=d["channel"],
+                received_at=d["received_at"],
+                contact=actions.ContactData(
+                    name=d["contact_name"],
+                    gender=d["contact_gender"],
+                    phone=d["contact_phone"],
+                    email=d["contact_email"],
+                    qq=d["contact_qq"],
+                    organisation=d["contact_organisation"],
+                ),
+                product=actions.ProductData(
+                    specification=d["product_specification"],
+                    model=d["product_model"],
+                    quantity=d["product_quantity"],
+                    serial_number=d["product_serial_number"],
+                ),
+                symptom=d["symptom"],
+                current_status=d["current_status"],
+                severity=d["severity"],
+                category_code=d["category"],
+                extra=form.extra_values(),
+                contact_id=d["contact_id"],
+            )
+            try:
+                case = actions.register_case(
+                    reg,
+                    actor=request.user,  # type: ignore[arg-type]
+                    photos=d["photos"],
+                )
+            except ValidationError as exc:
+                _form_errors_from(form, exc)
+            else:
+                messages.success(request, _("Registered as %(number)s.") % {"number": case.number})
+                return redirect("case-detail", number=case.number)
+    else:
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        form = RegistrationForm(kind=kind, initial={"received_at": now, "channel": Channel.PHONE})
+    return render(request, "cases/form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def contact_lookup(request: HttpRequest) -> HttpResponse:
+    """A returning contact, found by phone or e-mail while the clerk types."""
+    phone = request.GET.get("contact_phone", "").strip()
+    email = request.GET.get("contact_email", "").strip()
+    contacts: list[Contact] = []
+    cond = Q()
+    if len(phone) >= 4:
+        cond |= Q(phone__startswith=phone)
+    if len(email) >= 3:
+        cond |= Q(email__istartswith=email)
+    user: User = request.user  # type: ignore[assignment]
+    # Only those who may see contacts' personal data get suggestions built from it.
+    if cond and user.sees_personal_data:
+        contacts = list(Contact.objects.filter(cond).order_by("-created_at")[:5])
+    return render(request, "cases/_contact_matches.html", {"contacts": contacts})
+
+
+def _timeline(case: Case) -> list[Any]:
+    return list(case.events.select_related("actor").order_by("-at", "-id"))
+
+
+@login_required
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number)
+    full = access.can_see_personal_data(user, case)
+    contact = case.contact
+    extra = [(d, display_value(d, case.extra.get(d.code))) for d in active_fields(case.kind)]
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "contact_phone": (contact.phone if full else access.mask(contact.phone))
+            if contact
+            else "",
+            "contact_email": (contact.email if full else access.mask(contact.email))
+            if contact
+            else "",
+            "contact_qq": (contact.qq if full else access.mask(contact.qq)) if contact else "",
+            "extra": extra,
+            "photos": case.attachments.filter(archived_at__isnull=True),
+            "clocks": case.clocks.all(),
+            "comments": case.comments.select_related("author"),
+            "events": _timeline(case),
+            "can_edit": access.can_edit(user, case),
+            "can_archive": access.can_archive(user, case),
+            "comment_form": CommentForm(),
+            "photo_form": PhotoForm(),
+            "archive_form": ArchiveForm(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number, write=True)
+    product, contact = case.product, case.contact
+    initial = {
+        "title": case.title,
+        "received_at": timezone.localtime(case.received_at),
+        "channel": case.channel,
+        "severity": case.severity,
+        "category": case.category.code if case.category else "",
+        "product_specification": product.specification,
+        "product_model": product.model,
+        "product_quantity": product.quantity,
+        "product_serial_number": product.serial_number,
+        "symptom": product.symptom,
+        "current_status": product.current_status,
+    }
+    if contact:
+        initial.update(
+            {f"contact_{k}": getattr(contact, k) for k in actions.EDITABLE_CONTACT_FIELDS}
+        )
+    if request.method == "POST":
+        form = EditCaseForm(request.POST, kind=case.kind, extra=case.extra, initial=initial)
+        if form.is_valid():
+            d = form.cleaned_data
+            changes: dict[str, Any] = {
+                k: d[k] for k in ("title", "received_at", "channel", "severity")
+            }
+            changes["category"] = (
+                Category.objects.filter(code=d["category"]).first() if d["category"] else None
+            )
+            for k in actions.EDITABLE_PRODUCT_FIELDS:
+                changes[f"product.{k}"] = d[
+                    k if k in ("symptom", "current_status") else f"product_{k}"
+                ]
+            for k in actions.EDITABLE_CONTACT_FIELDS:
+                changes[f"contact.{k}"] = d[f"contact_{k}"]
+            changes["extra"] = form.extra_values()
+            try:
+                actions.update_case(case, changes, actor=user, reason=d["reason"])
+            except ValidationError as exc:
+                _form_errors_from(form, exc)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("case-detail", number=case.number)
+    else:
+        form = EditCaseForm(kind=case.kind, extra=case.extra, initial=initial)
+    return render(request, "cases/edit.html", {"form": form, "case": case})
+
+
+@login_required
+@require_POST
+def case_comment(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.add_comment(case, form.cleaned_data["body"], actor=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Comment added."))
+    else:
+        messages.error(request, _("Write a comment first."))
+    return redirect(reverse("case-detail", args=[case.number]) + "#comments")
+
+
+@login_required
+@require_POST
+def case_photos(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number, write=True)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid() and form.cleaned_data["photos"]:
+        try:
+            actions.add_photos(case, form.cleaned_data["photos"], actor=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Photos added."))
+    else:
+        messages.error(request, _("Choose one or more photos."))
+    return redirect("case-detail", number=case.number)
+
+
+@login_required
+@require_POST
+def case_archive(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number)
+    if not access.can_archive(user, case):
+        raise PermissionDenied
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason for archiving."))
+        return redirect("case-detail", number=case.number)
+    actions.archive_case(case, form.cleaned_data["reason"], actor=user)
+    messages.success(request, _("Archived. The case stays in the register."))
+    return redirect("case-detail", number=case.number)
+
+
+def _attachment(request: HttpRequest, token: str) -> Attachment:
+    att = Attachment.objects.select_related("case").filter(token=token).first()
+    if att is None:
+        raise Http404
+    access.get_case_for_user(request.user, att.case.number)  # type: ignore[arg-type]
+    return att
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, token: str) -> FileResponse:
+    att = _attachment(request, token)
+    response = FileResponse(
+        default_storage.open(att.file.name, "rb"), content_type=att.content_type
+    )
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def attachment_thumbnail(request: HttpRequest, token: str) -> FileResponse:
+    att = _attachment(request, token)
+    name = att.thumbnail.name or att.file.name
+    response = FileResponse(
+        default_storage.open(name, "rb"),
+        content_type="image/jpeg" if att.thumbnail else att.content_type,
+    )
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """Personal API tokens: shown once when created, stored hashed, revocable."""
+    user: User = request.user  # type: ignore[assignment]
+    new_token = None
+    form = TokenForm()
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            ApiToken.objects.filter(
+                user=user, pk=request.POST.get("revoke"), revoked_at__isnull=True
+            ).update(revoked_at=timezone.now())
+            messages.success(request, _("Token revoked."))
+            return redirect("tokens")
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            _token, new_token = ApiToken.issue(user, form.cleaned_data["name"])
+            form = TokenForm()
+    return render(
+        request,
+        "account/tokens.html",
+        {
+            "tokens": user.api_tokens.order_by("-created_at"),
+            "form": form,
+            "new_token": new_token,
+        },
+    )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language and remember it for the person (and in a cookie)."""
+    lang = request.POST.get("language", "")
+    if lang not in {code for code, _name in settings.LANGUAGES}:
+        lang = "zh-hans"
+    user = request.user
+    if user.is_authenticated:
+        User.objects.filter(pk=user.pk).update(language=lang)
+    nxt = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        nxt = "/"
+    translation.activate(lang)
+    response = redirect(nxt)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        lang,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    Case.objects.exists()
+    return JsonResponse({"ok": True, "time": dt.datetime.now(dt.UTC).isoformat()})
