@@ -214,7 +214,7 @@ def sample_registration(
         ),
         symptom=symptom,
         current_status=status,
-        title=f"{product_name}{symptom.split("，")[0][:24]}",
+        title=f"{product_name}{symptom.split('，')[0][:24]}",
         severity=rng.choices([Severity.MINOR, Severity.MAJOR, Severity.CRITICAL], [70, 25, 5])[0],
         category_code=category,
         extra={"purchase_channel": rng.choice(["直销", "经销商", "电商平台", "工程项目"])},
