@@ -3,6 +3,7 @@
 
     python3 dev.py serve   # install, migrate, load the demo, start web server and worker
     python3 dev.py test    # install with the test tools and run the whole test suite
+    python3 dev.py lint    # ruff, formatting, migrations up to date, mypy
 
 The virtual environment lives in ./.venv; installs are pinned by constraints.txt and are
 redone only when pyproject.toml or constraints.txt change.
@@ -64,7 +65,24 @@ def main(argv: list[str]) -> int:
     if command == "test":
         _ensure_env("dev")
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
-    sys.exit(f"usage: python3 dev.py serve|test [args…] (got {command!r})")
+    if command == "lint":
+        _ensure_env("dev")
+        steps = [
+            [str(BIN / "ruff"), "check", "."],
+            [str(BIN / "ruff"), "format", "--check", "."],
+            [str(BIN / "qloop"), "manage", "makemigrations", "--check", "--dry-run"],
+            [str(BIN / "mypy")],
+        ]
+        for step in steps:
+            print(
+                "$",
+                " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
+                flush=True,
+            )
+            if subprocess.call(step, cwd=ROOT) != 0:
+                return 1
+        return 0
+    sys.exit(f"usage: python3 dev.py serve|test|lint [args…] (got {command!r})")
 
 
 if __name__ == "__main__":

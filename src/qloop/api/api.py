@@ -255,8 +255,8 @@ def list_cases(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any
     flt = CaseFilter.from_query(query)
     qs = flt.apply(
         Case.objects.select_related("category", "department", "handler", "contact", "product"),
-        request.user,
-    )  # type: ignore[arg-type]
+        request.user,  # type: ignore[arg-type]
+    )
     page = paginate(qs, params.page, params.page_size)
     return {
         "count": page.count,

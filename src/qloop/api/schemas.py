@@ -27,7 +27,7 @@ class CaseIn(Schema):
     channel: str = Field(..., examples=["phone"])
     received_at: dt.datetime | None = None
     contact: ContactIn
-    product: ProductIn = Field(default_factory=ProductIn)
+    product: ProductIn = Field(default_factory=ProductIn)  # type: ignore[arg-type]
     symptom: str = Field(..., max_length=10_000)
     current_status: str = Field("", max_length=10_000)
     title: str = Field("", max_length=200)

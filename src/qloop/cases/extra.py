@@ -65,14 +65,14 @@ def clean_value(field: ExtraField, raw: Any) -> Any:
                 )
             return value
     except (ValueError, InvalidOperation) as exc:
-        messages = {
+        messages: dict[str, str] = {
             FieldType.INTEGER: _("Enter a whole number."),
             FieldType.DECIMAL: _("Enter a number."),
             FieldType.DATE: _("Enter a date as YYYY-MM-DD."),
             FieldType.BOOLEAN: _("Enter true or false."),
         }
         raise ValidationError(
-            messages.get(kind, _("Enter a valid value.")), code="invalid"
+            messages.get(str(kind), _("Enter a valid value.")), code="invalid"
         ) from exc
     raise ValidationError(_("Enter a valid value."), code="invalid")
 

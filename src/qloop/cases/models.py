@@ -143,9 +143,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
         needle = search.normalise(query)
         if self.db == "default" and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
             tsq = search.tsquery(query)
-            qs = self
+            qs: CaseQuerySet = self
             if tsq:
-                qs = qs.extra(
+                qs = qs.extra(  # type: ignore[assignment]
                     where=[
                         "to_tsvector('simple', cases_case.search_tokens) @@ to_tsquery('simple', %s)"
                     ],

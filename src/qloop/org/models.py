@@ -138,7 +138,7 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     qq = models.CharField(_("QQ number"), max_length=20, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
-    departments = models.ManyToManyField(
+    departments: models.ManyToManyField[Department, Membership] = models.ManyToManyField(
         Department,
         through="Membership",
         through_fields=("user", "department"),

@@ -21,7 +21,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultiplePhotoField(forms.FileField):
     """Several photos in one input; each is checked by the action, not here."""
 
-    widget = MultipleFileInput
+    widget: Any = MultipleFileInput
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -115,7 +115,7 @@ class RegistrationForm(ExtraFieldsMixin, forms.Form):
 
     def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = _category_choices()
+        self.fields["category"].choices = _category_choices()  # type: ignore[attr-defined]
         self.add_extra_fields(kind)
         style_fields(self)
 
@@ -158,7 +158,7 @@ class EditCaseForm(ExtraFieldsMixin, forms.Form):
 
     def __init__(self, *args: Any, kind: str, extra: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = _category_choices()
+        self.fields["category"].choices = _category_choices()  # type: ignore[attr-defined]
         self.add_extra_fields(kind, extra)
         style_fields(self)
 

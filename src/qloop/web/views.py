@@ -386,7 +386,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "revoke" in request.POST:
             ApiToken.objects.filter(
-                user=user, pk=request.POST.get("revoke"), revoked_at__isnull=True
+                user=user, pk=request.POST.get("revoke", ""), revoked_at__isnull=True
             ).update(revoked_at=timezone.now())
             messages.success(request, _("Token revoked."))
             return redirect("tokens")
