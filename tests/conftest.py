@@ -68,9 +68,15 @@ def photo() -> Callable[..., Any]:
     """An uploaded JPEG (or other format) file for forms and actions."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    def make(name: str = "photo.jpg", fmt: str = "JPEG", content_type: str = "image/jpeg",
-             data: bytes | None = None) -> SimpleUploadedFile:
-        return SimpleUploadedFile(name, data if data is not None else image_bytes(fmt), content_type)
+    def make(
+        name: str = "photo.jpg",
+        fmt: str = "JPEG",
+        content_type: str = "image/jpeg",
+        data: bytes | None = None,
+    ) -> SimpleUploadedFile:
+        return SimpleUploadedFile(
+            name, data if data is not None else image_bytes(fmt), content_type
+        )
 
     return make
 
@@ -82,10 +88,19 @@ def registration(**overrides: Any) -> Any:
     fields: dict[str, Any] = {
         "kind": "complaint",
         "channel": "phone",
-        "contact": ContactData(name="王芳", gender="female", phone="13800138000",
-                               email="wangfang@example.cn", organisation="苏州恒通水务有限公司"),
-        "product": ProductData(specification="50-160, 7.5kW", model="QL-CP50", quantity=2,
-                               serial_number="CP50-2611-00001"),
+        "contact": ContactData(
+            name="王芳",
+            gender="female",
+            phone="13800138000",
+            email="wangfang@example.cn",
+            organisation="苏州恒通水务有限公司",
+        ),
+        "product": ProductData(
+            specification="50-160, 7.5kW",
+            model="QL-CP50",
+            quantity=2,
+            serial_number="CP50-2611-00001",
+        ),
         "symptom": "机械密封处漏水，每分钟约滴水二十滴。",
         "current_status": "降负荷运行。",
     }

@@ -154,7 +154,11 @@ if REDIS_URL:
         "name": env_str("QLOOP_QUEUE_NAME", "qloop"),
         "url": REDIS_URL,
         "immediate": env_bool("QLOOP_QUEUE_IMMEDIATE", False),
-        "consumer": {"workers": env_int("QLOOP_WORKERS", 2), "worker_type": "thread"},
+        "consumer": {
+            "workers": env_int("QLOOP_WORKERS", 2),
+            "worker_type": "thread",
+            "max_delay": 2.0,
+        },
     }
 else:
     CACHES = {
@@ -168,7 +172,11 @@ else:
         "name": env_str("QLOOP_QUEUE_NAME", "qloop"),
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": env_bool("QLOOP_QUEUE_IMMEDIATE", False),
-        "consumer": {"workers": env_int("QLOOP_WORKERS", 2), "worker_type": "thread"},
+        "consumer": {
+            "workers": env_int("QLOOP_WORKERS", 2),
+            "worker_type": "thread",
+            "max_delay": 2.0,
+        },
     }
 
 # Files ---------------------------------------------------------------------------------------

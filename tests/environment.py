@@ -1,0 +1,8 @@
+"""Loaded with ``-p`` before Django reads its settings: the test run's own environment."""
+
+from __future__ import annotations
+
+import os
+
+# A queue of the test run's own, so a developer's running `qloop serve` never takes its jobs.
+os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
