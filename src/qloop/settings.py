@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "qloop.org",
     "qloop.cases",
     "qloop.process",
+    "qloop.capa",
+    "qloop.notify",
     "qloop.api",
     "qloop.web",
     "django.contrib.admin",

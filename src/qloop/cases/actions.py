@@ -27,7 +27,7 @@ from qloop.cases.uploads import check_photo, make_thumbnail, new_token
 from qloop.org.models import Department, Organisation
 from qloop.org.models import Sequence as NumberSequence
 from qloop.process import clocks
-from qloop.process.definitions import INITIAL_STATE
+from qloop.process.definitions import process_for
 from qloop.process.models import ClockName
 
 if TYPE_CHECKING:
@@ -194,7 +194,8 @@ def register_case(
             severity=reg.severity,
             department=department,
             registered_by=actor,
-            state=INITIAL_STATE,
+            state=process_for(reg.kind).initial,
+            process_version=process_for(reg.kind).version,
             extra=checked["extra"],
         )
         case.save()

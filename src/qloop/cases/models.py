@@ -121,8 +121,17 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self.none()
         if user.sees_all_cases:
             return self
+        from qloop.process.models import Task
+
+        # A department sees the cases it was given tasks in (R1.8).
+        tasked = Task.objects.filter(
+            case=models.OuterRef("pk"), department_id__in=user.department_ids
+        )
         return self.filter(
-            Q(department_id__in=user.department_ids) | Q(handler=user) | Q(registered_by=user)
+            Q(department_id__in=user.department_ids)
+            | Q(handler=user)
+            | Q(registered_by=user)
+            | models.Exists(tasked)
         )
 
     def live(self) -> CaseQuerySet:

@@ -93,6 +93,48 @@ def sweep_breaches(now: dt.datetime | None = None, *, batch: int = 1000) -> int:
                 for pk, case_id, name, due_at in rows
                 if pk in claimed
             )
+            _alert_breaches([(case_id, name) for pk, case_id, name, _due in rows if pk in claimed])
         total += len(claimed)
         if len(rows) < batch:
             return total
+
+
+def _alert_breaches(breaches: list[tuple[int, str]]) -> None:
+    """Tell in the app who must act: the quality head for a late investigation (R1.4), the
+    handler and the CS head for a late answer (R2.3)."""
+    from qloop.cases.models import Case
+    from qloop.notify.models import Notification
+    from qloop.org.models import User
+
+    if not breaches:
+        return
+    cases = {
+        c.pk: c
+        for c in Case.objects.filter(pk__in={case_id for case_id, _n in breaches}).only(
+            "pk", "number", "handler_id"
+        )
+    }
+    heads = {
+        role: list(User.objects.filter(memberships__role__code=role, is_active=True).distinct())
+        for role in ("quality_head", "cs_head")
+    }
+    rows = []
+    for case_id, name in breaches:
+        case = cases[case_id]
+        if name == ClockName.INVESTIGATION:
+            people = {u.pk: u for u in heads["quality_head"]}
+        else:
+            people = {u.pk: u for u in heads["cs_head"]}
+            if case.handler_id:
+                people[case.handler_id] = User(pk=case.handler_id)
+        rows += [
+            Notification(
+                user_id=pk,
+                case_id=case_id,
+                kind="clock_breached",
+                urgent=True,
+                data={"number": case.number, "clock": name},
+            )
+            for pk in people
+        ]
+    Notification.objects.bulk_create(rows, batch_size=1000)

@@ -1,15 +1,33 @@
-"""Process definitions: the one place the workflow lives.
+"""Process definitions: the one place the workflow lives (R1.3–R1.8, R2.12).
 
-The foundation declares the states of each kind of case; the complaint-loop work adds the
-transitions, approvals and signatures on top of these same definitions.
+Each kind of case has a process: states, transitions, who may take each, what each requires,
+which clocks it starts and stops, and whom it tells. A running case keeps the version it
+started on; a changed process gets a new version next to the old one.
 """
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-COMPLAINT_STATES: dict[str, str | Promise] = {
+from qloop.cases.choices import Channel
+from qloop.process.spec import ClockSpec, Input, Label, Process, Transition, Who
+
+CS = frozenset({"cs_clerk", "cs_head"})
+QUALITY = frozenset({"quality_engineer", "quality_head"})
+QUALITY_HEAD = frozenset({"quality_head"})
+
+ANSWER_CHANNELS = tuple(
+    (c.value, c.label)
+    for c in (Channel.PHONE, Channel.EMAIL, Channel.IM, Channel.VISIT, Channel.LETTER)
+)
+
+ANSWER = (
+    Input("answer", _("Answer to the customer")),
+    Input("answer_channel", _("Answered by"), "choice", choices=ANSWER_CHANNELS),
+)
+
+COMPLAINT_STATES: dict[str, Label] = {
     "new": _("New"),
     "cs_review": _("CS review"),
     "investigating": _("Investigating"),
@@ -21,23 +39,240 @@ COMPLAINT_STATES: dict[str, str | Promise] = {
     "closed": _("Closed"),
 }
 
-STATES: dict[str, dict[str, str | Promise]] = {
-    "complaint": COMPLAINT_STATES,
-    "feedback": {"new": _("New"), "handling": _("Handling"), "closed": _("Closed")},
-}
+COMPLAINT_V1 = Process(
+    kind="complaint",
+    version=1,
+    initial="new",
+    states=COMPLAINT_STATES,
+    terminal=frozenset({"closed"}),
+    clocks={
+        "customer_answer": ClockSpec("customer_answer", hours=48),  # R2.3; length from settings
+        "investigation": ClockSpec("investigation", hours=48),  # R1.4
+    },
+    clocks_on_registration=("customer_answer",),
+    transitions=(
+        Transition(
+            "assign",
+            _("Assign a handler"),
+            frozenset({"new"}),
+            "cs_review",
+            Who(CS),
+            inputs=(Input("handler", _("Handler"), "user"),),
+            notify=("handler",),
+            effect="assign_handler",
+        ),
+        Transition(
+            "forward_to_quality",
+            _("Forward to Quality"),
+            frozenset({"cs_review"}),
+            "investigating",
+            Who(CS, handler=True),
+            inputs=(
+                Input("analysis", _("Preliminary analysis")),
+                Input("departments", _("Departments concerned"), "departments", required=False),
+            ),
+            starts=("investigation",),
+            notify=("quality", "departments"),
+            effect="record_analysis",
+        ),
+        Transition(
+            "resolve_directly",
+            _("Answer and close"),
+            frozenset({"cs_review"}),
+            "closed",
+            Who(CS, handler=True),
+            inputs=ANSWER,
+            stops=("customer_answer",),
+            effect="record_answer",
+        ),
+        Transition(
+            "request_onsite",
+            _("Ask for on-site investigation"),
+            frozenset({"investigating"}),
+            "investigating",
+            Who(QUALITY),
+            inputs=(Input("reason", _("Why an on-site investigation is needed")),),
+            requests_approval=("onsite", "general_manager"),
+            notify=("gm",),
+            effect="record_onsite_request",
+        ),
+        Transition(
+            "record_onsite",
+            _("Record on-site findings"),
+            frozenset({"investigating"}),
+            "investigating",
+            Who(QUALITY),
+            inputs=(Input("findings", _("On-site findings")),),
+            requires_approval="onsite",
+            effect="record_onsite_findings",
+        ),
+        Transition(
+            "dispose_not_ours",
+            _("Not our product's problem"),
+            frozenset({"investigating"}),
+            "cs_handling",
+            Who(QUALITY_HEAD),
+            inputs=(Input("findings", _("Investigation findings")),),
+            signature="approved",
+            stops=("investigation",),
+            notify=("cs", "handler"),
+            effect="dispose_not_ours",
+            attaches_report=True,
+        ),
+        Transition(
+            "dispose_ours",
+            _("Our product's problem"),
+            frozenset({"investigating"}),
+            "corrective_action",
+            Who(QUALITY),
+            inputs=(
+                Input("findings", _("Investigation findings")),
+                Input("root_cause", _("Root cause")),
+            ),
+            stops=("investigation",),
+            notify=("cs", "handler"),
+            effect="dispose_ours",
+        ),
+        Transition(
+            "submit_plan",
+            _("Submit the corrective plan"),
+            frozenset({"corrective_action"}),
+            "implementing",
+            Who(QUALITY),
+            inputs=(
+                Input("plan", _("Corrective plan")),
+                Input("owner", _("Owner"), "user"),
+                Input("due", _("Due"), "date"),
+            ),
+            notify=("cs", "owner"),
+            effect="submit_plan",
+        ),
+        Transition(
+            "record_progress",
+            _("Record progress"),
+            frozenset({"implementing"}),
+            "implementing",
+            Who(QUALITY, owner=True),
+            inputs=(Input("note", _("Progress")),),
+            notify=("cs",),
+        ),
+        Transition(
+            "verify_effectiveness",
+            _("Verify effectiveness"),
+            frozenset({"implementing"}),
+            "standardising",
+            Who(QUALITY),
+            inputs=(
+                Input(
+                    "result",
+                    _("Result"),
+                    "choice",
+                    choices=(("effective", _("Effective")), ("ineffective", _("Ineffective"))),
+                ),
+                Input("evidence", _("Evidence")),
+            ),
+            target_if=(("result", "ineffective", "implementing"),),
+            signature="verified",
+            notify=("cs", "owner"),
+            effect="verify_effectiveness",
+        ),
+        Transition(
+            "standardise",
+            _("Standardise (固化)"),
+            frozenset({"standardising"}),
+            "ready_to_close",
+            Who(QUALITY),
+            inputs=(Input("changes", _("Procedures, drawings or work instructions changed")),),
+            notify=("cs",),
+            effect="standardise",
+        ),
+        Transition(
+            "close",
+            _("Answer and close"),
+            frozenset({"cs_handling", "ready_to_close"}),
+            "closed",
+            Who(CS, handler=True),
+            inputs=ANSWER,
+            stops=("customer_answer",),
+            effect="record_answer",
+        ),
+        Transition(
+            "reopen",
+            _("Reopen"),
+            frozenset({"closed"}),
+            "investigating",
+            Who(QUALITY_HEAD),
+            inputs=(Input("reason", _("Why the case is reopened")),),
+            starts=("investigation",),
+            notify=("quality", "cs"),
+            effect="reopen",
+        ),
+    ),
+)
 
-CLOSED_STATES: frozenset[str] = frozenset({"closed"})
+FEEDBACK_V1 = Process(
+    kind="feedback",
+    version=1,
+    initial="new",
+    states={"new": _("New"), "handling": _("Handling"), "closed": _("Closed")},
+    terminal=frozenset({"closed"}),
+    clocks={"customer_answer": ClockSpec("customer_answer", hours=48)},
+    clocks_on_registration=("customer_answer",),
+    transitions=(
+        Transition(
+            "assign",
+            _("Assign a handler"),
+            frozenset({"new"}),
+            "handling",
+            Who(frozenset({"supply_sales"})),
+            inputs=(Input("handler", _("Handler"), "user"),),
+            notify=("handler",),
+            effect="assign_handler",
+        ),
+        Transition(
+            "close",
+            _("Answer and close"),
+            frozenset({"handling"}),
+            "closed",
+            Who(frozenset({"supply_sales"}), handler=True),
+            inputs=ANSWER,
+            stops=("customer_answer",),
+            effect="record_answer",
+        ),
+    ),
+)
+
+PROCESSES: dict[tuple[str, int], Process] = {
+    (p.kind, p.version): p for p in (COMPLAINT_V1, FEEDBACK_V1)
+}
+CURRENT_VERSION: dict[str, int] = {"complaint": 1, "feedback": 1}
+
+STATES: dict[str, dict[str, Label]] = {
+    kind: PROCESSES[(kind, version)].states for kind, version in CURRENT_VERSION.items()
+}
+CLOSED_STATES: frozenset[str] = frozenset().union(*(p.terminal for p in PROCESSES.values()))
 INITIAL_STATE = "new"
 
 
-def state_label(kind: str, state: str) -> str | Promise:
+def process_for(kind: str, version: int | None = None) -> Process:
+    return PROCESSES[(kind, version or CURRENT_VERSION[kind])]
+
+
+def state_label(kind: str, state: str) -> Label:
     return STATES.get(kind, {}).get(state, state)
 
 
-def all_states() -> dict[str, str | Promise]:
+def all_states() -> dict[str, Label]:
     """Every state of every kind, for filters that span kinds."""
-    merged: dict[str, str | Promise] = {}
+    merged: dict[str, Label] = {}
     for states in STATES.values():
         for code, label in states.items():
             merged.setdefault(code, label)
     return merged
+
+
+def check_definitions() -> None:
+    """Refuse to start with an unsound process (run from AppConfig.ready)."""
+    problems = [p for process in PROCESSES.values() for p in process.problems()]
+    if problems:
+        raise ImproperlyConfigured("Process definitions are unsound:\n" + "\n".join(problems))

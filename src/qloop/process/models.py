@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -63,3 +64,88 @@ class Clock(models.Model):
 
     def remaining_seconds(self) -> float:
         return (self.due_at - timezone.now()).total_seconds()
+
+
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class ApprovalKind(models.TextChoices):
+    ONSITE = "onsite", _("On-site investigation")
+
+
+class Approval(models.Model):
+    """A request to a role (e.g. the general manager) that blocks a step until decided."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="approvals")
+    kind = models.CharField(_("kind"), max_length=30, choices=ApprovalKind.choices)
+    role = models.CharField(_("decided by role"), max_length=30)
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ApprovalState.choices, default=ApprovalState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    signature = models.JSONField(_("e-signature"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["role", "state"], name="approval_role_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_state_display()}"
+
+
+class Task(models.Model):
+    """Work handed to a department or person inside a case (R1.8)."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="tasks")
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    title = models.CharField(_("task"), max_length=200)
+    due = models.DateField(_("due"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result = models.TextField(_("result"), blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["done_at", "due", "id"]
+        indexes = [models.Index(fields=["department", "done_at"], name="task_department_open")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

@@ -1,0 +1,59 @@
+"""Writing the 8D record of a corrective action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction
+from qloop.cases.models import Case, Event
+from qloop.org.models import User
+from qloop.process.definitions import QUALITY
+from qloop.process.errors import Conflict
+
+EIGHT_D_STATES = frozenset({"corrective_action", "implementing", "standardising", "ready_to_close"})
+
+
+def can_edit_eight_d(user: User, case: Case) -> bool:
+    if case.is_archived or case.state not in EIGHT_D_STATES:
+        return False
+    ca = getattr(case, "corrective_action", None)
+    return (
+        user.is_superuser or user.has_role(*QUALITY) or (ca is not None and ca.owner_id == user.pk)
+    )
+
+
+def update_eight_d(case: Case, values: dict[str, Any], *, actor: User) -> CorrectiveAction:
+    """Change D0–D8; one event lists each changed discipline with its old and new text."""
+    if case.state not in EIGHT_D_STATES:
+        raise Conflict(_("The 8D record is written during corrective action."))
+    if not can_edit_eight_d(actor, case):
+        raise PermissionDenied
+    unknown = [k for k in values if k not in EIGHT_D_FIELDS]
+    if unknown:
+        raise ValidationError({k: [_("This field cannot be changed.")] for k in unknown})
+    with transaction.atomic():
+        ca, _created = CorrectiveAction.objects.select_for_update().get_or_create(case=case)
+        diff = []
+        for key, value in values.items():
+            new = (value or "").strip()
+            if len(new) > 10_000:
+                raise ValidationError({key: [_("At most %(n)s characters.") % {"n": 10_000}]})
+            old = getattr(ca, key)
+            if old != new:
+                setattr(ca, key, new)
+                diff.append(
+                    {
+                        "field": key,
+                        "label": str(ca._meta.get_field(key).verbose_name),
+                        "old": old,
+                        "new": new,
+                    }
+                )
+        if diff:
+            ca.save()
+            Event.objects.create(case=case, actor=actor, verb="eight_d_changed", changes=diff)
+    return ca

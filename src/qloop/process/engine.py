@@ -1,0 +1,293 @@
+"""Taking transitions: the one action through which a case moves (web, API, tests alike)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qloop.cases.models import Case, Event
+from qloop.notify.actions import notify, people_in, people_with_role
+from qloop.org.models import Department, User
+from qloop.process import clocks
+from qloop.process.definitions import CS, QUALITY, process_for
+from qloop.process.errors import Conflict
+from qloop.process.models import Approval, ApprovalState, ClockName
+from qloop.process.signatures import sign
+from qloop.process.spec import Input, Process, Transition
+
+MAX_TEXT = 10_000
+
+
+def process_of(case: Case) -> Process:
+    return process_for(case.kind, case.process_version)
+
+
+def available_transitions(case: Case, user: User) -> list[Transition]:
+    """The transitions this person may take on this case now."""
+    if case.is_archived:
+        return []
+    return [
+        t
+        for t in process_of(case).transitions
+        if case.state in t.sources and t.who.allows(user, case)
+    ]
+
+
+def _clean_input(spec: Input, raw: Any) -> Any:
+    if raw is None or raw == "" or raw == []:
+        if spec.required:
+            raise ValidationError(_("This field is required."), code="required")
+        return [] if spec.type == "departments" else None
+    if spec.type == "text":
+        if not isinstance(raw, str):
+            raise ValidationError(_("This value has the wrong type."), code="invalid")
+        value = raw.strip()
+        if not value and spec.required:
+            raise ValidationError(_("This field is required."), code="required")
+        if len(value) > MAX_TEXT:
+            raise ValidationError(
+                _("At most %(n)s characters.") % {"n": MAX_TEXT}, code="max_length"
+            )
+        return value
+    if spec.type == "user":
+        user = User.objects.filter(username=str(raw), is_active=True).first()
+        if user is None:
+            raise ValidationError(
+                _("There is no active person with this user name."), code="invalid"
+            )
+        return user
+    if spec.type == "departments":
+        codes = [raw] if isinstance(raw, str) else list(raw)
+        known = set(
+            Department.objects.filter(code__in=codes, is_active=True).values_list("code", flat=True)
+        )
+        unknown = [str(c) for c in codes if c not in known]
+        if unknown:
+            raise ValidationError(
+                _("Unknown department: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+        return list(dict.fromkeys(codes))
+    if spec.type == "date":
+        if isinstance(raw, dt.date):
+            return raw
+        try:
+            return dt.date.fromisoformat(str(raw))
+        except ValueError as exc:
+            raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid") from exc
+    if spec.type == "choice":
+        allowed = [value for value, _label in spec.choices]
+        if raw not in allowed:
+            raise ValidationError(
+                _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}
+            )
+        return raw
+    raise ValidationError(_("Enter a valid value."))  # pragma: no cover - spec types are closed
+
+
+def clean_inputs(t: Transition, data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[Any]] = {}
+    cleaned: dict[str, Any] = {}
+    known = {spec.name for spec in t.inputs}
+    for name in data:
+        if name not in known:
+            errors[name] = [_("This step takes no such field.")]
+    for spec in t.inputs:
+        try:
+            cleaned[spec.name] = _clean_input(spec, data.get(spec.name))
+        except ValidationError as exc:
+            errors[spec.name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _recordable(value: Any) -> Any:
+    if isinstance(value, User):
+        return value.username
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _audience(name: str, case: Case, cleaned: dict[str, Any]) -> list[User]:
+    if name == "quality":
+        return people_with_role(*QUALITY)
+    if name == "cs":
+        return people_with_role(*CS)
+    if name == "gm":
+        return people_with_role("general_manager")
+    if name == "departments":
+        return people_in(cleaned.get("departments") or [])
+    if name == "handler":
+        return [case.handler] if case.handler else []
+    if name == "owner":
+        ca = getattr(case, "corrective_action", None)
+        return [ca.owner] if ca is not None and ca.owner else []
+    raise ValueError(name)
+
+
+def _check_approval(case: Case, t: Transition) -> None:
+    if t.requires_approval:
+        latest = (
+            case.approvals.filter(kind=t.requires_approval).order_by("-requested_at", "-id").first()
+        )
+        if latest is None:
+            raise Conflict(_("This step needs an approval that has not been asked for."))
+        if latest.state == ApprovalState.PENDING:
+            raise Conflict(_("This step waits for a pending approval."))
+        if latest.state == ApprovalState.REFUSED:
+            raise Conflict(_("The approval this step needs was refused."))
+    if t.requests_approval:
+        kind, _role = t.requests_approval
+        if case.approvals.filter(kind=kind, state=ApprovalState.PENDING).exists():
+            raise Conflict(_("An approval of this kind is already pending."))
+
+
+def take_transition(
+    case: Case,
+    name: str,
+    data: dict[str, Any] | None,
+    *,
+    actor: User,
+    signature: dict[str, Any] | None = None,
+) -> Case:
+    """Move a case along its process, enforcing everything the definition requires.
+
+    Raises Http404 for an unknown step, PermissionDenied when this person may not take it,
+    Conflict when the state or a pending approval does not allow it now, ValidationError
+    (keyed by field) for missing or invalid inputs or a wrong signature. Nothing is changed
+    by a refused step.
+    """
+    process = process_of(case)
+    t = process.transition(name)
+    if t is None:
+        raise Http404
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("handler").get(pk=case.pk)
+        if not t.who.allows(actor, case):
+            raise PermissionDenied
+        if case.is_archived:
+            raise Conflict(_("The case is archived."))
+        if case.state not in t.sources:
+            raise Conflict(
+                _("“%(step)s” is not possible while the case is “%(state)s”.")
+                % {"step": t.label, "state": case.state_label}
+            )
+        cleaned = clean_inputs(t, data or {})
+        _check_approval(case, t)
+        signed = sign(actor, signature, meaning=t.signature) if t.signature else None
+        now = timezone.now()
+        source, target = case.state, t.target_for(cleaned)
+        if t.effect:
+            from qloop.capa.effects import EFFECTS
+
+            EFFECTS[t.effect](case, cleaned, actor)
+        if t.requests_approval:
+            kind, role = t.requests_approval
+            Approval.objects.create(
+                case=case,
+                kind=kind,
+                role=role,
+                reason=cleaned.get("reason", ""),
+                requested_by=actor,
+            )
+        case.state = target
+        if target in process.terminal:
+            case.closed_at = now
+        case.updated_at = now
+        case.save()
+        for clock in t.stops:
+            clocks.stop_clock(case, ClockName(clock), now=now)
+        for clock in t.starts:
+            spec = process.clocks[clock]
+            clocks.start_clock(case, ClockName(clock), due_at=spec.due(now), started_at=now)
+        Event.objects.create(
+            case=case,
+            actor=actor,
+            verb="transition",
+            at=now,
+            comment=str(cleaned.get("note") or ""),
+            data={
+                "transition": t.name,
+                "from": source,
+                "to": target,
+                "inputs": {k: _recordable(v) for k, v in cleaned.items()},
+                **({"signature": signed} if signed else {}),
+            },
+        )
+        audience = [u for a in t.notify for u in _audience(a, case, cleaned)]
+        message = {
+            "number": case.number,
+            "kind": case.kind,
+            "version": case.process_version,
+            "transition": t.name,
+            "actor": actor.printed_name,
+        }
+        kind = "approval_requested" if t.requests_approval else "transition"
+        notify(audience, kind=kind, case=case, data=message, exclude=actor)
+    return case
+
+
+def decide_approval(
+    approval: Approval,
+    decision: str,
+    *,
+    actor: User,
+    comment: str = "",
+    signature: dict[str, Any] | None = None,
+) -> Approval:
+    """The deciding role approves or refuses, with an e-signature."""
+    if decision not in {"approve", "refuse"}:
+        raise ValidationError({"decision": [_("Choose approve or refuse.")]})
+    with transaction.atomic():
+        approval = Approval.objects.select_for_update().select_related("case").get(pk=approval.pk)
+        if not (actor.is_superuser or actor.has_role(approval.role)):
+            raise PermissionDenied
+        if approval.state != ApprovalState.PENDING:
+            raise Conflict(_("This approval has already been decided."))
+        meaning = "approved" if decision == "approve" else "reviewed"
+        signed = sign(actor, signature, meaning=meaning)
+        now = timezone.now()
+        approval.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REFUSED
+        approval.decided_by, approval.decided_at = actor, now
+        approval.comment, approval.signature = comment.strip(), signed
+        approval.save()
+        Event.objects.create(
+            case=approval.case,
+            actor=actor,
+            verb="approval_decided",
+            at=now,
+            comment=approval.comment,
+            data={
+                "approval": approval.pk,
+                "kind": approval.kind,
+                "decision": decision,
+                "signature": signed,
+            },
+        )
+        notify(
+            [approval.requested_by],
+            kind="approval_decided",
+            case=approval.case,
+            data={
+                "number": approval.case.number,
+                "decision": decision,
+                "actor": actor.printed_name,
+            },
+            exclude=actor,
+        )
+    return approval
+
+
+def approvals_for(user: User) -> Any:
+    """Pending approvals this person may decide."""
+    qs = Approval.objects.filter(state=ApprovalState.PENDING).select_related("case", "requested_by")
+    if user.is_superuser:
+        return qs
+    return qs.filter(role__in=user.role_codes)

@@ -1,0 +1,161 @@
+"""The vocabulary in which processes are declared, and the start-up check of a declaration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from qloop.cases.models import Case
+    from qloop.org.models import User
+
+Label = str | Promise
+InputType = Literal["text", "user", "departments", "date", "choice"]
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who may take a transition: people with one of the roles, and/or the case's handler,
+    and/or the owner of its corrective action."""
+
+    roles: frozenset[str] = frozenset()
+    handler: bool = False
+    owner: bool = False
+
+    def allows(self, user: User, case: Case) -> bool:
+        if user.is_superuser:
+            return True
+        if self.handler and case.handler_id == user.pk:
+            return True
+        if self.owner:
+            ca = getattr(case, "corrective_action", None)
+            if ca is not None and ca.owner_id == user.pk:
+                return True
+        return bool(self.roles) and user.has_role(*self.roles)
+
+    @property
+    def is_nobody(self) -> bool:
+        return not (self.roles or self.handler or self.owner)
+
+
+@dataclass(frozen=True)
+class Input:
+    """A value a person gives when taking a transition."""
+
+    name: str
+    label: Label
+    type: InputType = "text"
+    required: bool = True
+    choices: tuple[tuple[str, Label], ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    """A deadline: its length in calendar hours, or in working days."""
+
+    name: str
+    hours: int = 0
+    working_days: int = 0
+
+    def due(self, start: dt.datetime) -> dt.datetime:
+        from qloop.process.calendars import add_days
+
+        if self.working_days:
+            return add_days(start, self.working_days, working=True)
+        return start + dt.timedelta(hours=self.hours)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: Label
+    sources: frozenset[str]
+    target: str
+    who: Who
+    inputs: tuple[Input, ...] = ()
+    # An input's value may send the case elsewhere: (input name, value, state).
+    target_if: tuple[tuple[str, str, str], ...] = ()
+    signature: str | None = None  # the meaning the signer must state, e.g. "approved"
+    requests_approval: tuple[str, str] | None = None  # (approval kind, deciding role)
+    requires_approval: str | None = None  # approval kind that must have been granted
+    starts: tuple[str, ...] = ()
+    stops: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()  # audiences: quality, departments, cs, handler, owner, gm
+    effect: str = ""  # name of a function in qloop.capa.effects
+    attaches_report: bool = False
+
+    def targets(self) -> set[str]:
+        return {self.target, *(state for _field, _value, state in self.target_if)}
+
+    def target_for(self, data: dict[str, Any]) -> str:
+        for name, value, state in self.target_if:
+            if data.get(name) == value:
+                return state
+        return self.target
+
+
+@dataclass(frozen=True)
+class Process:
+    kind: str
+    version: int
+    initial: str
+    states: dict[str, Label]
+    terminal: frozenset[str]
+    transitions: tuple[Transition, ...]
+    clocks: dict[str, ClockSpec] = field(default_factory=dict)
+    clocks_on_registration: tuple[str, ...] = ()
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)
+
+    def problems(self) -> list[str]:
+        """Everything wrong with this declaration; empty when it is sound."""
+        where = f"{self.kind} v{self.version}"
+        out: list[str] = []
+        names = [t.name for t in self.transitions]
+        for dup in {n for n in names if names.count(n) > 1}:
+            out.append(f"{where}: transition {dup!r} is declared twice")
+        if self.initial not in self.states:
+            out.append(f"{where}: initial state {self.initial!r} is not a state")
+        for t in self.transitions:
+            for state in t.sources | t.targets():
+                if state not in self.states:
+                    out.append(f"{where}: transition {t.name!r} names unknown state {state!r}")
+            if t.who.is_nobody:
+                out.append(f"{where}: nobody may take transition {t.name!r}")
+            input_names = {i.name for i in t.inputs}
+            for name, _value, _state in t.target_if:
+                if name not in input_names:
+                    out.append(f"{where}: {t.name!r} branches on unknown input {name!r}")
+            for clock in (*t.starts, *t.stops):
+                if clock not in self.clocks:
+                    out.append(f"{where}: {t.name!r} names unknown clock {clock!r}")
+        # Reachability from the initial state.
+        seen = {self.initial}
+        todo = deque([self.initial])
+        while todo:
+            state = todo.popleft()
+            for t in self.transitions:
+                if state in t.sources:
+                    for nxt in t.targets() - seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+        for state in self.states:
+            if state not in seen:
+                out.append(f"{where}: state {state!r} cannot be reached")
+        # Every non-terminal state has a way out.
+        for state in self.states:
+            if state not in self.terminal and not any(
+                state in t.sources and t.targets() != {state} for t in self.transitions
+            ):
+                out.append(f"{where}: state {state!r} is a dead end")
+        # A clock that is started must be stopped by some transition.
+        started = {c for t in self.transitions for c in t.starts} | set(self.clocks_on_registration)
+        stopped = {c for t in self.transitions for c in t.stops}
+        for clock in sorted(started - stopped):
+            out.append(f"{where}: clock {clock!r} is started but never stopped")
+        return out

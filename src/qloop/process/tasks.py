@@ -1,0 +1,116 @@
+"""Tasks handed to departments inside a case (R1.8): given by Quality, done by the department."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qloop.cases.models import Case, Event
+from qloop.notify.actions import notify, people_in
+from qloop.org.models import Department, User
+from qloop.process.definitions import QUALITY
+from qloop.process.errors import Conflict
+from qloop.process.models import Task
+
+TASK_STATES = frozenset({"investigating", "corrective_action", "implementing", "standardising"})
+
+
+def can_give_tasks(user: User, case: Case) -> bool:
+    return (user.is_superuser or user.has_role(*QUALITY)) and not case.is_archived
+
+
+def can_complete(user: User, task: Task) -> bool:
+    return (
+        user.is_superuser
+        or task.assignee_id == user.pk
+        or task.department_id in user.department_ids
+        or user.has_role(*QUALITY)
+    )
+
+
+def create_task(
+    case: Case,
+    *,
+    department: str,
+    title: str,
+    actor: User,
+    due: dt.date | None = None,
+    assignee: User | None = None,
+) -> Task:
+    if not can_give_tasks(actor, case):
+        raise PermissionDenied
+    if case.state not in TASK_STATES:
+        raise Conflict(_("Tasks are given during investigation and corrective action."))
+    errors: dict[str, list[str]] = {}
+    dept = Department.objects.filter(code=department, is_active=True).first()
+    if dept is None:
+        errors["department"] = [_("Unknown department.")]
+    title = title.strip()
+    if not title:
+        errors["title"] = [_("Say what is to be done.")]
+    if assignee is not None and dept is not None and dept.pk not in assignee.department_ids:
+        errors["assignee"] = [_("The assignee is not in this department.")]
+    if errors:
+        raise ValidationError(errors)
+    assert dept is not None
+    with transaction.atomic():
+        task = Task.objects.create(
+            case=case,
+            department=dept,
+            assignee=assignee,
+            title=title[:200],
+            due=due,
+            created_by=actor,
+        )
+        Event.objects.create(
+            case=case,
+            actor=actor,
+            verb="task_created",
+            data={
+                "task": task.pk,
+                "department": dept.code,
+                "title": task.title,
+                "due": due.isoformat() if due else None,
+            },
+        )
+        notify(
+            [assignee] if assignee else people_in([dept.code]),
+            kind="task_assigned",
+            case=case,
+            data={"number": case.number, "title": task.title},
+            exclude=actor,
+        )
+    return task
+
+
+def complete_task(task: Task, result: str, *, actor: User) -> Task:
+    if not can_complete(actor, task):
+        raise PermissionDenied
+    result = result.strip()
+    if not result:
+        raise ValidationError({"result": [_("Say what was done.")]})
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("case").get(pk=task.pk)
+        if task.done_at is not None:
+            raise Conflict(_("This task is already done."))
+        task.done_at, task.done_by, task.result = timezone.now(), actor, result
+        task.save(update_fields=["done_at", "done_by", "result"])
+        Event.objects.create(
+            case=task.case,
+            actor=actor,
+            verb="task_done",
+            comment=result,
+            data={"task": task.pk, "title": task.title},
+        )
+        notify(
+            [task.created_by],
+            kind="task_done",
+            case=task.case,
+            data={"number": task.case.number, "title": task.title},
+            exclude=actor,
+        )
+    return task
