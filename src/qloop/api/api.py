@@ -14,10 +14,25 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 
 from qloop.api.auth import api_auth
-from qloop.api.schemas import CaseIn, CaseOut, CasePageOut, ErrorOut
+from qloop.api.schemas import (
+    ApprovalOut,
+    CaseIn,
+    CaseOut,
+    CasePageOut,
+    DecisionIn,
+    ErrorOut,
+    TaskDoneIn,
+    TaskIn,
+    TaskOut,
+    TransitionIn,
+)
 from qloop.cases import access, actions
 from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.models import Case
+from qloop.org.models import User
+from qloop.process import engine, tasks
+from qloop.process.errors import Conflict
+from qloop.process.models import Approval, ApprovalState, Task
 
 api = NinjaAPI(
     title="QLoop API",
@@ -29,7 +44,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _error(
@@ -83,6 +98,11 @@ def _filter_error(request: HttpRequest, exc: FilterError) -> HttpResponse:
     return _error(
         request, 422, f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}]
     )
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return _error(request, 409, exc.message)
 
 
 @api.exception_handler(PermissionDenied)
@@ -199,9 +219,48 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
                 }
                 for e in case.events.select_related("actor")
             ],
+            "process_version": case.process_version,
+            "transitions": [
+                engine.describe_transition(case, t)
+                for t in engine.available_transitions(case, user)
+            ],
+            "tasks": [task_out(t) for t in case.tasks.select_related("department", "assignee")],
+            "approvals": [
+                approval_out(a)
+                for a in case.approvals.select_related("case", "requested_by", "decided_by")
+            ],
         }
     )
     return data
+
+
+def task_out(t: Task) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "department": t.department.code,
+        "assignee": t.assignee.username if t.assignee else None,
+        "title": t.title,
+        "due": t.due,
+        "done_at": t.done_at,
+        "result": t.result,
+    }
+
+
+def approval_out(a: Approval) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "case": a.case.number,
+        "kind": a.kind,
+        "role": a.role,
+        "reason": a.reason,
+        "requested_by": a.requested_by.username,
+        "requested_at": a.requested_at,
+        "state": a.state,
+        "decided_by": a.decided_by.username if a.decided_by else None,
+        "decided_at": a.decided_at,
+        "comment": a.comment,
+        "signature": a.signature,
+    }
 
 
 # Endpoints -----------------------------------------------------------------------------------
@@ -281,3 +340,94 @@ def add_photos(
     case = access.get_case_for_user(request.user, number, write=True)  # type: ignore[arg-type]
     actions.add_photos(case, photos, actor=request.user)  # type: ignore[arg-type]
     return case_detail(access.get_case_for_user(request.user, number), request.user)  # type: ignore[arg-type]
+
+
+@api.post("/cases/{number}/transitions/{name}", response={200: CaseOut, **ERRORS}, tags=["process"])
+def take_transition(
+    request: HttpRequest, number: str, name: str, payload: TransitionIn
+) -> dict[str, Any]:
+    """Take one step of the case's process; the body holds the step's inputs by name.
+
+    403 when this person may not take it, 409 when the case's state or a pending approval does
+    not allow it now, 422 with the field named when an input or the signature is wrong.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number)
+    data = payload.dict()
+    signature = data.pop("signature", None)
+    engine.take_transition(case, name, data, actor=user, signature=signature)
+    return case_detail(access.get_case_for_user(user, number), user)
+
+
+@api.get("/approvals", response={200: list[ApprovalOut], **ERRORS}, tags=["process"])
+def list_approvals(request: HttpRequest, state: str = "pending") -> list[dict[str, Any]]:
+    """Approvals the caller may decide (``state=pending``), or has asked for or decided."""
+    user: User = request.user  # type: ignore[assignment]
+    if state == ApprovalState.PENDING:
+        qs = engine.approvals_for(user)
+    elif state in ApprovalState.values:
+        visible = Case.objects.for_user(user).values("pk")
+        qs = Approval.objects.filter(state=state, case__in=visible).select_related(
+            "case", "requested_by", "decided_by"
+        )
+    else:
+        raise ValidationError(
+            {
+                "state": [
+                    _("Choose one of: %(choices)s.") % {"choices": ", ".join(ApprovalState.values)}
+                ]
+            }
+        )
+    return [approval_out(a) for a in qs[:200]]
+
+
+@api.post(
+    "/approvals/{approval_id}/decide", response={200: ApprovalOut, **ERRORS}, tags=["process"]
+)
+def decide_approval(request: HttpRequest, approval_id: int, payload: DecisionIn) -> dict[str, Any]:
+    """Approve or refuse, with an e-signature (meaning "approved" to approve, "reviewed" to
+    refuse)."""
+    user: User = request.user  # type: ignore[assignment]
+    approval = Approval.objects.select_related("case").filter(pk=approval_id).first()
+    if approval is None:
+        raise Http404
+    access.get_case_for_user(user, approval.case.number)
+    signature = payload.signature.dict() if payload.signature else None
+    approval = engine.decide_approval(
+        approval, payload.decision, actor=user, comment=payload.comment, signature=signature
+    )
+    return approval_out(approval)
+
+
+@api.post("/cases/{number}/tasks", response={201: TaskOut, **ERRORS}, tags=["process"])
+def create_task(request: HttpRequest, number: str, payload: TaskIn) -> tuple[int, dict[str, Any]]:
+    """Give a task to a department (R1.8)."""
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number)
+    assignee = None
+    if payload.assignee:
+        assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
+        if assignee is None:
+            raise ValidationError(
+                {"assignee": [_("There is no active person with this user name.")]}
+            )
+    task = tasks.create_task(
+        case,
+        department=payload.department,
+        title=payload.title,
+        due=payload.due,
+        assignee=assignee,
+        actor=user,
+    )
+    return 201, task_out(task)
+
+
+@api.post("/tasks/{task_id}/done", response={200: TaskOut, **ERRORS}, tags=["process"])
+def complete_task(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> dict[str, Any]:
+    """Mark a task done with its result."""
+    user: User = request.user  # type: ignore[assignment]
+    task = Task.objects.select_related("case", "department").filter(pk=task_id).first()
+    if task is None:
+        raise Http404
+    access.get_case_for_user(user, task.case.number)
+    return task_out(tasks.complete_task(task, payload.result, actor=user))

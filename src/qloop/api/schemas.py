@@ -97,6 +97,80 @@ class CaseSummaryOut(Schema):
     archived: bool
 
 
+class InputOut(Schema):
+    name: str
+    label: str
+    type: str
+    required: bool
+    choices: list[dict[str, str]]
+
+
+class TransitionOut(Schema):
+    name: str
+    label: str
+    target: str
+    inputs: list[InputOut]
+    signature: str | None
+    requires_approval: str | None
+    requests_approval: str | None
+    blocked: str | None
+
+
+class SignatureIn(Schema):
+    password: str = Field(..., max_length=200)
+    meaning: str = Field(..., examples=["approved"])
+
+
+class TransitionIn(Schema):
+    """The step's inputs by name, plus an e-signature where the step requires one."""
+
+    signature: SignatureIn | None = None
+
+    model_config = {"extra": "allow"}
+
+
+class TaskOut(Schema):
+    id: int
+    department: str
+    assignee: str | None
+    title: str
+    due: dt.date | None
+    done_at: dt.datetime | None
+    result: str
+
+
+class ApprovalOut(Schema):
+    id: int
+    case: str
+    kind: str
+    role: str
+    reason: str
+    requested_by: str
+    requested_at: dt.datetime
+    state: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    comment: str
+    signature: dict[str, Any]
+
+
+class DecisionIn(Schema):
+    decision: str = Field(..., examples=["approve"])
+    comment: str = Field("", max_length=10_000)
+    signature: SignatureIn | None = None
+
+
+class TaskIn(Schema):
+    department: str
+    title: str = Field(..., max_length=200)
+    due: dt.date | None = None
+    assignee: str | None = None
+
+
+class TaskDoneIn(Schema):
+    result: str = Field(..., max_length=10_000)
+
+
 class CaseOut(CaseSummaryOut):
     contact: ContactOut | None
     product: ProductOut | None
@@ -110,6 +184,10 @@ class CaseOut(CaseSummaryOut):
     clocks: list[ClockOut]
     photos: list[PhotoOut]
     events: list[EventOut]
+    process_version: int
+    transitions: list[TransitionOut]
+    tasks: list[TaskOut]
+    approvals: list[ApprovalOut]
 
 
 class CasePageOut(Schema):

@@ -48,7 +48,7 @@ def update_eight_d(case: Case, values: dict[str, Any], *, actor: User) -> Correc
                 diff.append(
                     {
                         "field": key,
-                        "label": str(ca._meta.get_field(key).verbose_name),
+                        "label": str(ca._meta.get_field(key).verbose_name),  # type: ignore[union-attr]
                         "old": old,
                         "new": new,
                     }

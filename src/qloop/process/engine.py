@@ -291,3 +291,30 @@ def approvals_for(user: User) -> Any:
     if user.is_superuser:
         return qs
     return qs.filter(role__in=user.role_codes)
+
+
+def blocked_reason(case: Case, t: Transition) -> str | None:
+    """Why an otherwise available step cannot be taken yet (a missing or pending approval)."""
+    try:
+        _check_approval(case, t)
+    except Conflict as exc:
+        return exc.message
+    return None
+
+
+def describe_transition(case: Case, t: Transition) -> dict[str, Any]:
+    """What a step requires, for the API and for the forms on the case page."""
+    return {
+        "name": t.name,
+        "label": str(t.label),
+        "target": t.target,
+        "inputs": [
+            {"name": i.name, "label": str(i.label), "type": i.type, "required": i.required,
+             "choices": [{"value": v, "label": str(label)} for v, label in i.choices]}
+            for i in t.inputs
+        ],
+        "signature": t.signature,
+        "requires_approval": t.requires_approval,
+        "requests_approval": t.requests_approval[0] if t.requests_approval else None,
+        "blocked": blocked_reason(case, t),
+    }
