@@ -211,6 +211,12 @@ def test_registration_works_on_a_phone(
     assert_thumbnail_loads(page)
     assert_fits()
     screenshot(page, "case-page")
+
+    # The register on a phone: the table scrolls inside its box, the page itself does not.
+    open_nav_link(page, "case-list")
+    assert page.get_by_role("link", name=number, exact=True).is_visible()
+    assert_fits()
+    screenshot(page, "register")
     assert not watch.errors, watch.errors
     assert not watch.failed, watch.failed
 
