@@ -52,21 +52,25 @@ def check_photo(upload: UploadedFile) -> CheckedImage:
         _("“%(name)s” is not a photo QLoop can read (JPEG, PNG, GIF or WebP).") % {"name": name},
         code="not_image",
     )
+    too_many_pixels = ValidationError(
+        _("“%(name)s” has too many pixels.") % {"name": name}, code="too_many_pixels"
+    )
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
             fmt = probe.format or ""
             width, height = probe.size
             if width * height > MAX_PIXELS:
-                raise ValidationError(
-                    _("“%(name)s” has too many pixels.") % {"name": name}, code="too_many_pixels"
-                )
+                raise too_many_pixels
             probe.verify()  # checks the structure without decoding everything
         upload.seek(0)
         with Image.open(upload) as full:
             full.load()  # a truncated or corrupt file fails here
     except ValidationError:
         raise
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses very large images on open, before our own pixel limit is checked.
+        raise too_many_pixels from exc
     except (
         UnidentifiedImageError,
         OSError,
