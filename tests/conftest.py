@@ -19,6 +19,8 @@ def _isolated_files(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     """Uploads go to a fresh folder per test, never into ./var."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     settings.QLOOP_DEMO_PASSWORD = PASSWORD
+    # Password hashing is slow on purpose; the tests sign and log in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +119,18 @@ def make_case(users: dict[str, Any]) -> Callable[..., Any]:
         return register_case(registration(**overrides), actor=users[actor], photos=photos or [])
 
     return make
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    tmp_path_factory: pytest.TempPathFactory,
+    django_db_modify_db_settings_parallel_suffix: None,
+) -> None:
+    """On SQLite the test database is a file, as in production (WAL, busy timeout), not the
+    shared-cache in-memory database, whose table locks fail at once instead of waiting: tests
+    that register from many threads at once must see the same locking as a real server."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")

@@ -6,3 +6,5 @@ import os
 
 # A queue of the test run's own, so a developer's running `qloop serve` never takes its jobs.
 os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
+# Lock-out and rate-limit counters live in memory, so no run inherits another's.
+os.environ["QLOOP_CACHE"] = "locmem"

@@ -32,7 +32,6 @@ def serve(host: str, port: int, workers: int) -> int:
     from qloop.org.models import User
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
     if not settings.DEBUG:
         call_command("collectstatic", interactive=False, verbosity=0)
     first_start = not User.objects.exists()

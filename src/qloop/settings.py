@@ -163,10 +163,11 @@ if REDIS_URL:
         },
     }
 else:
+    # Shared by all web processes on this machine (login and signature lock-outs), no table.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "qloop_cache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
         }
     }
     HUEY = {
@@ -180,6 +181,9 @@ else:
             "max_delay": 2.0,
         },
     }
+
+if env_str("QLOOP_CACHE") == "locmem":  # the test run: counters never leak between runs
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Files ---------------------------------------------------------------------------------------
 MEDIA_ROOT = Path(env_str("QLOOP_MEDIA_ROOT", str(DATA_DIR / "media")))

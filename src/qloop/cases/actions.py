@@ -361,8 +361,9 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
                 case.extra = cleaned
             else:
                 raise ValidationError({key: [_("This field cannot be changed.")]})
-        if not product.symptom.strip():
-            raise ValidationError({"product.symptom": [_("Describe the problem.")]})
+        _check_edit(
+            case, product, contact if any(k.startswith("contact.") for k in changes) else None
+        )
         if not diff:
             return case
         product.save()
@@ -373,6 +374,29 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         case.save()
         _record(case, actor, "changed", changes=diff, comment=reason.strip())
     return case
+
+
+def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) -> None:
+    """Hold an edit to the rules of registration (R1.2), with the same messages."""
+    errors: dict[str, list[Any]] = {}
+    for name, choices in (("channel", Channel.values), ("severity", Severity.values)):
+        if getattr(case, name) not in choices:
+            errors[name] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]
+    if case.received_at > timezone.now() + dt.timedelta(minutes=5):
+        errors["received_at"] = [_("The time received cannot be in the future.")]
+    if product.quantity is not None and product.quantity < 0:
+        errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
+    if not product.symptom.strip():
+        errors["product.symptom"] = [_("Describe the problem.")]
+    if contact is not None:
+        if not contact.name.strip():
+            errors["contact.name"] = [_("Enter the contact's name.")]
+        if not (contact.phone.strip() or contact.email.strip() or contact.qq.strip()):
+            errors["contact.phone"] = [
+                _("Enter at least a phone number, an e-mail address or a QQ number.")
+            ]
+    if errors:
+        raise ValidationError(errors)
 
 
 def archive_case(case: Case, reason: str, *, actor: User) -> Case:

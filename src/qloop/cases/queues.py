@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from qloop.cases.models import Case, CaseQuerySet
 
 if TYPE_CHECKING:
     from qloop.org.models import User
+    from qloop.process.models import Task
 
 
 def my_work_queryset(user: User) -> CaseQuerySet:
@@ -19,3 +20,30 @@ def my_work_queryset(user: User) -> CaseQuerySet:
     if user.manages_cases and user.department_ids:
         mine |= Q(handler__isnull=True, department_id__in=user.department_ids)
     return Case.objects.open().filter(mine).order_by(F("next_due_at").asc(nulls_last=True), "-id")
+
+
+def open_tasks_for(user: User) -> QuerySet[Task]:
+    """Open tasks of my departments, or given to me (R1.8), soonest due first."""
+    from qloop.process.models import Task
+
+    return (
+        Task.objects.filter(done_at__isnull=True, case__archived_at__isnull=True)
+        .filter(Q(department_id__in=user.department_ids) | Q(assignee=user))
+        .select_related("case", "department", "assignee")
+        .order_by(F("due").asc(nulls_last=True), "id")
+    )
+
+
+CORRECTIVE_STATES = ("corrective_action", "implementing", "standardising", "ready_to_close")
+
+
+def corrective_follow_up(user: User) -> CaseQuerySet:
+    """For CS: cases of its queue whose corrective work it follows (R1.7)."""
+    if not user.has_role("cs_clerk", "cs_head"):
+        return Case.objects.none()
+    return (
+        Case.objects.live()
+        .filter(state__in=CORRECTIVE_STATES)
+        .select_related("corrective_action__owner", "product", "contact")
+        .order_by("updated_at")
+    )

@@ -240,8 +240,142 @@ def load_cases(count: int, users: dict[str, User], *, seed: int = 2026) -> int:
         )
         received = (now - age).replace(second=0, microsecond=0)
         with transaction.atomic():
-            actions.register_case(
+            case = actions.register_case(
                 sample_registration(rng, received, contacts), actor=rng.choice(registrars)
             )
+            advance(case, users, rng, now)
         made += 1
     return made
+
+
+ANSWERS = [
+    "已电话联系客户说明处理安排。",
+    "已邮件回复客户并约定上门时间。",
+    "已向客户说明原因并提供使用建议。",
+]
+
+
+def advance(case: Case, users: dict[str, User], rng: random.Random, now: dt.datetime) -> None:
+    """Move a demo complaint along the process as far as its age makes believable, each step at
+    the time it would have happened, through the same action as the UI."""
+    from qloop.process.engine import decide_approval, take_transition
+    from qloop.process.models import Approval
+
+    # Signatures of past steps are recorded as imported: re-entering a hashed password for
+    # hundreds of historical steps would make the demo take minutes.
+    sig: dict[str, Any] = {"imported": True}
+    r = case.received_at
+    age = now - r
+    hours = dt.timedelta(hours=1)
+
+    def step(
+        name: str, actor: str, after: dt.timedelta, data: dict[str, Any], meaning: str | None = None
+    ) -> bool:
+        at = r + after
+        if at > now:
+            return False
+        take_transition(
+            case,
+            name,
+            data,
+            actor=users[actor],
+            at=at,
+            signature={**sig, "meaning": meaning} if meaning else None,
+        )
+        return True
+
+    if not step("assign", "cs_head", 1 * hours, {"handler": "cs"}):
+        return
+    if rng.random() < 0.12:
+        step(
+            "resolve_directly",
+            "cs",
+            5 * hours,
+            {"answer": "经核实为操作问题，已电话指导客户处理。", "answer_channel": "phone"},
+        )
+        return
+    departments = rng.choice([["PROD"], ["PROD", "SALES"], []])
+    if not step(
+        "forward_to_quality",
+        "cs",
+        3 * hours,
+        {"analysis": "经初步确认，问题属实，需品质部调查分析。", "departments": departments},
+    ):
+        return
+    late = rng.random() < 0.1  # some investigations run over the 48 hours, as in life
+    step(
+        "answer_customer",
+        "cs",
+        (40 if late else 20) * hours,
+        {"answer": rng.choice(ANSWERS), "answer_channel": "phone"},
+    )
+    if case.severity == "critical" and step(
+        "request_onsite", "qe", 6 * hours, {"reason": "批量性问题，需到客户现场取证。"}
+    ):
+        approval = Approval.objects.filter(case=case, state="pending").first()
+        if approval is not None and r + 10 * hours <= now:
+            decide_approval(
+                approval,
+                "approve",
+                actor=users["gm"],
+                comment="同意，尽快安排。",
+                signature={"password": settings.QLOOP_DEMO_PASSWORD, "meaning": "approved"},
+                at=r + 10 * hours,
+            )
+            step("record_onsite", "qe", 30 * hours, {"findings": "现场确认安装与使用条件正常。"})
+    dispose_after = (60 if late else 36) * hours
+    if rng.random() < 0.4:
+        if step(
+            "dispose_not_ours",
+            "qa_head",
+            dispose_after,
+            {"findings": "经检测产品性能符合标准，问题系现场安装或使用不当。"},
+            "approved",
+        ):
+            step(
+                "close",
+                "cs",
+                dispose_after + 8 * hours,
+                {"answer": "已向客户说明调查结论并给出使用建议。", "answer_channel": "email"},
+            )
+        return
+    if not step(
+        "dispose_ours",
+        "qe",
+        dispose_after,
+        {
+            "findings": "抽检同批次产品发现同类缺陷。",
+            "root_cause": "外购密封件材质不符合图纸要求。",
+        },
+    ):
+        return
+    day = dt.timedelta(days=1)
+    if not step(
+        "submit_plan",
+        "qe",
+        3 * day,
+        {
+            "plan": "更换密封件供应商，对库存产品全检，召回已发货批次。",
+            "owner": "prod",
+            "due": (r + 30 * day).date().isoformat(),
+        },
+    ):
+        return
+    step("record_progress", "prod", 8 * day, {"note": "新供应商样件已到货，完成首件检验。"})
+    if not step(
+        "verify_effectiveness",
+        "qe",
+        20 * day,
+        {"result": "effective", "evidence": "连续三批抽检合格，客户回访无复发。"},
+        "verified",
+    ):
+        return
+    if step(
+        "standardise",
+        "qe",
+        24 * day,
+        {"changes": "修订《密封件进货检验规程》QI-07，更新图纸技术要求。"},
+    ):
+        step(
+            "close", "cs", 26 * day, {"answer": "已完成整改并回访客户。", "answer_channel": "phone"}
+        )

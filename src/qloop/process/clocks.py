@@ -53,7 +53,10 @@ def stop_clock(case: Case, name: ClockName, *, now: dt.datetime | None = None) -
         return None
     clock.state = ClockState.STOPPED
     clock.stopped_at = now or timezone.now()
-    clock.save(update_fields=["state", "stopped_at"])
+    if clock.breached_at is None and clock.stopped_at > clock.due_at:
+        # Stopped late before the sweep saw it: still a breach, and it stays on record.
+        clock.breached_at = clock.due_at
+    clock.save(update_fields=["state", "stopped_at", "breached_at"])
     refresh_next_due(case)
     return clock
 

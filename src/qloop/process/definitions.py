@@ -86,6 +86,29 @@ COMPLAINT_V1 = Process(
             effect="record_answer",
         ),
         Transition(
+            # R2.3: the customer hears from us within the answer deadline, even while the
+            # investigation or the corrective work goes on.
+            "answer_customer",
+            _("Record an answer to the customer"),
+            frozenset(
+                {
+                    "cs_review",
+                    "investigating",
+                    "cs_handling",
+                    "corrective_action",
+                    "implementing",
+                    "standardising",
+                    "ready_to_close",
+                }
+            ),
+            "cs_review",
+            Who(CS, handler=True),
+            inputs=ANSWER,
+            stops=("customer_answer",),
+            effect="record_answer",
+            same_state=True,
+        ),
+        Transition(
             "request_onsite",
             _("Ask for on-site investigation"),
             frozenset({"investigating"}),

@@ -71,6 +71,8 @@ def render_svg(process: Process, current: str | None = None) -> str:
     back_offset = 0
     long_offset = 0
     for t in process.transitions:
+        if t.same_state:
+            continue  # open in many states; listed under the chart instead of drawn
         for src in sorted(t.sources):
             for dst in sorted(t.targets()):
                 label = escape(str(t.label))
@@ -118,7 +120,7 @@ def render_svg(process: Process, current: str | None = None) -> str:
                         f'<text x="{right - 40:.0f}" y="{(y1 + y2) / 2:.0f}" '
                         f'fill="#a15c00">{label}</text>'
                     )
-    for s, label in process.states.items():
+    for s, state_name in process.states.items():
         x, y = pos[s]
         is_current = s == current
         fill = "#1f4e79" if is_current else ("#e8eef5" if s not in process.terminal else "#dfe9dc")
@@ -128,7 +130,7 @@ def render_svg(process: Process, current: str | None = None) -> str:
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" '
             f'stroke="#1f4e79" stroke-width="{3 if is_current else 1}"/>'
             f'<text x="{x + BOX_W / 2:.0f}" y="{y + BOX_H / 2 + 5:.0f}" text-anchor="middle" '
-            f'fill="{color}" font-weight="600">{escape(str(label))}</text></g>'
+            f'fill="{color}" font-weight="600">{escape(str(state_name))}</text></g>'
         )
         if loops[s]:
             parts.append(

@@ -149,6 +149,31 @@ def _check_approval(case: Case, t: Transition) -> None:
             raise Conflict(_("An approval of this kind is already pending."))
 
 
+def _signature(
+    actor: User,
+    given: dict[str, Any] | None,
+    meaning: str | None,
+    at: dt.datetime,
+    *,
+    historical: bool,
+) -> dict[str, Any] | None:
+    """Check the signature a step needs. A step from history (``at`` given: demo data, imports
+    of old records) may carry the signature already made on paper, marked as imported."""
+    if meaning is None:
+        return None
+    if historical and given and given.get("imported"):
+        if given.get("meaning") != meaning:
+            raise ValidationError({"signature.meaning": [_("Wrong meaning.")]})
+        return {
+            "signer": actor.username,
+            "printed_name": actor.printed_name,
+            "meaning": meaning,
+            "at": at.isoformat(),
+            "imported": True,
+        }
+    return sign(actor, given, meaning=meaning, at=at)
+
+
 def take_transition(
     case: Case,
     name: str,
@@ -156,13 +181,14 @@ def take_transition(
     *,
     actor: User,
     signature: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> Case:
     """Move a case along its process, enforcing everything the definition requires.
 
     Raises Http404 for an unknown step, PermissionDenied when this person may not take it,
     Conflict when the state or a pending approval does not allow it now, ValidationError
     (keyed by field) for missing or invalid inputs or a wrong signature. Nothing is changed
-    by a refused step.
+    by a refused step. ``at`` records a step taken earlier (demo data, imports of history).
     """
     process = process_of(case)
     t = process.transition(name)
@@ -181,13 +207,13 @@ def take_transition(
             )
         cleaned = clean_inputs(t, data or {})
         _check_approval(case, t)
-        signed = sign(actor, signature, meaning=t.signature) if t.signature else None
-        now = timezone.now()
-        source, target = case.state, t.target_for(cleaned)
+        now = at or timezone.now()
+        signed = _signature(actor, signature, t.signature, now, historical=at is not None)
+        source, target = case.state, t.target_for(cleaned, case.state)
         if t.effect:
             from qloop.capa.effects import EFFECTS
 
-            EFFECTS[t.effect](case, cleaned, actor)
+            EFFECTS[t.effect](case, cleaned, actor, now)
         if t.requests_approval:
             kind, role = t.requests_approval
             Approval.objects.create(
@@ -196,6 +222,7 @@ def take_transition(
                 role=role,
                 reason=cleaned.get("reason", ""),
                 requested_by=actor,
+                requested_at=now,
             )
         case.state = target
         if target in process.terminal:
@@ -241,6 +268,7 @@ def decide_approval(
     actor: User,
     comment: str = "",
     signature: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> Approval:
     """The deciding role approves or refuses, with an e-signature."""
     if decision not in {"approve", "refuse"}:
@@ -252,8 +280,8 @@ def decide_approval(
         if approval.state != ApprovalState.PENDING:
             raise Conflict(_("This approval has already been decided."))
         meaning = "approved" if decision == "approve" else "reviewed"
-        signed = sign(actor, signature, meaning=meaning)
-        now = timezone.now()
+        now = at or timezone.now()
+        signed = sign(actor, signature, meaning=meaning, at=now)
         approval.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REFUSED
         approval.decided_by, approval.decided_at = actor, now
         approval.comment, approval.signature = comment.strip(), signed
@@ -307,10 +335,15 @@ def describe_transition(case: Case, t: Transition) -> dict[str, Any]:
     return {
         "name": t.name,
         "label": str(t.label),
-        "target": t.target,
+        "target": case.state if t.same_state else t.target,
         "inputs": [
-            {"name": i.name, "label": str(i.label), "type": i.type, "required": i.required,
-             "choices": [{"value": v, "label": str(label)} for v, label in i.choices]}
+            {
+                "name": i.name,
+                "label": str(i.label),
+                "type": i.type,
+                "required": i.required,
+                "choices": [{"value": v, "label": str(label)} for v, label in i.choices],
+            }
             for i in t.inputs
         ],
         "signature": t.signature,

@@ -3,6 +3,7 @@ and states the meaning; the signature records the printed name, the time and the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
@@ -29,7 +30,9 @@ def _key(user: User) -> str:
     return f"esign-fail:{user.pk}"
 
 
-def sign(user: User, data: dict[str, Any] | None, *, meaning: str) -> dict[str, Any]:
+def sign(
+    user: User, data: dict[str, Any] | None, *, meaning: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
     """Check a signature given as ``{"password": …, "meaning": …}``; return what is recorded.
 
     A wrong password is refused, counted toward lock-out, and changes nothing; after
@@ -65,5 +68,5 @@ def sign(user: User, data: dict[str, Any] | None, *, meaning: str) -> dict[str, 
         "signer": user.username,
         "printed_name": user.printed_name,
         "meaning": meaning,
-        "at": timezone.now().isoformat(),
+        "at": (at or timezone.now()).isoformat(),
     }

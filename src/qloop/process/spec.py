@@ -87,11 +87,16 @@ class Transition:
     notify: tuple[str, ...] = ()  # audiences: quality, departments, cs, handler, owner, gm
     effect: str = ""  # name of a function in qloop.capa.effects
     attaches_report: bool = False
+    same_state: bool = False  # a step that leaves the case where it is (``target`` unused)
 
     def targets(self) -> set[str]:
+        if self.same_state:
+            return set(self.sources)
         return {self.target, *(state for _field, _value, state in self.target_if)}
 
-    def target_for(self, data: dict[str, Any]) -> str:
+    def target_for(self, data: dict[str, Any], current: str) -> str:
+        if self.same_state:
+            return current
         for name, value, state in self.target_if:
             if data.get(name) == value:
                 return state

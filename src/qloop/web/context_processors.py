@@ -7,10 +7,19 @@ from django.http import HttpRequest
 
 
 def qloop(request: HttpRequest) -> dict[str, Any]:
+    """Counts shown in the navigation bar on every page."""
     user = getattr(request, "user", None)
-    my_work = 0
+    context: dict[str, Any] = {"QLOOP_DEBUG": settings.DEBUG}
     if user is not None and user.is_authenticated:
         from qloop.cases.queues import my_work_queryset
+        from qloop.notify.models import Notification
+        from qloop.org.models import Organisation
+        from qloop.process.engine import approvals_for
 
-        my_work = my_work_queryset(user).count()
-    return {"QLOOP_DEBUG": settings.DEBUG, "my_work_count": my_work}
+        context["my_work_count"] = my_work_queryset(user).count()
+        context["unread_count"] = Notification.objects.filter(
+            user=user, read_at__isnull=True
+        ).count()
+        context["approvals_count"] = approvals_for(user).count()
+        context["ORG_NAME"] = Organisation.current().name
+    return context

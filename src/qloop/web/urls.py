@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from qloop.web import views
+from qloop.web import process_views, views
 from qloop.web.forms import RateLimitedAuthenticationForm
 
 urlpatterns = [
@@ -29,4 +29,19 @@ urlpatterns = [
     path("files/<str:token>/", views.attachment, name="attachment"),
     path("files/<str:token>/thumbnail/", views.attachment_thumbnail, name="attachment-thumbnail"),
     path("account/tokens/", views.tokens, name="tokens"),
+    path(
+        "cases/<str:number>/transitions/<str:name>/",
+        process_views.case_transition,
+        name="case-transition",
+    ),
+    path("cases/<str:number>/tasks/", process_views.case_task_create, name="case-task-create"),
+    path("cases/<str:number>/8d/", process_views.case_eight_d, name="case-eight-d"),
+    path("cases/<str:number>/report/", process_views.case_report, name="case-report"),
+    path("tasks/<int:task_id>/done/", process_views.task_done, name="task-done"),
+    path("approvals/", process_views.approvals, name="approvals"),
+    path(
+        "approvals/<int:approval_id>/decide/", process_views.approval_decide, name="approval-decide"
+    ),
+    path("processes/<str:kind>/", process_views.process_diagram, name="process-diagram"),
+    path("notifications/", process_views.notifications, name="notifications"),
 ]

@@ -25,8 +25,9 @@ from qloop.cases.export import export_cases_xlsx
 from qloop.cases.extra import active_fields, display_value
 from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.models import Attachment, Case, Category, Contact
-from qloop.cases.queues import my_work_queryset
+from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
 from qloop.org.models import ApiToken, Department, User
+from qloop.process import engine
 from qloop.process.definitions import all_states
 from qloop.web.forms import (
     ArchiveForm,
@@ -64,7 +65,18 @@ def my_work(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     qs = my_work_queryset(user).select_related(*LIST_RELATED)
     page = paginate(qs, _page(request), 50)
-    return render(request, "cases/my_work.html", {"page": page, "now": timezone.now()})
+    return render(
+        request,
+        "cases/my_work.html",
+        {
+            "page": page,
+            "now": timezone.now(),
+            # The general manager's approvals come first on the first page after login.
+            "approvals": engine.approvals_for(user)[:20],
+            "tasks": open_tasks_for(user)[:50],
+            "follow_up": corrective_follow_up(user)[:50],
+        },
+    )
 
 
 def _page(request: HttpRequest) -> int:
@@ -208,35 +220,39 @@ def _timeline(case: Case) -> list[Any]:
 @login_required
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    case = access.get_case_for_user(user, number)
+    return render_case_page(request, access.get_case_for_user(user, number))
+
+
+def render_case_page(
+    request: HttpRequest, case: Case, *, status: int = 200, **extra_context: Any
+) -> HttpResponse:
+    """The case page; a refused step re-renders it with the person's input and the errors."""
+    from qloop.web.case_page import process_context
+
+    user: User = request.user  # type: ignore[assignment]
     full = access.can_see_personal_data(user, case)
     contact = case.contact
     extra = [(d, display_value(d, case.extra.get(d.code))) for d in active_fields(case.kind)]
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            "case": case,
-            "contact_phone": (contact.phone if full else access.mask(contact.phone))
-            if contact
-            else "",
-            "contact_email": (contact.email if full else access.mask(contact.email))
-            if contact
-            else "",
-            "contact_qq": (contact.qq if full else access.mask(contact.qq)) if contact else "",
-            "extra": extra,
-            "photos": case.attachments.filter(archived_at__isnull=True),
-            "clocks": case.clocks.all(),
-            "comments": case.comments.select_related("author"),
-            "events": _timeline(case),
-            "can_edit": access.can_edit(user, case),
-            "can_archive": access.can_archive(user, case),
-            "comment_form": CommentForm(),
-            "photo_form": PhotoForm(),
-            "archive_form": ArchiveForm(),
-            "now": timezone.now(),
-        },
-    )
+    context = {
+        "case": case,
+        "contact_phone": (contact.phone if full else access.mask(contact.phone)) if contact else "",
+        "contact_email": (contact.email if full else access.mask(contact.email)) if contact else "",
+        "contact_qq": (contact.qq if full else access.mask(contact.qq)) if contact else "",
+        "extra": extra,
+        "photos": case.attachments.filter(archived_at__isnull=True),
+        "clocks": case.clocks.all(),
+        "comments": case.comments.select_related("author"),
+        "events": _timeline(case),
+        "can_edit": access.can_edit(user, case),
+        "can_archive": access.can_archive(user, case),
+        "comment_form": CommentForm(),
+        "photo_form": PhotoForm(),
+        "archive_form": ArchiveForm(),
+        "now": timezone.now(),
+        **process_context(case, user),
+        **extra_context,
+    }
+    return render(request, "cases/detail.html", context, status=status)
 
 
 @login_required

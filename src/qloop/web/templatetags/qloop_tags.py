@@ -80,5 +80,69 @@ def verb_label(verb: str) -> str:
         "photos_added": _("added photos"),
         "archived": _("archived the case"),
         "clock_breached": _("deadline breached"),
+        "transition": _("took a step"),
+        "approval_decided": _("decided an approval"),
+        "task_created": _("gave a task"),
+        "task_done": _("completed a task"),
+        "eight_d_changed": _("changed the 8D record"),
     }
     return labels.get(verb, verb)
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` in a template, or nothing."""
+    if not mapping:
+        return None
+    return mapping.get(key)
+
+
+@register.simple_tag
+def event_title(event: Any, case: Any) -> str:
+    """A timeline line: the step's own label for process steps, else the verb's label."""
+    if event.verb == "transition":
+        from qloop.process.definitions import process_for, state_label
+
+        t = process_for(case.kind, case.process_version).transition(
+            event.data.get("transition", "")
+        )
+        label = str(t.label) if t else event.data.get("transition", "")
+        return (
+            f"{label}: {state_label(case.kind, event.data.get('from', ''))} → "
+            f"{state_label(case.kind, event.data.get('to', ''))}"
+        )
+    if event.verb == "clock_breached":
+        from qloop.process.models import ClockName
+
+        clock = event.data.get("clock", "")
+        name = ClockName(clock).label if clock in ClockName.values else clock
+        return f"{verb_label(event.verb)}: {name}"
+    return verb_label(event.verb)
+
+
+@register.filter
+def signature_text(sig: dict[str, Any] | None) -> str:
+    """An e-signature as printed: name, meaning, time (21 CFR Part 11)."""
+    if not sig:
+        return ""
+    from qloop.process.signatures import Meaning
+
+    meaning = sig.get("meaning", "")
+    label = Meaning(meaning).label if meaning in Meaning.values else meaning
+    at = sig.get("at", "")
+    try:
+        import datetime as _dt
+
+        at = timezone.localtime(_dt.datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        pass
+    return _("Signed by %(name)s (%(meaning)s) at %(at)s") % {
+        "name": sig.get("printed_name", ""),
+        "meaning": label,
+        "at": at,
+    }
+
+
+@register.filter
+def join_if_list(value: Any) -> str:
+    return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from qloop.demo.loader import load_cases, load_organisation
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=300, help="complaints to have in all")
 
     def handle(self, *args: Any, cases: int, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
         users = load_organisation()
         made = load_cases(cases, users)
         self.stdout.write(f"Demo organisation ready: {len(users)} people, {made} new complaints.")

@@ -1,0 +1,58 @@
+"""What the case page shows of the process: steps, investigation, 8D, tasks, approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.safestring import mark_safe
+
+from qloop.capa.actions import can_edit_eight_d
+from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
+from qloop.cases.models import Case
+from qloop.org.models import Department, User
+from qloop.process import engine
+from qloop.process.diagram import render_svg
+from qloop.process.signatures import Meaning
+from qloop.process.tasks import can_complete, can_give_tasks
+
+
+def process_context(case: Case, user: User) -> dict[str, Any]:
+    process = engine.process_of(case)
+    investigation = Investigation.objects.filter(case=case).first()
+    corrective = CorrectiveAction.objects.filter(case=case).select_related("owner").first()
+    tasks = list(case.tasks.select_related("department", "assignee", "done_by"))
+    approvals = list(case.approvals.select_related("requested_by", "decided_by"))
+    steps = [engine.describe_transition(case, t) for t in engine.available_transitions(case, user)]
+    for step in steps:
+        if step["signature"]:
+            step["signature_label"] = Meaning(step["signature"]).label
+    eight_d = []
+    if corrective is not None or case.state in {"corrective_action", "implementing"}:
+        eight_d = [
+            (
+                name,
+                CorrectiveAction._meta.get_field(name).verbose_name,  # type: ignore[union-attr]
+                getattr(corrective, name) if corrective else "",
+            )
+            for name in EIGHT_D_FIELDS
+        ]
+    return {
+        "process": process,
+        "steps": steps,
+        "diagram": mark_safe(render_svg(process, case.state)),  # noqa: S308 - built with escape()
+        "investigation": investigation,
+        "corrective": corrective,
+        "eight_d": eight_d,
+        "can_edit_eight_d": can_edit_eight_d(user, case),
+        "tasks": [(t, not t.is_done and can_complete(user, t)) for t in tasks],
+        "can_give_tasks": can_give_tasks(user, case)
+        and case.state in {"investigating", "corrective_action", "implementing", "standardising"},
+        "approvals": [
+            (a, a.state == "pending" and (user.is_superuser or user.has_role(a.role)))
+            for a in approvals
+        ],
+        "active_departments": Department.objects.filter(is_active=True),
+        "active_people": User.objects.filter(is_active=True, memberships__isnull=False)
+        .distinct()
+        .order_by("username"),
+    }

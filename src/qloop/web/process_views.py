@@ -1,0 +1,269 @@
+"""Pages for the complaint process: steps, tasks, approvals, 8D, the report, the diagram."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qloop.capa.actions import update_eight_d
+from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
+from qloop.cases import access
+from qloop.notify.actions import mark_read
+from qloop.notify.models import Notification
+from qloop.org.models import User
+from qloop.process import engine, tasks
+from qloop.process.definitions import PROCESSES, process_for
+from qloop.process.diagram import render_svg
+from qloop.process.errors import Conflict
+from qloop.process.models import Approval, Task
+from qloop.web.views import render_case_page
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"": [str(m) for m in exc.messages]}
+
+
+@login_required
+@require_POST
+def case_transition(request: HttpRequest, number: str, name: str) -> HttpResponse:
+    """Take one step from the case page; a refused step keeps what the person typed."""
+    user = _user(request)
+    case = access.get_case_for_user(user, number)
+    t = engine.process_of(case).transition(name)
+    if t is None:
+        raise Http404
+    data: dict[str, Any] = {}
+    for spec in t.inputs:
+        data[spec.name] = (
+            request.POST.getlist(spec.name)
+            if spec.type == "departments"
+            else request.POST.get(spec.name, "")
+        )
+    signature = None
+    if t.signature:
+        signature = {
+            "password": request.POST.get("signature_password", ""),
+            "meaning": request.POST.get("signature_meaning", ""),
+        }
+    try:
+        engine.take_transition(case, name, data, actor=user, signature=signature)
+    except ValidationError as exc:
+        return render_case_page(
+            request, case, status=422, open_step=name, step_values=data, step_errors=_messages(exc)
+        )
+    except Conflict as exc:
+        return render_case_page(
+            request,
+            case,
+            status=409,
+            open_step=name,
+            step_values=data,
+            step_errors={"": [exc.message]},
+        )
+    messages.success(request, _("Done: %(step)s.") % {"step": t.label})
+    return redirect("case-detail", number=case.number)
+
+
+@login_required
+@require_POST
+def case_task_create(request: HttpRequest, number: str) -> HttpResponse:
+    user = _user(request)
+    case = access.get_case_for_user(user, number)
+    due_raw = request.POST.get("due", "")
+    assignee_name = request.POST.get("assignee", "")
+    try:
+        due = dt.date.fromisoformat(due_raw) if due_raw else None
+    except ValueError:
+        messages.error(request, _("Enter a date as YYYY-MM-DD."))
+        return redirect("case-detail", number=case.number)
+    assignee = (
+        User.objects.filter(username=assignee_name, is_active=True).first()
+        if assignee_name
+        else None
+    )
+    try:
+        tasks.create_task(
+            case,
+            department=request.POST.get("department", ""),
+            title=request.POST.get("title", ""),
+            due=due,
+            assignee=assignee,
+            actor=user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Task given."))
+    return redirect(f"/cases/{case.number}/#tasks")
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    user = _user(request)
+    task = Task.objects.select_related("case").filter(pk=task_id).first()
+    if task is None:
+        raise Http404
+    access.get_case_for_user(user, task.case.number)
+    try:
+        tasks.complete_task(task, request.POST.get("result", ""), actor=user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Task done."))
+    return redirect(
+        "/my-work/"
+        if request.POST.get("next") == "/my-work/"
+        else f"/cases/{task.case.number}/#tasks"
+    )
+
+
+@login_required
+@require_POST
+def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
+    user = _user(request)
+    approval = Approval.objects.select_related("case").filter(pk=approval_id).first()
+    if approval is None:
+        raise Http404
+    access.get_case_for_user(user, approval.case.number)
+    decision = request.POST.get("decision", "")
+    signature = {
+        "password": request.POST.get("signature_password", ""),
+        "meaning": "approved" if decision == "approve" else "reviewed",
+    }
+    try:
+        engine.decide_approval(
+            approval,
+            decision,
+            actor=user,
+            comment=request.POST.get("comment", ""),
+            signature=signature,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    back = request.POST.get("next", "")
+    return redirect(
+        back if back in {"/approvals/", "/my-work/"} else f"/cases/{approval.case.number}/"
+    )
+
+
+@login_required
+@require_GET
+def approvals(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request, "process/approvals.html", {"approvals": engine.approvals_for(user)[:200]}
+    )
+
+
+@login_required
+@require_POST
+def case_eight_d(request: HttpRequest, number: str) -> HttpResponse:
+    user = _user(request)
+    case = access.get_case_for_user(user, number)
+    values = {name: request.POST.get(name, "") for name in EIGHT_D_FIELDS if name in request.POST}
+    try:
+        update_eight_d(case, values, actor=user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("8D record saved."))
+    return redirect(f"/cases/{case.number}/#eight-d")
+
+
+@login_required
+@require_GET
+def case_report(request: HttpRequest, number: str) -> HttpResponse:
+    """《市场质量投诉调查报告单》 as an A4 page that prints like the paper form (X4)."""
+    user = _user(request)
+    case = access.get_case_for_user(user, number)
+    full = access.can_see_personal_data(user, case)
+    contact = case.contact
+    events = list(
+        case.events.filter(verb__in=["transition", "approval_decided"])
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+    def step(name: str) -> Any:
+        found = [e for e in events if e.verb == "transition" and e.data.get("transition") == name]
+        return found[-1] if found else None
+
+    return render(
+        request,
+        "reports/investigation_report.html",
+        {
+            "case": case,
+            "contact_phone": (contact.phone if full else access.mask(contact.phone))
+            if contact
+            else "",
+            "contact_email": (contact.email if full else access.mask(contact.email))
+            if contact
+            else "",
+            "investigation": Investigation.objects.filter(case=case).first(),
+            "corrective": CorrectiveAction.objects.filter(case=case)
+            .select_related("owner")
+            .first(),
+            "forwarded": step("forward_to_quality"),
+            "disposed": step("dispose_not_ours") or step("dispose_ours"),
+            "verified": step("verify_effectiveness"),
+            "closed": step("close") or step("resolve_directly"),
+            "onsite": case.approvals.filter(kind="onsite").select_related("decided_by").first(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def process_diagram(request: HttpRequest, kind: str) -> HttpResponse:
+    """Each process drawn from its definition (R2.12)."""
+    try:
+        process = process_for(kind)
+    except KeyError as exc:
+        raise Http404 from exc
+    versions = sorted(v for (k, v) in PROCESSES if k == kind)
+    return render(
+        request,
+        "process/diagram.html",
+        {
+            "process": process,
+            "anywhere": [t for t in process.transitions if t.same_state],
+            "versions": versions,
+            "diagram": mark_safe(render_svg(process)),  # noqa: S308 - built with escape()
+        },
+    )
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        mark_read(user)
+        return redirect("notifications")
+    items = Notification.objects.filter(user=user).select_related("case")[:100]
+    return render(request, "notify/list.html", {"items": items})
