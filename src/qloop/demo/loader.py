@@ -265,7 +265,6 @@ def advance(case: Case, users: dict[str, User], rng: random.Random, now: dt.date
     # hundreds of historical steps would make the demo take minutes.
     sig: dict[str, Any] = {"imported": True}
     r = case.received_at
-    age = now - r
     hours = dt.timedelta(hours=1)
 
     def step(
