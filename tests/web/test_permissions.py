@@ -1,0 +1,418 @@
+"""Who may open which page: every URL of the web app × every demo persona, plus anonymous.
+
+The expectations are derived from the personas' role flags (sees all cases, manages cases) and
+the case's department, so the matrix stays true when the demo roles change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from qloop.capa.models import CorrectiveAction
+from qloop.cases.models import Case
+from qloop.demo.loader import USERS
+from qloop.org.models import ApiToken, Department, User
+from qloop.process.definitions import QUALITY, process_for
+from qloop.process.engine import take_transition
+from qloop.process.models import Approval
+from qloop.process.tasks import create_task
+from qloop.web import urls as web_urls
+from tests.conftest import PASSWORD
+
+PERSONAS = [username for username, *_rest in USERS]
+ANONYMOUS = "anonymous"
+LOGIN_REDIRECT = 302  # to the login page
+DONE = 302  # a successful POST redirects back to a page
+
+
+def sees(user: User, case: Case) -> bool:
+    """The documented visibility rule, restated from the role flags."""
+    return (
+        user.sees_all_cases
+        or case.department_id in user.department_ids
+        or case.registered_by_id == user.pk
+        or case.handler_id == user.pk
+        # A department given a task in the case (R1.8).
+        or case.tasks.filter(department_id__in=user.department_ids).exists()
+    )
+
+
+def writes(user: User, case: Case) -> bool:
+    return (
+        sees(user, case)
+        and not case.is_archived
+        and (user.manages_cases or case.handler_id == user.pk)
+    )
+
+
+def always(status: int) -> Callable[[User, Case], int]:
+    return lambda user, case: status
+
+
+def if_visible(status: int) -> Callable[[User, Case], int]:
+    return lambda user, case: status if sees(user, case) else 404
+
+
+def if_writable(status: int) -> Callable[[User, Case], int]:
+    def expect(user: User, case: Case) -> int:
+        if not sees(user, case):
+            return 404
+        return status if writes(user, case) else 403
+
+    return expect
+
+
+def if_manager(status: int) -> Callable[[User, Case], int]:
+    def expect(user: User, case: Case) -> int:
+        if not sees(user, case):
+            return 404
+        return status if user.manages_cases and not case.is_archived else 403
+
+    return expect
+
+
+@dataclass(frozen=True)
+class Route:
+    """One request to one URL name, and what each person should get."""
+
+    name: str
+    method: str
+    expect: Callable[[User, Case], int]
+    public: bool = False  # answered without login
+    data: Callable[[Any], dict[str, Any]] = field(default=lambda photo: {})
+    # A snapshot of what the request changes; it must stay the same when the request is refused.
+    probe: Callable[[Case], Any] | None = None
+    # Brings the case to the state the request needs; returns URL arguments besides the case's.
+    prepare: Callable[[Case, dict[str, User]], dict[str, Any]] = field(
+        default=lambda case, users: {}
+    )
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}-{self.name}"
+
+
+def _edit_data(photo: Any) -> dict[str, Any]:
+    return {
+        "title": "改过的标题",
+        "received_at": "2026-01-05T09:30",
+        "channel": "email",
+        "severity": "major",
+        "category": "",
+        "contact_name": "王芳",
+        "contact_phone": "13800138000",
+        "symptom": "机械密封处漏水。",
+        "reason": "客户补充说明",
+    }
+
+
+ROUTES = [
+    Route("home", "get", always(302)),
+    Route("login", "get", always(200), public=True),
+    Route("logout", "post", always(302), public=True),
+    Route("set-language", "post", always(302), public=True, data=lambda p: {"language": "en"}),
+    Route("healthz", "get", always(200), public=True),
+    Route("my-work", "get", always(200)),
+    Route("case-list", "get", always(200)),
+    Route("case-export", "get", always(200)),
+    Route("case-create", "get", always(200)),
+    Route("contact-lookup", "get", always(200)),
+    Route("case-detail", "get", if_visible(200)),
+    Route("case-edit", "get", if_writable(200)),
+    Route(
+        "case-edit",
+        "post",
+        if_writable(DONE),
+        data=_edit_data,
+        probe=lambda case: Case.objects.get(pk=case.pk).title,
+    ),
+    Route(
+        "case-comment",
+        "post",
+        if_visible(DONE),
+        data=lambda p: {"body": "已电话回访"},
+        probe=lambda case: case.comments.count(),
+    ),
+    Route(
+        "case-photos",
+        "post",
+        if_writable(DONE),
+        data=lambda photo: {"photos": photo("more.jpg")},
+        probe=lambda case: case.attachments.count(),
+    ),
+    Route(
+        "case-archive",
+        "post",
+        if_manager(DONE),
+        data=lambda p: {"reason": "重复登记"},
+        probe=lambda case: Case.objects.get(pk=case.pk).archived_at,
+    ),
+    Route("attachment", "get", if_visible(200)),
+    Route("attachment-thumbnail", "get", if_visible(200)),
+    Route("tokens", "get", always(200)),
+    Route(
+        "tokens",
+        "post",
+        always(200),
+        data=lambda p: {"name": "ERP"},
+        probe=lambda case: ApiToken.objects.count(),
+    ),
+]
+
+
+def _investigating(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    take_transition(case, "assign", {"handler": "cs"}, actor=users["cs_head"])
+    take_transition(case, "forward_to_quality", {"analysis": "需品质部调查"}, actor=users["cs"])
+    case.refresh_from_db()
+    return {}
+
+
+def _corrective_action(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    _investigating(case, users)
+    take_transition(
+        case,
+        "dispose_ours",
+        {"findings": "同批次抽检发现缺陷", "root_cause": "密封件材质不符"},
+        actor=users["qe"],
+    )
+    return {}
+
+
+def _task_for_production(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    _investigating(case, users)
+    task = create_task(case, department="PROD", title="复测同批次产品", actor=users["qe"])
+    return {"task_id": task.pk}
+
+
+def _onsite_request(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    _investigating(case, users)
+    take_transition(case, "request_onsite", {"reason": "批量问题，需现场取证"}, actor=users["qe"])
+    return {"approval_id": Approval.objects.get(case=case).pk}
+
+
+def in_roles(roles: frozenset[str], status: int) -> Callable[[User, Case], int]:
+    """Steps of the process: who may take them is declared in the process definition."""
+
+    def expect(user: User, case: Case) -> int:
+        if not sees(user, case):
+            return 404
+        return status if user.is_superuser or user.has_role(*roles) else 403
+
+    return expect
+
+
+def _dispose_ours_roles() -> frozenset[str]:
+    step = process_for("complaint").transition("dispose_ours")
+    assert step is not None
+    return step.who.roles
+
+
+def _task_done(user: User, case: Case) -> int:
+    """A task given to Production: Production, Quality (who gave it) and administrators."""
+    if not sees(user, case):
+        return 404
+    in_production = Department.objects.get(code="PROD").pk in user.department_ids
+    return DONE if user.is_superuser or in_production or user.has_role(*QUALITY) else 403
+
+
+PROCESS_ROUTES = [
+    Route(
+        "case-transition",
+        "post",
+        in_roles(_dispose_ours_roles(), DONE),
+        data=lambda p: {"findings": "同批次抽检发现缺陷", "root_cause": "密封件材质不符"},
+        probe=lambda case: Case.objects.get(pk=case.pk).state,
+        prepare=lambda case, users: {**_investigating(case, users), "name": "dispose_ours"},
+    ),
+    Route(
+        "case-task-create",
+        "post",
+        in_roles(QUALITY, DONE),
+        data=lambda p: {"department": "PROD", "title": "复测同批次产品"},
+        probe=lambda case: case.tasks.count(),
+        prepare=_investigating,
+    ),
+    Route(
+        "task-done",
+        "post",
+        _task_done,
+        data=lambda p: {"result": "复测合格"},
+        probe=lambda case: case.tasks.get().done_at,
+        prepare=_task_for_production,
+    ),
+    Route("approvals", "get", always(200)),
+    Route(
+        "approval-decide",
+        "post",
+        in_roles(frozenset({"general_manager"}), DONE),
+        data=lambda p: {"decision": "approve", "signature_password": PASSWORD},
+        probe=lambda case: case.approvals.get().state,
+        prepare=_onsite_request,
+    ),
+    Route(
+        "case-eight-d",
+        "post",
+        in_roles(QUALITY, DONE),
+        data=lambda p: {"d0_emergency": "隔离库存产品"},
+        probe=lambda case: list(
+            CorrectiveAction.objects.filter(case=case).values_list("d0_emergency", flat=True)
+        ),
+        prepare=_corrective_action,
+    ),
+    Route("case-report", "get", if_visible(200)),
+    Route("process-diagram", "get", always(200), prepare=lambda c, u: {"kind": "complaint"}),
+    Route("notifications", "get", always(200)),
+    Route("notifications", "post", always(DONE)),
+]
+ROUTES += PROCESS_ROUTES
+
+MATRIX = [
+    pytest.param(route, persona, id=f"{route.id}-{persona}")
+    for route in ROUTES
+    for persona in [*PERSONAS, ANONYMOUS]
+]
+
+
+def _url_names() -> set[str]:
+    return {p.name for p in web_urls.urlpatterns if isinstance(p, URLPattern) and p.name}
+
+
+def _url(route: Route, case: Case, users: dict[str, User]) -> str:
+    pattern = next(p for p in web_urls.urlpatterns if getattr(p, "name", None) == route.name)
+    kwargs: dict[str, Any] = route.prepare(case, users)
+    if "number" in pattern.pattern.converters:
+        kwargs["number"] = case.number
+    if "token" in pattern.pattern.converters:
+        kwargs["token"] = case.attachments.get().token
+    return reverse(route.name, kwargs=kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_every_web_url_is_in_the_matrix() -> None:
+    assert {r.name for r in ROUTES} == _url_names()
+
+
+def test_the_matrix_covers_every_demo_persona() -> None:
+    assert set(PERSONAS) >= {"cs", "cs_head", "qe", "qa_head", "prod", "sales", "gm", "admin"}
+
+
+@pytest.mark.parametrize(("route", "persona"), MATRIX)
+def test_permission_matrix(
+    route: Route,
+    persona: str,
+    users: dict[str, User],
+    make_case: Callable[..., Case],
+    photo: Callable[..., Any],
+) -> None:
+    case = make_case(actor="cs", photos=[photo()])
+    url = _url(route, case, users)
+    case.refresh_from_db()
+    client = Client()
+    if persona != ANONYMOUS:
+        client.force_login(users[persona])
+    before = route.probe(case) if route.probe else None
+
+    response = getattr(client, route.method)(url, route.data(photo))
+
+    if persona == ANONYMOUS and not route.public:
+        assert response.status_code == LOGIN_REDIRECT
+        assert response["Location"].startswith(reverse("login"))
+        expected = LOGIN_REDIRECT
+    else:
+        user = users[persona] if persona != ANONYMOUS else User()
+        expected = route.expect(user, case)
+        assert response.status_code == expected, (route.id, persona)
+    if route.probe:
+        after = route.probe(case)
+        if expected in (403, 404) or (persona == ANONYMOUS and not route.public):
+            assert after == before, "a refused request changed something"
+        else:
+            assert after != before, "an allowed request changed nothing"
+
+
+def test_prod_registers_and_sees_own_case_but_may_not_change_it(
+    make_case: Callable[..., Case], client_for: Callable[[str], Client]
+) -> None:
+    case = make_case(actor="prod")
+    client = client_for("prod")
+    assert client.get(reverse("case-detail", args=[case.number])).status_code == 200
+    assert client.get(reverse("case-edit", args=[case.number])).status_code == 403
+    assert client.post(
+        reverse("case-archive", args=[case.number]), {"reason": "x"}
+    ).status_code == (403)
+
+
+def test_handler_without_manager_role_may_edit_the_case_handed_to_them(
+    make_case: Callable[..., Case], users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    case = make_case(actor="cs")
+    Case.objects.filter(pk=case.pk).update(handler=users["prod"])
+    client = client_for("prod")
+    assert client.get(reverse("case-edit", args=[case.number])).status_code == 200
+    assert client.post(
+        reverse("case-archive", args=[case.number]), {"reason": "x"}
+    ).status_code == (403)
+
+
+@pytest.mark.parametrize("name", ["case-comment", "case-photos", "case-archive", "logout"])
+def test_post_only_views_refuse_get(
+    name: str, make_case: Callable[..., Case], client_for: Callable[[str], Client]
+) -> None:
+    case = make_case()
+    args = [case.number] if name.startswith("case-") else []
+    assert client_for("admin").get(reverse(name, args=args)).status_code == 405
+
+
+POST_ROUTES = [r for r in ROUTES if r.method == "post"] + [
+    Route("login", "post", always(403), public=True, data=lambda p: {"username": "cs"}),
+    Route(
+        "case-create",
+        "post",
+        always(403),
+        data=lambda p: {"contact_name": "王芳", "symptom": "漏水"},
+        probe=lambda case: Case.objects.count(),
+    ),
+]
+
+
+@pytest.mark.parametrize("route", [pytest.param(r, id=r.id) for r in POST_ROUTES])
+def test_posts_without_csrf_token_are_refused(
+    route: Route,
+    users: dict[str, User],
+    make_case: Callable[..., Case],
+    photo: Callable[..., Any],
+) -> None:
+    case = make_case(actor="cs", photos=[photo()])
+    url = _url(route, case, users)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["admin"])
+    before = route.probe(case) if route.probe else None
+
+    response = client.post(url, route.data(photo))
+
+    assert response.status_code == 403
+    if route.probe:
+        assert route.probe(case) == before
+    # Still logged in: a forged logout must not end the session either.
+    assert client.get(reverse("my-work")).status_code == 200
+
+
+def test_posts_with_csrf_token_are_accepted(users: dict[str, User]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["cs"])
+    page = client.get(reverse("tokens"))
+    token = page.cookies["csrftoken"].value
+    response = client.post(reverse("tokens"), {"name": "ERP", "csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert ApiToken.objects.filter(user=users["cs"], name="ERP").exists()
