@@ -165,9 +165,16 @@ def _find_or_create_contact(data: ContactData, contact_id: int | None) -> Contac
 
 
 def register_case(
-    reg: Registration, *, actor: User | None, photos: Sequence[UploadedFile] = ()
+    reg: Registration,
+    *,
+    actor: User | None,
+    photos: Sequence[UploadedFile] = (),
+    registered_at: dt.datetime | None = None,
 ) -> Case:
-    """Register a case (R1.1, R1.2): it lands in the intake department's queue, numbered."""
+    """Register a case (R1.1, R1.2): it lands in the intake department's queue, numbered.
+
+    ``registered_at`` records a registration made earlier (demo data, imports of history).
+    """
     checked = _validate_registration(reg, photos)
     department = Department.intake_for(reg.kind)
     if department is None:
@@ -197,6 +204,8 @@ def register_case(
             state=process_for(reg.kind).initial,
             process_version=process_for(reg.kind).version,
             extra=checked["extra"],
+            created_at=registered_at or timezone.now(),
+            updated_at=registered_at or timezone.now(),
         )
         case.save()
         ProductProblem.objects.create(
@@ -220,10 +229,11 @@ def register_case(
         Case.objects.filter(pk=case.pk).update(
             search_text=case.search_text, search_tokens=case.search_tokens
         )
-        _record(
-            case,
-            actor,
-            "registered",
+        Event.objects.create(
+            case=case,
+            actor=actor,
+            verb="registered",
+            at=registered_at or timezone.now(),
             data={
                 "department": department.code,
                 "channel": reg.channel,

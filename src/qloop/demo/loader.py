@@ -241,10 +241,16 @@ def load_cases(count: int, users: dict[str, User], *, seed: int = 2026) -> int:
         received = (now - age).replace(second=0, microsecond=0)
         with transaction.atomic():
             case = actions.register_case(
-                sample_registration(rng, received, contacts), actor=rng.choice(registrars)
+                sample_registration(rng, received, contacts),
+                actor=rng.choice(registrars),
+                registered_at=min(received + dt.timedelta(minutes=rng.randint(5, 50)), now),
             )
             advance(case, users, rng, now)
         made += 1
+    # What happened long ago has been read; the bell shows what is recent.
+    from qloop.notify.models import Notification
+
+    Notification.objects.filter(created_at__lt=now - dt.timedelta(days=2)).update(read_at=now)
     return made
 
 

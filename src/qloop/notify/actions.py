@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ def notify(
     data: dict[str, Any] | None = None,
     urgent: bool = False,
     exclude: User | None = None,
+    at: dt.datetime | None = None,
 ) -> int:
     """Leave a message for each person once (never for the one who caused it)."""
     seen: set[int] = set()
@@ -47,7 +49,16 @@ def notify(
         if user.pk in seen or (exclude is not None and user.pk == exclude.pk):
             continue
         seen.add(user.pk)
-        rows.append(Notification(user=user, case=case, kind=kind, data=data or {}, urgent=urgent))
+        rows.append(
+            Notification(
+                user=user,
+                case=case,
+                kind=kind,
+                data=data or {},
+                urgent=urgent,
+                created_at=at or timezone.now(),
+            )
+        )
     Notification.objects.bulk_create(rows)
     return len(rows)
 

@@ -195,7 +195,10 @@ def take_transition(
     if t is None:
         raise Http404
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("handler").get(pk=case.pk)
+        # of=self: PostgreSQL cannot lock the nullable side of the handler outer join.
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("handler").get(pk=case.pk)
+        )
         if not t.who.allows(actor, case):
             raise PermissionDenied
         if case.is_archived:
@@ -257,7 +260,7 @@ def take_transition(
             "actor": actor.printed_name,
         }
         kind = "approval_requested" if t.requests_approval else "transition"
-        notify(audience, kind=kind, case=case, data=message, exclude=actor)
+        notify(audience, kind=kind, case=case, data=message, exclude=actor, at=now)
     return case
 
 
@@ -309,6 +312,7 @@ def decide_approval(
                 "actor": actor.printed_name,
             },
             exclude=actor,
+            at=now,
         )
     return approval
 

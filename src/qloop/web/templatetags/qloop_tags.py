@@ -146,3 +146,25 @@ def signature_text(sig: dict[str, Any] | None) -> str:
 @register.filter
 def join_if_list(value: Any) -> str:
     return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+@register.simple_tag
+def event_inputs(event: Any, case: Any) -> list[tuple[str, str]]:
+    """The inputs of a process step as (label, value), in the order the step declares them."""
+    inputs = event.data.get("inputs") or {}
+    if event.verb != "transition" or not inputs:
+        return []
+    from qloop.process.definitions import process_for
+
+    t = process_for(case.kind, case.process_version).transition(event.data.get("transition", ""))
+    if t is None:
+        return [(k, join_if_list(v)) for k, v in inputs.items() if v]
+    out = []
+    for spec in t.inputs:
+        value = inputs.get(spec.name)
+        if value in (None, "", []):
+            continue
+        if spec.type == "choice":
+            value = str(dict(spec.choices).get(value, value))
+        out.append((str(spec.label), join_if_list(value)))
+    return out
