@@ -19,7 +19,7 @@ from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
 from qloop.cases import access
 from qloop.notify.actions import mark_read
 from qloop.notify.models import Notification
-from qloop.org.models import User
+from qloop.org.models import Department, User
 from qloop.process import engine, tasks
 from qloop.process.definitions import PROCESSES, process_for
 from qloop.process.diagram import render_svg
@@ -210,6 +210,8 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
         .order_by("at", "id")
     )
 
+    investigation = Investigation.objects.filter(case=case).first()
+
     def step(name: str) -> Any:
         found = [e for e in events if e.verb == "transition" and e.data.get("transition") == name]
         return found[-1] if found else None
@@ -225,7 +227,14 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
             "contact_email": (contact.email if full else access.mask(contact.email))
             if contact
             else "",
-            "investigation": Investigation.objects.filter(case=case).first(),
+            "contact_qq": (contact.qq if full else access.mask(contact.qq)) if contact else "",
+            "investigation": investigation,
+            "departments": [
+                d.display_name
+                for d in Department.objects.filter(
+                    code__in=investigation.departments if investigation else []
+                )
+            ],
             "corrective": CorrectiveAction.objects.filter(case=case)
             .select_related("owner")
             .first(),

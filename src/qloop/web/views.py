@@ -285,6 +285,9 @@ def case_edit(request: HttpRequest, number: str) -> HttpResponse:
             changes: dict[str, Any] = {
                 k: d[k] for k in ("title", "received_at", "channel", "severity")
             }
+            # The form shows minutes only: the same minute is no change, keep the seconds.
+            if d["received_at"] == case.received_at.replace(second=0, microsecond=0):
+                changes["received_at"] = case.received_at
             changes["category"] = (
                 Category.objects.filter(code=d["category"]).first() if d["category"] else None
             )

@@ -166,5 +166,15 @@ def event_inputs(event: Any, case: Any) -> list[tuple[str, str]]:
             continue
         if spec.type == "choice":
             value = str(dict(spec.choices).get(value, value))
+        elif spec.type == "user":
+            from qloop.org.models import User
+
+            person = User.objects.filter(username=value).first()
+            value = person.printed_name if person else value
+        elif spec.type == "departments":
+            from qloop.org.models import Department
+
+            names = {d.code: d.display_name for d in Department.objects.filter(code__in=value)}
+            value = [names.get(code, code) for code in value]
         out.append((str(spec.label), join_if_list(value)))
     return out
