@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop.cases.choices import FieldType
 from qloop.cases.extra import active_fields, clean_value
 from qloop.cases.models import CaseQuerySet
 from qloop.org.models import User
@@ -139,7 +140,10 @@ class CaseFilter:
                     raise FilterError(
                         f"extra.{code}", " ".join(getattr(exc, "messages", [str(exc)]))
                     ) from exc
-                qs = qs.filter(**{f"extra__{code}": value})
+                if fields[code].field_type == FieldType.TEXT:
+                    qs = qs.filter(**{f"extra__{code}__icontains": value})
+                else:
+                    qs = qs.filter(**{f"extra__{code}": value})
         if self.q:
             qs = qs.search(self.q)
         return qs.order_by(*SORTS[self.sort])

@@ -111,6 +111,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         .order_by("username"),
         "categories": Category.objects.filter(is_active=True, parent__isnull=False),
         "extra_defs": active_fields(flt.kind or "complaint"),
+        "extra_values": flt.extra,
         "sorts": [
             ("-received_at", _("Newest first")),
             ("received_at", _("Oldest first")),
