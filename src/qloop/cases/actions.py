@@ -424,6 +424,9 @@ def archive_case(case: Case, reason: str, *, actor: User) -> Case:
         case.archived_at, case.archived_by, case.archive_reason = now, actor, reason
         case.updated_at = now
         case.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+        # An archived case is off every queue: its deadlines stop, so no sweep alerts on it.
+        for name in ClockName:
+            clocks.stop_clock(case, name, now=now)
         _record(case, actor, "archived", comment=reason)
     return case
 
