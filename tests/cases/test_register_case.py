@@ -288,6 +288,25 @@ def test_it_accepts_a_time_received_a_moment_ahead_of_the_server_clock(
     assert case.received_at == now + dt.timedelta(minutes=1)
 
 
+def test_a_time_received_without_offset_is_read_as_china_time(users: dict[str, Any]) -> None:
+    """X2: "2026-11-20T09:30" from an API client means 09:30 in China, not an error."""
+    case = register_case(
+        registration(received_at=dt.datetime.fromisoformat("2026-11-20T09:30")),
+        actor=users["cs"],
+    )
+    assert Case.objects.get(pk=case.pk).received_at == local(2026, 11, 20, 9, 30)
+    assert Clock.objects.get(case=case).due_at == local(2026, 11, 22, 9, 30)
+
+
+def test_it_refuses_a_future_time_received_without_offset(users: dict[str, Any]) -> None:
+    """X2: a naive time is checked against the clock like any other."""
+    with time_machine.travel(local(2026, 11, 25, 10, 0), tick=False):
+        errors = refused(
+            users, registration(received_at=dt.datetime.fromisoformat("2026-11-25T12:00"))
+        )
+    assert list(errors) == ["received_at"]
+
+
 def test_it_reports_every_bad_field_at_once(users: dict[str, Any]) -> None:
     """R1.2: the clerk sees all problems in one go, not one per attempt."""
     errors = refused(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -175,6 +175,9 @@ def register_case(
 
     ``registered_at`` records a registration made earlier (demo data, imports of history).
     """
+    if reg.received_at is not None and timezone.is_naive(reg.received_at):
+        # A time without an offset (an API client's "2026-11-20T09:30") is local wall time.
+        reg = replace(reg, received_at=timezone.make_aware(reg.received_at))
     checked = _validate_registration(reg, photos)
     department = Department.intake_for(reg.kind)
     if department is None:
