@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Serves the API docs' Swagger UI from ninja's own static files, not from a CDN.
+    "ninja",
     "huey.contrib.djhuey",
 ]
 
