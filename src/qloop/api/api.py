@@ -69,7 +69,11 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = []
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "form")]
+        loc = [
+            str(p)
+            for p in err.get("loc", [])
+            if p not in ("body", "payload", "query", "form", "file", "path")
+        ]
         errors.append({"field": ".".join(loc), "message": _schema_message(err)})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return _error(request, 422, detail, errors)

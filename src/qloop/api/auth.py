@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
 from ninja.security import HttpBearer, SessionAuth
 
 from qloop.org.models import ApiToken
@@ -15,6 +17,9 @@ class BearerToken(HttpBearer):
         user = ApiToken.authenticate(token)
         if user is not None:
             request.user = user
+            # The language middleware ran before the token was read: speak the person's choice.
+            if user.language in {code for code, _name in settings.LANGUAGES}:
+                translation.activate(user.language)
         return user
 
 
