@@ -649,6 +649,7 @@ def test_attachment_download_requires_the_right_to_see_the_case(
     assert b"".join(allowed.streaming_content) == content
     thumb = client_for("qe").get(reverse("attachment-thumbnail", args=[token]))
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    assert b"".join(thumb.streaming_content).startswith(b"\xff\xd8")  # a JPEG
 
     assert client_for("prod").get(url).status_code == 404
     assert client_for("prod").get(reverse("attachment-thumbnail", args=[token])).status_code == 404
