@@ -95,14 +95,17 @@ def test_numbers_outside_a_transaction_are_refused() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("earlier", [0, 1], ids=["first-of-the-year", "series-under-way"])
 def test_twenty_registrations_at_the_same_moment_get_twenty_numbers_without_gaps(
-    users: dict[str, Any],
+    users: dict[str, Any], earlier: int
 ) -> None:
     """X2: under concurrency every case gets its own number and the series has no gaps.
 
     Twenty clerks press "register" at the same instant, each in its own thread and database
-    connection.
+    connection: for the year's first numbers (the series row does not exist yet) and later.
     """
+    for _ in range(earlier):
+        register_case(registration(), actor=users["cs"])
     clerks = 20
     barrier = threading.Barrier(clerks, timeout=60)
     numbers: list[str] = []
@@ -132,6 +135,7 @@ def test_twenty_registrations_at_the_same_moment_get_twenty_numbers_without_gaps
     assert not any(thread.is_alive() for thread in threads)
     assert failures == []
     year = numbers[0][3:7]
-    assert sorted(numbers) == [f"QC-{year}-{n:06d}" for n in range(1, clerks + 1)]
-    assert Case.objects.count() == clerks
-    assert Sequence.objects.get(key=f"QC-{year}").last_value == clerks
+    expected = range(earlier + 1, earlier + clerks + 1)
+    assert sorted(numbers) == [f"QC-{year}-{n:06d}" for n in expected]
+    assert Case.objects.count() == earlier + clerks
+    assert Sequence.objects.get(key=f"QC-{year}").last_value == earlier + clerks
