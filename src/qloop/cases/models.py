@@ -132,6 +132,8 @@ class CaseQuerySet(models.QuerySet["Case"]):
             | Q(handler=user)
             | Q(registered_by=user)
             | models.Exists(tasked)
+            # The owner of the corrective plan records its progress on the case (R1.5).
+            | Q(corrective_action__owner=user)
         )
 
     def live(self) -> CaseQuerySet:
