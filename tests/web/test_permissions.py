@@ -40,6 +40,8 @@ def sees(user: User, case: Case) -> bool:
         or case.handler_id == user.pk
         # A department given a task in the case (R1.8).
         or case.tasks.filter(department_id__in=user.department_ids).exists()
+        # The owner of the corrective plan (R1.5).
+        or CorrectiveAction.objects.filter(case=case, owner=user).exists()
     )
 
 
@@ -363,6 +365,26 @@ def test_handler_without_manager_role_may_edit_the_case_handed_to_them(
     assert client.post(
         reverse("case-archive", args=[case.number]), {"reason": "x"}
     ).status_code == (403)
+
+
+def test_the_owner_of_the_corrective_plan_opens_the_case_and_records_progress(
+    make_case: Callable[..., Case], users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    case = make_case(actor="cs")
+    _corrective_action(case, users)
+    plan = {"plan": "更换密封件供应商", "owner": "prod", "due": "2027-01-31"}
+    take_transition(case, "submit_plan", plan, actor=users["qe"])
+    client = client_for("prod")
+
+    page = client.get(reverse("case-detail", args=[case.number]))
+    step = client.post(
+        reverse("case-transition", args=[case.number, "record_progress"]),
+        {"note": "新供应商样件已到货"},
+    )
+
+    assert page.status_code == 200
+    assert step.status_code == DONE
+    assert case.events.filter(verb="transition", comment="新供应商样件已到货").exists()
 
 
 @pytest.mark.parametrize("name", ["case-comment", "case-photos", "case-archive", "logout"])
