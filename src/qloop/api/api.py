@@ -357,7 +357,7 @@ def take_transition(
     """
     user: User = request.user  # type: ignore[assignment]
     case = access.get_case_for_user(user, number)
-    data = payload.dict()
+    data = payload.model_dump()
     signature = data.pop("signature", None)
     engine.take_transition(case, name, data, actor=user, signature=signature)
     return case_detail(access.get_case_for_user(user, number), user)

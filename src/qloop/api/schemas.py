@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import BaseModel
 
 
 class ContactIn(Schema):
@@ -121,8 +122,11 @@ class SignatureIn(Schema):
     meaning: str = Field(..., examples=["approved"])
 
 
-class TransitionIn(Schema):
-    """The step's inputs by name, plus an e-signature where the step requires one."""
+class TransitionIn(BaseModel):
+    """The step's inputs by name, plus an e-signature where the step requires one.
+
+    A plain pydantic model: ninja's Schema validates through a wrapper that drops the extra
+    fields, and the extra fields are the step's inputs."""
 
     signature: SignatureIn | None = None
 
