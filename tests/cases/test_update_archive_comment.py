@@ -137,6 +137,20 @@ def test_times_and_categories_are_recorded_as_a_person_reads_them(
     }
 
 
+def test_a_corrected_contact_is_found_on_every_case_of_that_contact(
+    make_case: Callable[..., Any], users: dict[str, Any]
+) -> None:
+    """R1.2, X2: a returning customer's cases share one contact; a new phone number entered on
+    one of them finds all of them."""
+    first = make_case(title="第一次投诉")
+    second = make_case(title="第二次投诉")
+    assert first.contact_id == second.contact_id
+    update_case(second, {"contact.phone": "13911112222"}, actor=users["cs"])
+    found = set(Case.objects.search("13911112222").values_list("title", flat=True))
+    assert found == {"第一次投诉", "第二次投诉"}
+    assert not Case.objects.search("13800138000").exists()
+
+
 def test_an_edit_that_changes_nothing_writes_no_event(
     make_case: Callable[..., Any], users: dict[str, Any]
 ) -> None:

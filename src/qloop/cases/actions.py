@@ -382,6 +382,14 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         product.save()
         if contact is not None:
             contact.save()
+            # The contact is shared by a returning customer's cases: keep them all findable.
+            if any(c["field"].startswith("contact.") for c in diff):
+                others = Case.objects.filter(contact=contact).exclude(pk=case.pk)
+                for other in others.select_related("contact", "product"):
+                    other.refresh_search()
+                    others.filter(pk=other.pk).update(
+                        search_text=other.search_text, search_tokens=other.search_tokens
+                    )
         case.refresh_search()
         case.updated_at = timezone.now()
         case.save()
