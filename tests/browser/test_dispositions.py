@@ -150,10 +150,12 @@ def take_step(
 
 
 def deadline_row(page: Any, clock: str) -> str:
+    """A clock's line on the deadline card with the line under it (due, and when stopped)."""
     card = page.locator(".card", has=page.locator("h2", has_text=zh("Deadlines")))
     row = card.locator("div.d-flex", has_text=clock_text(clock))
     assert row.count() == 1, f"no row for the {clock} clock"
-    return str(row.inner_text())
+    under = row.locator("xpath=following-sibling::div[1]")
+    return f"{row.inner_text()}\n{under.inner_text()}"
 
 
 def assert_clean(watch: PageWatch, expected: tuple[tuple[int, str], ...] = ()) -> None:
@@ -204,7 +206,7 @@ def test_not_our_problem_from_registration_to_closing(
     )
     assert_state(page, "investigating")
     assert ANALYSIS in page.locator("#investigation").inner_text()
-    assert zh("met") not in deadline_row(page, "investigation")
+    assert zh("stopped") not in deadline_row(page, "investigation")  # running
     screenshot(page, "forwarded")
 
     # The quality head disposes it as not our problem, signing; a wrong password first.
@@ -220,6 +222,7 @@ def test_not_our_problem_from_registration_to_closing(
     assert zh("The password is wrong; nothing was signed.") in form.inner_text()
     assert page.input_value("#dispose_not_ours-findings") == NOT_OURS_FINDINGS
     assert page.input_value("#dispose_not_ours-sigpw") == ""
+    assert "is-invalid" in (page.get_attribute("#dispose_not_ours-sigpw", "class") or "")
     assert_state(page, "investigating")
     screenshot(page, "dispose-refused")
     page.fill("#dispose_not_ours-sigpw", PASSWORD)
@@ -229,8 +232,9 @@ def test_not_our_problem_from_registration_to_closing(
     assert "✍" in signature
     assert printed_name("qa_head") in signature
     assert meaning_text("approved") in signature
-    assert zh("met") in deadline_row(page, "investigation")  # the clock stopped in time
-    assert zh("met") not in deadline_row(page, "customer_answer")  # still running
+    investigation = deadline_row(page, "investigation")
+    assert zh("met") in investigation and zh("stopped") in investigation  # stopped in time
+    assert zh("stopped") not in deadline_row(page, "customer_answer")  # still running
     assert NOT_OURS_FINDINGS in page.locator("#investigation").inner_text()
     screenshot(page, "disposed-not-ours")
 
@@ -240,6 +244,7 @@ def test_not_our_problem_from_registration_to_closing(
     take_step(page, screenshot, "close", {"answer": NOT_OURS_ANSWER, "answer_channel": "phone"})
     assert_state(page, "closed")
     assert zh("met") in deadline_row(page, "customer_answer")
+    assert zh("stopped") in deadline_row(page, "customer_answer")
     assert NOT_OURS_ANSWER in page.locator("#investigation").inner_text()
     assert zh("Nothing for you to do on this case right now.") not in page.content()
     screenshot(page, "closed")
@@ -283,6 +288,7 @@ def test_our_problem_through_corrective_action_to_closing(
 
     # A quality engineer asks for an on-site investigation; recording findings must wait.
     switch_to(page, "qe")
+    screenshot(page, "qe-my-work")
     open_case(page, number)
     take_step(page, screenshot, "request_onsite", {"reason": ONSITE_REASON})
     assert_state(page, "investigating")
