@@ -569,3 +569,24 @@ def test_process_chart_page(page: Any, screenshot: Shot, watch: PageWatch) -> No
     assert box is not None and box["width"] > 300 and box["height"] > 200
     screenshot(page, "process-chart")
     assert_clean(watch)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="diagram._layers counts same-state steps (answer_customer → cs_review) as edges, "
+    "so states are layered out of process order; drop this marker when that is fixed",
+)
+def test_process_chart_draws_states_in_process_order(page: Any, watch: PageWatch) -> None:
+    """Read top to bottom, the chart follows the case: new first, closed last."""
+    switch_to(page, "qe")
+    page.goto(reverse("process-diagram", args=["complaint"]))
+
+    def top(state: str) -> float:
+        return float(page.locator(f'g.state[data-state="{state}"] rect').get_attribute("y"))
+
+    path = ["new", "cs_review", "investigating", "corrective_action", "implementing"]
+    path += ["standardising", "ready_to_close", "closed"]
+    tops = [top(s) for s in path]
+    assert tops == sorted(tops), dict(zip(path, tops, strict=True))
+    assert top("investigating") < top("cs_handling") < top("closed")
+    assert_clean(watch)
