@@ -571,11 +571,6 @@ def test_process_chart_page(page: Any, screenshot: Shot, watch: PageWatch) -> No
     assert_clean(watch)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diagram._layers counts same-state steps (answer_customer → cs_review) as edges, "
-    "so states are layered out of process order; drop this marker when that is fixed",
-)
 def test_process_chart_draws_states_in_process_order(page: Any, watch: PageWatch) -> None:
     """Read top to bottom, the chart follows the case: new first, closed last."""
     switch_to(page, "qe")

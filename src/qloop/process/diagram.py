@@ -19,10 +19,9 @@ def _layers(process: Process) -> dict[str, int]:
     edges = defaultdict(set)
     for t in process.transitions:
         # Leaving a terminal state (reopening) always goes back: it must not push the end up.
-        for src in t.sources - process.terminal:
-            for dst in t.targets():
-                if dst != src:
-                    edges[src].add(dst)
+        for src, dst in t.edges():
+            if src not in process.terminal and dst != src:
+                edges[src].add(dst)
     order: list[str] = []
     state: dict[str, int] = {}
     back: set[tuple[str, str]] = set()

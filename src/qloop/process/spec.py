@@ -94,6 +94,12 @@ class Transition:
             return set(self.sources)
         return {self.target, *(state for _field, _value, state in self.target_if)}
 
+    def edges(self) -> set[tuple[str, str]]:
+        """Every (from, to) this step can make; a same-state step only loops on each source."""
+        if self.same_state:
+            return {(s, s) for s in self.sources}
+        return {(s, t) for s in self.sources for t in self.targets()}
+
     def target_for(self, data: dict[str, Any], current: str) -> str:
         if self.same_state:
             return current
@@ -145,8 +151,8 @@ class Process:
         while todo:
             state = todo.popleft()
             for t in self.transitions:
-                if state in t.sources:
-                    for nxt in t.targets() - seen:
+                for src, nxt in t.edges():
+                    if src == state and nxt not in seen:
                         seen.add(nxt)
                         todo.append(nxt)
         for state in self.states:
@@ -155,7 +161,7 @@ class Process:
         # Every non-terminal state has a way out.
         for state in self.states:
             if state not in self.terminal and not any(
-                state in t.sources and t.targets() != {state} for t in self.transitions
+                src == state and dst != state for t in self.transitions for src, dst in t.edges()
             ):
                 out.append(f"{where}: state {state!r} is a dead end")
         # A clock that is started must be stopped by some transition.
