@@ -176,7 +176,7 @@ def assert_clean(watch: PageWatch, expected: tuple[tuple[int, str], ...] = ()) -
 
 
 def test_not_our_problem_from_registration_to_closing(
-    page: Any, screenshot: Shot, make_case: Any, watch: PageWatch
+    page: Any, screenshot: Shot, make_case: Any, users: dict[str, Any], watch: PageWatch
 ) -> None:
     from qloop.cases.models import Case
 
@@ -250,7 +250,7 @@ def test_not_our_problem_from_registration_to_closing(
     screenshot(page, "closed")
 
     case = Case.objects.get(number=number)
-    assert (case.state, case.handler.username) == ("closed", "cs")
+    assert (case.state, case.handler_id) == ("closed", users["cs"].pk)
     assert {c.name: c.state for c in case.clocks.all()} == {
         "customer_answer": "stopped",
         "investigation": "stopped",
@@ -266,7 +266,7 @@ def test_not_our_problem_from_registration_to_closing(
 
 
 def test_our_problem_through_corrective_action_to_closing(
-    page: Any, screenshot: Shot, make_case: Any, watch: PageWatch
+    page: Any, screenshot: Shot, make_case: Any, users: dict[str, Any], watch: PageWatch
 ) -> None:
     from qloop.capa.models import CorrectiveAction
     from qloop.cases.models import Case
@@ -315,7 +315,7 @@ def test_our_problem_through_corrective_action_to_closing(
     assert page.locator("#my-approvals").count() == 0
     screenshot(page, "gm-approved")
     approval = Approval.objects.get(case__number=number, kind="onsite")
-    assert (approval.state, approval.decided_by.username) == ("approved", "gm")
+    assert (approval.state, approval.decided_by_id) == ("approved", users["gm"].pk)
 
     # The engineer records the on-site findings and gives Production a task.
     switch_to(page, "qe")
@@ -345,7 +345,7 @@ def test_our_problem_through_corrective_action_to_closing(
     assert zh("Task done.") in page.locator(".alert-success").inner_text()
     assert page.locator("#my-tasks").count() == 0
     screenshot(page, "prod-task-done")
-    assert Task.objects.get(case__number=number).done_by.username == "prod"
+    assert Task.objects.get(case__number=number).done_by_id == users["prod"].pk
 
     # The engineer disposes it as our problem and plans the corrective work.
     switch_to(page, "qe")
@@ -424,7 +424,7 @@ def test_our_problem_through_corrective_action_to_closing(
     case = Case.objects.get(number=number)
     assert case.state == "closed"
     ca = CorrectiveAction.objects.get(case=case)
-    assert (ca.owner.username, ca.due, ca.verification_result) == ("prod", due, "effective")
+    assert (ca.owner_id, ca.due, ca.verification_result) == (users["prod"].pk, due, "effective")
     assert ca.d2_problem == D2_PROBLEM
     assert_clean(watch)
 
