@@ -504,3 +504,36 @@ def test_the_events_record_each_signature_with_printed_name_meaning_and_time(
     assert abs(signed_at - dt.datetime.fromisoformat(event["at"])) < dt.timedelta(milliseconds=1)
     assert "password" not in json.dumps(event)
     assert PASSWORD not in json.dumps(response.json())
+
+
+def test_signing_stays_locked_for_15_minutes_after_the_fifth_wrong_password(
+    case_in: Callable[[str], str], api: Callable[[str], Api]
+) -> None:
+    """21 CFR Part 11: the lock-out runs from the wrong password that caused it, however far
+    apart the five wrong passwords were; afterwards the right password signs again."""
+    import time_machine
+
+    number = case_in("investigating")
+    start = dt.datetime.now(dt.UTC)
+    attempts = [start, *(start + dt.timedelta(minutes=14) for _ in range(4))]
+    for moment in attempts:
+        with time_machine.travel(moment, tick=False):
+            response = api("qa_head").step(
+                number, "dispose_not_ours", findings="x", signature=signature("approved", "bad")
+            )
+            assert fields(response) == {"signature.password"}
+    with time_machine.travel(start + dt.timedelta(minutes=20), tick=False):
+        response = api("qa_head").step(
+            number, "dispose_not_ours", findings="安装不当", signature=signature("approved")
+        )
+        assert (response.status_code, fields(response)) == (422, {"signature"})
+    with time_machine.travel(start + dt.timedelta(minutes=28, seconds=50), tick=False):
+        response = api("qa_head").step(
+            number, "dispose_not_ours", findings="安装不当", signature=signature("approved")
+        )
+        assert (response.status_code, fields(response)) == (422, {"signature"})
+    with time_machine.travel(start + dt.timedelta(minutes=29, seconds=10), tick=False):
+        response = api("qa_head").step(
+            number, "dispose_not_ours", findings="安装不当", signature=signature("approved")
+        )
+        assert response.status_code == 200, response.json()

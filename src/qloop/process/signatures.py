@@ -57,9 +57,13 @@ def sign(
         raise ValidationError({"signature.password": [_("Enter your password to sign.")]})
     if not user.check_password(password):
         try:
-            cache.incr(_key(user))
+            failures = cache.incr(_key(user))
         except ValueError:
+            failures = 1
             cache.set(_key(user), 1, timeout=LOCK_SECONDS)
+        if failures >= MAX_FAILURES:
+            # The lock runs from the wrong password that caused it, not from the first one.
+            cache.set(_key(user), failures, timeout=LOCK_SECONDS)
         raise ValidationError(
             {"signature.password": [_("The password is wrong; nothing was signed.")]}
         )
