@@ -109,6 +109,22 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
         ),
         pytest.param(
             lambda: with_transition(
+                tiny(states={**tiny().states, "stuck": "Stuck"}),
+                Transition("park", "Park", frozenset({"working"}), "stuck", ANYONE),
+                Transition(
+                    "note",
+                    "Note",
+                    frozenset({"working", "stuck"}),
+                    "working",
+                    ANYONE,
+                    same_state=True,
+                ),
+            ),
+            "tiny v1: state 'stuck' is a dead end",
+            id="dead-end-with-a-shared-same-state-step",
+        ),
+        pytest.param(
+            lambda: with_transition(
                 tiny(), Transition("lose", "Lose", frozenset({"working"}), "nowhere", ANYONE)
             ),
             "tiny v1: transition 'lose' names unknown state 'nowhere'",
