@@ -148,6 +148,18 @@ def load_average() -> str:
         return "?"
 
 
+def wait_for_quiet(threshold: float, max_wait: float) -> None:
+    """Wait until the 1-minute load average is below ``threshold`` (other work on a shared
+    machine inflates every number), but no longer than ``max_wait`` seconds."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        one = float(load_average().split()[0]) if load_average() != "?" else 0.0
+        if one < threshold or time.monotonic() >= deadline:
+            return
+        print(f"  load average {one:.2f} ≥ {threshold}; waiting …", flush=True)
+        time.sleep(30)
+
+
 @contextlib.contextmanager
 def capture_queries() -> Iterator[list[tuple[str, Any, float]]]:
     """The SQL, parameters and time of every query run inside the block (DEBUG stays off)."""
@@ -498,6 +510,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-concurrent", action="store_true", help="skip part 2")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the queries and stop")
     parser.add_argument("--output", default="", help="write the report as JSON here, too")
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        default=0.0,
+        help="before each part, wait until the 1-minute load average is below this",
+    )
+    parser.add_argument(
+        "--quiet-wait", type=float, default=600, help="but wait at most this many seconds"
+    )
     args = parser.parse_args(argv)
 
     env = setup_django(args.database_url, args.data_dir)
@@ -515,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(
         [".venv/bin/python", "bench/scenarios.py", *(sys.argv[1:] if argv is None else argv)]
     )
+    if args.quiet_load:
+        wait_for_quiet(args.quiet_load, args.quiet_wait)
     report = Report(
         label=args.label or "benchmark",
         database=database_label(),
@@ -529,6 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     print("One user, in-process:", flush=True)
     report.single = run_single(items, args.requests, args.warmup, args.max_seconds)
     if not args.no_concurrent:
+        if args.quiet_load:
+            wait_for_quiet(args.quiet_load, args.quiet_wait)
         print(f"{args.clients} clients through gunicorn:", flush=True)
         report.concurrent = run_concurrent(
             items,

@@ -131,6 +131,11 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str(
             "QLOOP_TEST_DATABASE", f"test_{DATABASES['default']['NAME']}"
         )
+        # Web requests are short: JIT compilation and parallel workers cost them more than they
+        # save (bench/RESULTS.md). QLOOP_PG_OPTIONS="" keeps the server's own settings.
+        _pg_options = env_str("QLOOP_PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
+        if _pg_options:
+            DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", _pg_options)
 else:
     DATABASES = {
         "default": {
@@ -237,6 +242,8 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 QLOOP_ANSWER_DAYS = env_int("QLOOP_ANSWER_DAYS", 2)
 QLOOP_ANSWER_WORKING_DAYS = env_bool("QLOOP_ANSWER_WORKING_DAYS", False)
 QLOOP_LIST_COUNT_LIMIT = env_int("QLOOP_LIST_COUNT_LIMIT", 10_000)
+# A full-text search reads a row per match it counts, so it counts less far.
+QLOOP_SEARCH_COUNT_LIMIT = env_int("QLOOP_SEARCH_COUNT_LIMIT", 1_000)
 
 # Security ----------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -320,7 +320,7 @@ def list_cases(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any
         Case.objects.select_related("category", "department", "handler", "contact", "product"),
         request.user,  # type: ignore[arg-type]
     )
-    page = paginate(qs, params.page, params.page_size)
+    page = paginate(qs, params.page, params.page_size, flt.count_limit)
     return {
         "count": page.count,
         "count_is_capped": page.count_is_capped,

@@ -96,6 +96,15 @@ class CaseFilter:
             extra=extra,
         )
 
+    @property
+    def count_limit(self) -> int:
+        """How far the list counts; a full-text search stops earlier, since counting reads a
+        row per match (QLOOP_SEARCH_COUNT_LIMIT)."""
+        limit: int = settings.QLOOP_LIST_COUNT_LIMIT
+        if self.q:
+            limit = min(limit, settings.QLOOP_SEARCH_COUNT_LIMIT)
+        return limit
+
     def apply(self, qs: CaseQuerySet, user: User) -> CaseQuerySet:
         qs = qs.for_user(user)
         qs = qs.filter(archived_at__isnull=False) if self.archived else qs.live()
@@ -172,10 +181,10 @@ class Page:
         return max(1, -(-self.count // self.size))
 
 
-def paginate(qs: Any, page: int | None, size: int | None) -> Page:
+def paginate(qs: Any, page: int | None, size: int | None, limit: int | None = None) -> Page:
     size = min(max(size or 25, 1), 200)
     page = max(page or 1, 1)
-    limit = settings.QLOOP_LIST_COUNT_LIMIT
+    limit = settings.QLOOP_LIST_COUNT_LIMIT if limit is None else limit
     count = qs.order_by()[: limit + 1].count()
     capped = count > limit
     count = min(count, limit)

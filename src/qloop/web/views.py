@@ -92,7 +92,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     try:
         flt = CaseFilter.from_query(request.GET)
         qs = flt.apply(Case.objects.select_related(*LIST_RELATED), user)
-        page = paginate(qs, _page(request), 25)
+        page = paginate(qs, _page(request), 25, flt.count_limit)
         error = None
     except FilterError as exc:
         flt, page, error = CaseFilter(), paginate(Case.objects.none(), 1, 25), exc.message
