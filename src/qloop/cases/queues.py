@@ -14,11 +14,17 @@ if TYPE_CHECKING:
 
 
 def my_work_queryset(user: User) -> CaseQuerySet:
-    """Open cases I handle, and unassigned cases in the queues of departments I manage for,
-    soonest deadline first."""
-    mine = Q(handler=user)
+    """What waits for me, soonest deadline first: cases I handle, unassigned cases in the queues
+    of departments I manage for, cases whose next step my role takes (read from the process
+    definitions), and corrective plans I own."""
+    from qloop.process.definitions import states_moved_by
+
+    mine = Q(handler=user) | Q(corrective_action__owner=user, state="implementing")
     if user.manages_cases and user.department_ids:
         mine |= Q(handler__isnull=True, department_id__in=user.department_ids)
+    for kind, states in states_moved_by(user.role_codes).items():
+        if states:
+            mine |= Q(kind=kind, state__in=sorted(states))
     return Case.objects.open().filter(mine).order_by(F("next_due_at").asc(nulls_last=True), "-id")
 
 

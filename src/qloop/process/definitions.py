@@ -294,6 +294,22 @@ def all_states() -> dict[str, Label]:
     return merged
 
 
+def states_moved_by(roles: set[str]) -> dict[str, set[str]]:
+    """Per kind, the open states whose next step one of these roles takes (not counting steps
+    that stay in the state, like recording progress): where a case waits for them."""
+    out: dict[str, set[str]] = {}
+    for kind, version in CURRENT_VERSION.items():
+        process = PROCESSES[(kind, version)]
+        out[kind] = {
+            src
+            for t in process.transitions
+            if t.who.roles & roles
+            for src, dst in t.edges()
+            if src != dst and src not in process.terminal
+        }
+    return out
+
+
 def check_definitions() -> None:
     """Refuse to start with an unsound process (run from AppConfig.ready)."""
     problems = [p for process in PROCESSES.values() for p in process.problems()]

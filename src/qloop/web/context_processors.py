@@ -11,15 +11,19 @@ def qloop(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     context: dict[str, Any] = {"QLOOP_DEBUG": settings.DEBUG}
     if user is not None and user.is_authenticated:
-        from qloop.cases.queues import my_work_queryset
+        from qloop.cases.queues import my_work_queryset, open_tasks_for
         from qloop.notify.models import Notification
         from qloop.org.models import Organisation
         from qloop.process.engine import approvals_for
 
-        context["my_work_count"] = my_work_queryset(user).count()
+        approvals = approvals_for(user).count()
+        context["approvals_count"] = approvals
+        # The badge counts everything waiting: cases, my department's tasks, my approvals.
+        context["my_work_count"] = (
+            my_work_queryset(user).count() + open_tasks_for(user).count() + approvals
+        )
         context["unread_count"] = Notification.objects.filter(
             user=user, read_at__isnull=True
         ).count()
-        context["approvals_count"] = approvals_for(user).count()
         context["ORG_NAME"] = Organisation.current().name
     return context

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -111,6 +112,15 @@ def event_title(event: Any, case: Any) -> str:
             f"{label}: {state_label(case.kind, event.data.get('from', ''))} → "
             f"{state_label(case.kind, event.data.get('to', ''))}"
         )
+    if event.verb in {"task_created", "task_done"}:
+        title = event.data.get("title", "")
+        dept = event.data.get("department", "")
+        if dept:
+            from qloop.org.models import Department
+
+            found = Department.objects.filter(code=dept).first()
+            dept = found.display_name if found else dept
+        return f"{verb_label(event.verb)}: {title}" + (f" ({dept})" if dept else "")
     if event.verb == "clock_breached":
         from qloop.process.models import ClockName
 
@@ -120,27 +130,40 @@ def event_title(event: Any, case: Any) -> str:
     return verb_label(event.verb)
 
 
+def _signature_parts(sig: dict[str, Any]) -> tuple[str, str]:
+    """The translated meaning and the local time of an e-signature."""
+    import datetime as _dt
+
+    from qloop.process.signatures import Meaning
+
+    meaning = sig.get("meaning", "")
+    label = str(Meaning(meaning).label) if meaning in Meaning.values else meaning
+    at = sig.get("at", "")
+    with contextlib.suppress(TypeError, ValueError):
+        at = timezone.localtime(_dt.datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M:%S")
+    return label, at
+
+
 @register.filter
 def signature_text(sig: dict[str, Any] | None) -> str:
     """An e-signature as printed: name, meaning, time (21 CFR Part 11)."""
     if not sig:
         return ""
-    from qloop.process.signatures import Meaning
-
-    meaning = sig.get("meaning", "")
-    label = Meaning(meaning).label if meaning in Meaning.values else meaning
-    at = sig.get("at", "")
-    try:
-        import datetime as _dt
-
-        at = timezone.localtime(_dt.datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M:%S")
-    except (TypeError, ValueError):
-        pass
+    label, at = _signature_parts(sig)
     return _("Signed by %(name)s (%(meaning)s) at %(at)s") % {
         "name": sig.get("printed_name", ""),
         "meaning": label,
         "at": at,
     }
+
+
+@register.filter
+def signature_meaning_time(sig: dict[str, Any] | None) -> str:
+    """Under a printed name in a signature box: the meaning and the time."""
+    if not sig:
+        return ""
+    label, at = _signature_parts(sig)
+    return f"{label} · {at}"
 
 
 @register.filter
