@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Query, Schema
+from ninja import File, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -271,7 +271,7 @@ def approval_out(a: Approval) -> dict[str, Any]:
 
 
 @api.post("/cases", response={201: CaseOut, **ERRORS}, tags=["cases"])
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     """Register a case (R1.1, R1.2). It lands in the intake department's queue."""
     reg = actions.Registration(
         kind=payload.kind,
@@ -288,7 +288,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
     )
     case = actions.register_case(reg, actor=request.user)  # type: ignore[arg-type]
     case = access.get_case_for_user(request.user, case.number)  # type: ignore[arg-type]
-    return 201, case_detail(case, request.user)
+    return Status(201, case_detail(case, request.user))
 
 
 class ListParams(Schema):
@@ -404,7 +404,7 @@ def decide_approval(request: HttpRequest, approval_id: int, payload: DecisionIn)
 
 
 @api.post("/cases/{number}/tasks", response={201: TaskOut, **ERRORS}, tags=["process"])
-def create_task(request: HttpRequest, number: str, payload: TaskIn) -> tuple[int, dict[str, Any]]:
+def create_task(request: HttpRequest, number: str, payload: TaskIn) -> Status[dict[str, Any]]:
     """Give a task to a department (R1.8)."""
     user: User = request.user  # type: ignore[assignment]
     case = access.get_case_for_user(user, number)
@@ -423,7 +423,7 @@ def create_task(request: HttpRequest, number: str, payload: TaskIn) -> tuple[int
         assignee=assignee,
         actor=user,
     )
-    return 201, task_out(task)
+    return Status(201, task_out(task))
 
 
 @api.post("/tasks/{task_id}/done", response={200: TaskOut, **ERRORS}, tags=["process"])
