@@ -411,12 +411,12 @@ def test_filters_never_show_more_than_the_person_may_see(
 # My work ----------------------------------------------------------------------------------
 
 
-def test_my_work_lists_my_cases_and_my_departments_unassigned_ones_soonest_first(
+def test_my_work_lists_what_waits_for_me_soonest_deadline_first(
     cases: dict[str, Case], register: Any, users: dict[str, Any]
 ) -> None:
-    """R1.1, X3: CS works through its own cases and the unassigned queue, soonest deadline
-    first; what someone else handles, what is archived or has no deadline comes after or not
-    at all."""
+    """R1.1, X3: CS works through its cases, its unassigned queue and every case whose next
+    step is CS's, soonest deadline first; a case without a running deadline comes last and an
+    archived one not at all. A department member sees only what they handle."""
     register(received_at=local(2026, 11, 22, 8, 0), title="稍后收到的投诉")
     no_deadline = register(received_at=local(2026, 11, 18, 8, 0), title="已答复客户")
     clocks.stop_clock(no_deadline, ClockName.CUSTOMER_ANSWER)
@@ -424,7 +424,8 @@ def test_my_work_lists_my_cases_and_my_departments_unassigned_ones_soonest_first
     archive_case(archived, "重复登记", actor=users["cs_head"])
 
     work = [c.title for c in my_work_queryset(users["cs"])]
-    # seal: due 22 Nov 09:30 (mine); impeller: 23 Nov 00:30 (unassigned); later: 24 Nov 08:00.
-    assert work == ["离心泵机械密封漏水", "葉輪問題", "稍后收到的投诉", "已答复客户"]
+    # Due: motor 21 Nov 23:59 (handled by prod, but its next step is CS's review), seal
+    # 22 Nov 09:30 (mine), impeller 23 Nov 00:30 (unassigned), later 24 Nov 08:00.
+    assert work == ["电机过热", "离心泵机械密封漏水", "葉輪問題", "稍后收到的投诉", "已答复客户"]
     assert [c.title for c in my_work_queryset(users["prod"])] == ["电机过热"]
     assert [c.title for c in my_work_queryset(users["qe"])] == []
