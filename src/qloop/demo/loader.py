@@ -247,6 +247,7 @@ def load_cases(count: int, users: dict[str, User], *, seed: int = 2026) -> int:
             )
             advance(case, users, rng, now)
         made += 1
+    _leave_an_approval_waiting(users)
     # What happened long ago has been read; the bell shows what is recent.
     from qloop.notify.models import Notification
 
@@ -383,4 +384,21 @@ def advance(case: Case, users: dict[str, User], rng: random.Random, now: dt.date
     ):
         step(
             "close", "cs", 26 * day, {"answer": "已完成整改并回访客户。", "answer_channel": "phone"}
+        )
+
+
+def _leave_an_approval_waiting(users: dict[str, User]) -> None:
+    """The general manager finds one on-site investigation to decide on the first login."""
+    from qloop.process.engine import take_transition
+    from qloop.process.models import Approval
+
+    if Approval.objects.filter(state="pending").exists():
+        return
+    case = Case.objects.filter(state="investigating").order_by("-received_at").first()
+    if case is not None:
+        take_transition(
+            case,
+            "request_onsite",
+            {"reason": "客户反映同批次多台出现同样问题，需到现场取证。"},
+            actor=users["qe"],
         )
