@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -106,12 +107,8 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         errors["severity"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(Severity.values)}
         ]
-    if not reg.contact.name.strip():
-        errors["contact.name"] = [_("Enter the contact's name.")]
-    if not (reg.contact.phone.strip() or reg.contact.email.strip() or reg.contact.qq.strip()):
-        errors["contact.phone"] = [
-            _("Enter at least a phone number, an e-mail address or a QQ number.")
-        ]
+    c = reg.contact
+    errors.update(_contact_errors(c.name, c.phone, c.email, c.qq))
     if not reg.symptom.strip():
         errors["symptom"] = [_("Describe the problem.")]
     now = timezone.now()
@@ -393,8 +390,40 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         case.refresh_search()
         case.updated_at = timezone.now()
         case.save()
+        if any(c["field"] == "received_at" for c in diff):
+            _move_answer_clock(case)
         _record(case, actor, "changed", changes=diff, comment=reason.strip())
     return case
+
+
+def _move_answer_clock(case: Case) -> None:
+    """A corrected time received moves a still-running answer deadline with it (R2.3); a
+    deadline already met or breached stays as it was recorded."""
+    from qloop.process.models import Clock, ClockState
+
+    Clock.objects.filter(
+        case=case, name=ClockName.CUSTOMER_ANSWER, state=ClockState.RUNNING
+    ).update(started_at=case.received_at, due_at=clocks.customer_answer_due(case.received_at))
+    clocks.refresh_next_due(case)
+
+
+def _contact_errors(name: str, phone: str, email: str, qq: str) -> dict[str, list[Any]]:
+    """The rules for a contact (R1.2), the same at registration and on every edit."""
+    errors: dict[str, list[Any]] = {}
+    if not name.strip():
+        errors["contact.name"] = [_("Enter the contact's name.")]
+    if not (phone.strip() or email.strip() or qq.strip()):
+        errors["contact.phone"] = [
+            _("Enter at least a phone number, an e-mail address or a QQ number.")
+        ]
+    if email.strip():
+        try:
+            validate_email(email.strip())
+        except ValidationError:
+            errors["contact.email"] = [_("Enter a valid email address.")]
+    if qq.strip() and not (qq.strip().isdigit() and 5 <= len(qq.strip()) <= 12):
+        errors["contact.qq"] = [_("A QQ number is 5 to 12 digits.")]
+    return errors
 
 
 def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) -> None:
@@ -410,12 +439,7 @@ def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) ->
     if not product.symptom.strip():
         errors["product.symptom"] = [_("Describe the problem.")]
     if contact is not None:
-        if not contact.name.strip():
-            errors["contact.name"] = [_("Enter the contact's name.")]
-        if not (contact.phone.strip() or contact.email.strip() or contact.qq.strip()):
-            errors["contact.phone"] = [
-                _("Enter at least a phone number, an e-mail address or a QQ number.")
-            ]
+        errors.update(_contact_errors(contact.name, contact.phone, contact.email, contact.qq))
     if errors:
         raise ValidationError(errors)
 
