@@ -87,6 +87,7 @@ class Report:
     started: str
     load_before: str
     command: str
+    revision: str
     single: list[Result] = field(default_factory=list)
     concurrent: list[Result] = field(default_factory=list)
     load_after: str = ""
@@ -139,6 +140,22 @@ def summarise(name: str, path: str, times: list[float], **extra: Any) -> Result:
         maximum=round(max(ms), 1),
         **extra,
     )
+
+
+def revision() -> str:
+    """The commit measured, and which source files differed from it (a shared working tree)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True
+        ).stdout.split("\n")
+    except OSError:
+        return "?"
+    changed = sorted(line[3:] for line in dirty if line.strip())
+    return head + (f" with uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
 def load_average() -> str:
@@ -460,7 +477,8 @@ def markdown(report: Report) -> str:
         f"### {report.label}",
         "",
         f"{report.database}, {report.cases:,} cases; {report.started}; "
-        f"load average before {report.load_before}, after {report.load_after}.",
+        f"load average before {report.load_before}, after {report.load_after}; "
+        f"code at {report.revision}.",
         "",
         f"`{report.command}`",
         "",
@@ -546,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         started=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         load_before=load_average(),
         command=command,
+        revision=revision(),
     )
     print(f"{report.label}: {report.database}, {report.cases:,} cases", flush=True)
     print(f"Machine: {report.machine}; load average {report.load_before}", flush=True)

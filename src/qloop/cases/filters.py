@@ -188,5 +188,8 @@ def paginate(qs: Any, page: int | None, size: int | None, limit: int | None = No
     count = qs.order_by()[: limit + 1].count()
     capped = count > limit
     count = min(count, limit)
-    items = list(qs[(page - 1) * size : page * size])
+    # The page's ids first, then its rows: the ids often come from an index alone, and the
+    # joined rows are fetched for one page only, whatever the planner guesses about the filter.
+    ids = list(qs.values_list("pk", flat=True)[(page - 1) * size : page * size])
+    items = list(qs.filter(pk__in=ids)) if ids else []
     return Page(items, page, size, count, capped)

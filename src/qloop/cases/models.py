@@ -272,6 +272,13 @@ class Case(models.Model):
                 name="case_open_updated",
                 condition=Q(archived_at__isnull=True) & ~Q(state__in=["closed"]),
             ),
+            # Everything "My work" filters and sorts open cases by, so that its count (the badge
+            # on every page) and its page of ids are index-only scans of the open cases.
+            models.Index(
+                fields=["state", "kind", "handler", "department", "next_due_at", "id"],
+                name="case_open_work",
+                condition=Q(archived_at__isnull=True) & ~Q(state__in=["closed"]),
+            ),
         ]
 
     def __str__(self) -> str:
