@@ -8,3 +8,5 @@ import os
 os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
 # Lock-out and rate-limit counters live in memory, so no run inherits another's.
 os.environ["QLOOP_CACHE"] = "locmem"
+# The test client speaks plain HTTP; production's HTTPS redirect would answer every request 301.
+os.environ["QLOOP_HTTPS"] = "false"

@@ -270,3 +270,31 @@ def test_a_running_case_keeps_the_version_it_started_on(
     # The old case still moves along version 1.
     old = take_transition(old, "assign", {"handler": "cs"}, actor=users["cs_head"])
     assert (old.state, old.process_version) == ("cs_review", 1)
+
+
+def test_a_loop_that_never_reaches_closing_is_reported() -> None:
+    """Two states that only lead to each other would trap a case forever: refused at start-up."""
+    process = tiny(
+        states={
+            "open": "Open",
+            "working": "Working",
+            "ping": "Ping",
+            "pong": "Pong",
+            "done": "Done",
+        },
+        transitions=(
+            Transition(
+                "start", "Start", frozenset({"open"}), "working", ANYONE, starts=("answer",)
+            ),
+            Transition(
+                "finish", "Finish", frozenset({"working"}), "done", ANYONE, stops=("answer",)
+            ),
+            Transition("detour", "Detour", frozenset({"working"}), "ping", ANYONE),
+            Transition("back", "Back", frozenset({"ping"}), "pong", ANYONE),
+            Transition("forth", "Forth", frozenset({"pong"}), "ping", ANYONE),
+        ),
+    )
+    problems = process.problems()
+    assert "tiny v1: from state 'ping' the case can never be closed" in problems
+    assert "tiny v1: from state 'pong' the case can never be closed" in problems
+    assert not any("'working'" in p for p in problems)

@@ -219,12 +219,14 @@ def register_case(
         )
         for photo in checked["photos"]:
             _store_attachment(case, photo, actor)
-        clocks.start_clock(
-            case,
-            ClockName.CUSTOMER_ANSWER,
-            due_at=clocks.customer_answer_due(received_at),
-            started_at=received_at,
-        )
+        process = process_for(reg.kind)
+        for name in process.clocks_on_registration:
+            clocks.start_clock(
+                case,
+                ClockName(name),
+                due_at=process.clocks[name].due(received_at),
+                started_at=received_at,
+            )
         case.refresh_search()
         Case.objects.filter(pk=case.pk).update(
             search_text=case.search_text, search_tokens=case.search_tokens

@@ -53,10 +53,22 @@ def stop_clock(case: Case, name: ClockName, *, now: dt.datetime | None = None) -
         return None
     clock.state = ClockState.STOPPED
     clock.stopped_at = now or timezone.now()
-    if clock.breached_at is None and clock.stopped_at > clock.due_at:
-        # Stopped late before the sweep saw it: still a breach, and it stays on record.
+    late_unseen = clock.breached_at is None and clock.stopped_at > clock.due_at
+    if late_unseen:
+        # Stopped late before the sweep saw it (a worker was down, say): still a breach, on
+        # record, on the timeline and told to whom it concerns, as the sweep would have.
         clock.breached_at = clock.due_at
     clock.save(update_fields=["state", "stopped_at", "breached_at"])
+    if late_unseen:
+        from qloop.cases.models import Event
+
+        Event.objects.create(
+            case=case,
+            at=clock.stopped_at,
+            verb="clock_breached",
+            data={"clock": name, "due_at": clock.due_at.isoformat()},
+        )
+        _alert_breaches([(case.pk, str(name))])
     refresh_next_due(case)
     return clock
 

@@ -46,7 +46,7 @@ COMPLAINT_V1 = Process(
     states=COMPLAINT_STATES,
     terminal=frozenset({"closed"}),
     clocks={
-        "customer_answer": ClockSpec("customer_answer", hours=48),  # R2.3; length from settings
+        "customer_answer": ClockSpec("customer_answer", from_answer_setting=True),  # R2.3
         "investigation": ClockSpec("investigation", hours=48),  # R1.4
     },
     clocks_on_registration=("customer_answer",),
@@ -239,7 +239,7 @@ FEEDBACK_V1 = Process(
     initial="new",
     states={"new": _("New"), "handling": _("Handling"), "closed": _("Closed")},
     terminal=frozenset({"closed"}),
-    clocks={"customer_answer": ClockSpec("customer_answer", hours=48)},
+    clocks={"customer_answer": ClockSpec("customer_answer", from_answer_setting=True)},
     clocks_on_registration=("customer_answer",),
     transitions=(
         Transition(

@@ -60,10 +60,17 @@ class ClockSpec:
     name: str
     hours: int = 0
     working_days: int = 0
+    # R2.3's answer deadline: its length is the organisation's setting (QLOOP_ANSWER_DAYS,
+    # calendar or working days), not a number in the process.
+    from_answer_setting: bool = False
 
     def due(self, start: dt.datetime) -> dt.datetime:
         from qloop.process.calendars import add_days
 
+        if self.from_answer_setting:
+            from qloop.process.clocks import customer_answer_due
+
+            return customer_answer_due(start)
         if self.working_days:
             return add_days(start, self.working_days, working=True)
         return start + dt.timedelta(hours=self.hours)
@@ -159,11 +166,30 @@ class Process:
             if state not in seen:
                 out.append(f"{where}: state {state!r} cannot be reached")
         # Every non-terminal state has a way out.
-        for state in self.states:
-            if state not in self.terminal and not any(
+        dead_ends = {
+            state
+            for state in self.states
+            if state not in self.terminal
+            and not any(
                 src == state and dst != state for t in self.transitions for src, dst in t.edges()
-            ):
-                out.append(f"{where}: state {state!r} is a dead end")
+            )
+        }
+        out += [
+            f"{where}: state {state!r} is a dead end" for state in self.states if state in dead_ends
+        ]
+        # From every state the case can still be closed (no loop that never ends).
+        closable = set(self.terminal)
+        grew = True
+        while grew:
+            grew = False
+            for t in self.transitions:
+                for src, dst in t.edges():
+                    if dst in closable and src not in closable:
+                        closable.add(src)
+                        grew = True
+        for state in self.states:
+            if state not in closable and state not in dead_ends:
+                out.append(f"{where}: from state {state!r} the case can never be closed")
         # A clock that is started must be stopped by some transition.
         started = {c for t in self.transitions for c in t.starts} | set(self.clocks_on_registration)
         stopped = {c for t in self.transitions for c in t.stops}
