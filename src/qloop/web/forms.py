@@ -75,61 +75,17 @@ class ExtraFieldsMixin:
         return [self[f"extra__{d.code}"] for d in self.extra_defs]  # type: ignore[index]
 
 
-class RegistrationForm(ExtraFieldsMixin, forms.Form):
-    """The registration form of a market quality complaint (R1.2)."""
+class CaseFieldsForm(ExtraFieldsMixin, forms.Form):
+    """The fields of R1.2 that registration and correction share."""
 
     received_at = forms.DateTimeField(
         label=_("Received at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
-    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    contact_name = forms.CharField(label=_("Name"), max_length=100)
-    contact_gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
-    contact_phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    contact_email = forms.EmailField(label=_("E-mail"), required=False)
-    contact_qq = forms.RegexField(
-        label=_("QQ number"),
-        regex=r"^\d{5,12}$",
-        required=False,
-        error_messages={"invalid": _("A QQ number is 5 to 12 digits.")},
-    )
-    contact_organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
-    product_specification = forms.CharField(
-        label=_("Specification"), max_length=100, required=False
-    )
-    product_model = forms.CharField(label=_("Model"), max_length=100, required=False)
-    product_quantity = forms.IntegerField(label=_("Quantity"), min_value=0, required=False)
-    product_serial_number = forms.CharField(
-        label=_("Serial number"), max_length=100, required=False
-    )
-    symptom = forms.CharField(label=_("Symptom"), widget=forms.Textarea(attrs={"rows": 4}))
-    current_status = forms.CharField(
-        label=_("Current status"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    category = forms.ChoiceField(label=_("Category"), required=False)
     severity = forms.ChoiceField(
         label=_("Severity"), choices=Severity.choices, initial=Severity.MINOR
     )
-    photos = MultiplePhotoField(label=_("Photos"))
-
-    def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["category"].choices = _category_choices()  # type: ignore[attr-defined]
-        self.add_extra_fields(kind)
-        style_fields(self)
-
-
-class EditCaseForm(ExtraFieldsMixin, forms.Form):
-    """Correct what was registered; every change is kept on the timeline."""
-
-    title = forms.CharField(label=_("Title"), max_length=200)
-    received_at = forms.DateTimeField(
-        label=_("Received at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
-    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
     category = forms.ChoiceField(label=_("Category"), required=False)
     contact_name = forms.CharField(label=_("Name"), max_length=100)
     contact_gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
@@ -154,13 +110,32 @@ class EditCaseForm(ExtraFieldsMixin, forms.Form):
     current_status = forms.CharField(
         label=_("Current status"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
 
-    def __init__(self, *args: Any, kind: str, extra: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        kind: str = "complaint",
+        extra: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()  # type: ignore[attr-defined]
         self.add_extra_fields(kind, extra)
         style_fields(self)
+
+
+class RegistrationForm(CaseFieldsForm):
+    """The registration form of a market quality complaint (R1.2)."""
+
+    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    photos = MultiplePhotoField(label=_("Photos"))
+
+
+class EditCaseForm(CaseFieldsForm):
+    """Correct what was registered; every change is kept on the timeline."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
 
 
 class CommentForm(forms.Form):

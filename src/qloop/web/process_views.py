@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +31,18 @@ from qloop.web.views import render_case_page
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
+
+
+def _act(request: HttpRequest, action: Callable[[], object], done: str) -> None:
+    """Run an action and tell the person how it went; a refused action changed nothing."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
 
 
 def _messages(exc: ValidationError) -> dict[str, list[str]]:
@@ -96,21 +109,18 @@ def case_task_create(request: HttpRequest, number: str) -> HttpResponse:
         if assignee_name
         else None
     )
-    try:
-        tasks.create_task(
+    _act(
+        request,
+        lambda: tasks.create_task(
             case,
             department=request.POST.get("department", ""),
             title=request.POST.get("title", ""),
             due=due,
             assignee=assignee,
             actor=user,
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Task given."))
+        ),
+        _("Task given."),
+    )
     return redirect(f"/cases/{case.number}/#tasks")
 
 
@@ -122,14 +132,11 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     if task is None:
         raise Http404
     access.get_case_for_user(user, task.case.number)
-    try:
-        tasks.complete_task(task, request.POST.get("result", ""), actor=user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Task done."))
+    _act(
+        request,
+        lambda: tasks.complete_task(task, request.POST.get("result", ""), actor=user),
+        _("Task done."),
+    )
     return redirect(
         "/my-work/"
         if request.POST.get("next") == "/my-work/"
@@ -150,20 +157,17 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
         "password": request.POST.get("signature_password", ""),
         "meaning": "approved" if decision == "approve" else "reviewed",
     }
-    try:
-        engine.decide_approval(
+    _act(
+        request,
+        lambda: engine.decide_approval(
             approval,
             decision,
             actor=user,
             comment=request.POST.get("comment", ""),
             signature=signature,
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Decision recorded."))
+        ),
+        _("Decision recorded."),
+    )
     back = request.POST.get("next", "")
     return redirect(
         back if back in {"/approvals/", "/my-work/"} else f"/cases/{approval.case.number}/"
@@ -185,14 +189,11 @@ def case_eight_d(request: HttpRequest, number: str) -> HttpResponse:
     user = _user(request)
     case = access.get_case_for_user(user, number)
     values = {name: request.POST.get(name, "") for name in EIGHT_D_FIELDS if name in request.POST}
-    try:
-        update_eight_d(case, values, actor=user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("8D record saved."))
+    _act(
+        request,
+        lambda: update_eight_d(case, values, actor=user),
+        _("8D record saved."),
+    )
     return redirect(f"/cases/{case.number}/#eight-d")
 
 
