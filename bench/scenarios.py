@@ -540,7 +540,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = setup_django(args.database_url, args.data_dir)
+    from django.core.management import call_command
+
     from qloop.cases.models import Case, Contact
+
+    # The code may have moved on since the register was generated (new indexes, new tables).
+    call_command("migrate", interactive=False, verbosity=1)
 
     newest = Contact.objects.order_by("-id").values_list("phone", flat=True).first() or "1380000"
     items = scenarios(newest[:7])
