@@ -10,3 +10,5 @@ os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
 os.environ["QLOOP_CACHE"] = "locmem"
 # The test client speaks plain HTTP; production's HTTPS redirect would answer every request 301.
 os.environ["QLOOP_HTTPS"] = "false"
+# Tests serve static files straight from the source, without a collectstatic manifest.
+os.environ["QLOOP_STATIC_MANIFEST"] = "false"

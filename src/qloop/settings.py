@@ -204,8 +204,9 @@ STORAGES = {
         "BACKEND": env_str("QLOOP_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
     },
     "staticfiles": {
+        # Hashed, compressed names in production (after collectstatic); plain files otherwise.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if env_bool("QLOOP_STATIC_MANIFEST", not DEBUG)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
