@@ -197,6 +197,7 @@ MEDIA_ROOT = Path(env_str("QLOOP_MEDIA_ROOT", str(DATA_DIR / "media")))
 STATIC_ROOT = Path(env_str("QLOOP_STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there even before collectstatic
 # Attachments are never served from MEDIA_URL: a view checks permission on every download.
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
