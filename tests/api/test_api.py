@@ -23,12 +23,6 @@ from tests.conftest import PERSONAS
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def create_token(username: str) -> str:
     out = io.StringIO()
     call_command("token", "create", username, stdout=out)

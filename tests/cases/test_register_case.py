@@ -37,12 +37,6 @@ def _english() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def register_snapshot() -> dict[str, Any]:
     """Everything a registration writes, to prove that a refused one wrote nothing."""
     media = settings.MEDIA_ROOT

@@ -30,12 +30,6 @@ def _english() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def state_of(case: Case) -> dict[str, Any]:
     """What a person could see of a case: its fields, product, contact, extra and trail."""
     case = Case.objects.select_related("product", "contact").get(pk=case.pk)

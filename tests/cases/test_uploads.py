@@ -38,12 +38,6 @@ def _english() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def noisy_image(fmt: str, size: tuple[int, int] = (400, 300)) -> bytes:
     """A photo-like image (random pixels, so it does not compress to nothing)."""
     image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))

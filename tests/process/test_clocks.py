@@ -26,12 +26,6 @@ def local(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=SHANGHAI)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def next_due(case: Case) -> dt.datetime | None:
     return Case.objects.get(pk=case.pk).next_due_at
 

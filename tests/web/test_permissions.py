@@ -295,12 +295,6 @@ def _url(route: Route, case: Case, users: dict[str, User]) -> str:
     return reverse(route.name, kwargs=kwargs)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply: these tests are not about logging in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_every_web_url_is_in_the_matrix() -> None:
     assert {r.name for r in ROUTES} == _url_names()
 

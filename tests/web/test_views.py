@@ -25,12 +25,6 @@ from tests.conftest import PASSWORD, PERSONAS, image_bytes
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The personas' passwords are hashed cheaply; the login tests use the same hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_counters() -> Iterator[None]:
     """Login failures are counted in the cache; no test inherits another's."""
     cache.clear()
