@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -556,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         run_explain(items)
         return 0
 
-    command = " ".join(
+    command = shlex.join(
         [".venv/bin/python", "bench/scenarios.py", *(sys.argv[1:] if argv is None else argv)]
     )
     if args.quiet_load:
