@@ -164,13 +164,10 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
     contact = case.contact
     contact_out = None
     if contact is not None:
-        full = access.can_see_personal_data(user, case)
         contact_out = {
             "name": contact.name,
             "gender": contact.gender,
-            "phone": contact.phone if full else access.mask(contact.phone),
-            "email": contact.email if full else access.mask(contact.email),
-            "qq": contact.qq if full else access.mask(contact.qq),
+            **access.contact_details(user, case),
             "organisation": contact.organisation,
         }
     data.update(

@@ -53,3 +53,16 @@ def mask(value: str) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else f"{value[:1]}***{value[-2:]}"
+
+
+def contact_details(user: User, case: Case) -> dict[str, str]:
+    """The contact's phone, e-mail and QQ as this person may see them: in full for those who
+    need them, masked for everyone else. Pages, the report, the API and exports all ask here."""
+    contact = case.contact
+    if contact is None:
+        return {"phone": "", "email": "", "qq": ""}
+    full = can_see_personal_data(user, case)
+    return {
+        key: value if full else mask(value)
+        for key, value in (("phone", contact.phone), ("email", contact.email), ("qq", contact.qq))
+    }

@@ -66,7 +66,7 @@ def export_cases_xlsx(qs: CaseQuerySet, user: User, *, kind: str) -> bytes:
         :MAX_ROWS
     ]:
         c, p = case.contact, getattr(case, "product", None)
-        full = access.can_see_personal_data(user, case)
+        reach = access.contact_details(user, case)
         row = [
             case.number,
             timezone.localtime(case.received_at).replace(tzinfo=None),
@@ -78,9 +78,9 @@ def export_cases_xlsx(qs: CaseQuerySet, user: User, *, kind: str) -> bytes:
             str(case.handler) if case.handler else "",
             c.name if c else "",
             c.get_gender_display() if c else "",
-            (c.phone if full else access.mask(c.phone)) if c else "",
-            (c.email if full else access.mask(c.email)) if c else "",
-            (c.qq if full else access.mask(c.qq)) if c else "",
+            reach["phone"],
+            reach["email"],
+            reach["qq"],
             c.organisation if c else "",
             p.specification if p else "",
             p.model if p else "",

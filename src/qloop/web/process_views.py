@@ -203,8 +203,7 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
     """《市场质量投诉调查报告单》 as an A4 page that prints like the paper form (X4)."""
     user = _user(request)
     case = access.get_case_for_user(user, number)
-    full = access.can_see_personal_data(user, case)
-    contact = case.contact
+    reach = access.contact_details(user, case)
     events = list(
         case.events.filter(verb__in=["transition", "approval_decided"])
         .select_related("actor")
@@ -222,13 +221,9 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
         "reports/investigation_report.html",
         {
             "case": case,
-            "contact_phone": (contact.phone if full else access.mask(contact.phone))
-            if contact
-            else "",
-            "contact_email": (contact.email if full else access.mask(contact.email))
-            if contact
-            else "",
-            "contact_qq": (contact.qq if full else access.mask(contact.qq)) if contact else "",
+            "contact_phone": reach["phone"],
+            "contact_email": reach["email"],
+            "contact_qq": reach["qq"],
             "investigation": investigation,
             "departments": [
                 d.display_name

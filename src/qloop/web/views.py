@@ -231,14 +231,13 @@ def render_case_page(
     from qloop.web.case_page import process_context
 
     user: User = request.user  # type: ignore[assignment]
-    full = access.can_see_personal_data(user, case)
-    contact = case.contact
     extra = [(d, display_value(d, case.extra.get(d.code))) for d in active_fields(case.kind)]
+    reach = access.contact_details(user, case)
     context = {
         "case": case,
-        "contact_phone": (contact.phone if full else access.mask(contact.phone)) if contact else "",
-        "contact_email": (contact.email if full else access.mask(contact.email)) if contact else "",
-        "contact_qq": (contact.qq if full else access.mask(contact.qq)) if contact else "",
+        "contact_phone": reach["phone"],
+        "contact_email": reach["email"],
+        "contact_qq": reach["qq"],
         "extra": extra,
         "photos": case.attachments.filter(archived_at__isnull=True),
         "clocks": case.clocks.all(),
