@@ -11,5 +11,6 @@ admin.site.site_title = "QLoop"
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("qloop.surveys.urls")),
     path("", include("qloop.web.urls")),
 ]

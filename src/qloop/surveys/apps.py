@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    name = "qloop.surveys"
+    label = "surveys"
+    verbose_name = _("Customer satisfaction surveys")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
+        from qloop.surveys import jobs  # noqa: F401
