@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "qloop.process",
     "qloop.capa",
     "qloop.notify",
+    "qloop.reports",
     "qloop.surveys",
     "qloop.api",
     "qloop.web",

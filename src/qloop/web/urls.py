@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from qloop.reports import urls as reports_urls
 from qloop.web import process_views, views
 from qloop.web.forms import RateLimitedAuthenticationForm
 
@@ -45,3 +46,5 @@ urlpatterns = [
     path("processes/<str:kind>/", process_views.process_diagram, name="process-diagram"),
     path("notifications/", process_views.notifications, name="notifications"),
 ]
+# The reports app's pages sit in this list so the permission matrix sees every URL.
+urlpatterns += reports_urls.urlpatterns

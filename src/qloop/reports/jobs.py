@@ -1,0 +1,17 @@
+"""Periodic jobs of the reports app, run by the Huey worker."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from qloop.reports.review import prepare_due_reviews
+
+
+@db_periodic_task(crontab(minute="20"))
+def prepare_review_summaries() -> int:
+    """Prepare each management review's summary a month before it (R2.7); once per review.
+
+    Hourly, so that a worker that was down at the hour still prepares it the same day.
+    """
+    return prepare_due_reviews()

@@ -1,0 +1,225 @@
+"""The survey summary report (R2.7), the general manager's decisions on it, and the
+management review with its prepared summary (R2.7, X5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted to the general manager")
+    DECIDED = "decided", _("Decided")
+
+
+class SurveyReport(models.Model):
+    """One 《顾客满意度调查总结报告》: a campaign's numbers, Supply and Sales' analysis, the GM's decision."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True, editable=False)
+    campaign_id = models.PositiveBigIntegerField(_("survey campaign"), db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to"), null=True, blank=True)
+    # The campaign's results as they were when the report was drafted (or refreshed while a
+    # draft): the printed numbers never change under a submitted report.
+    results = models.JSONField(_("results"), default=dict)
+    results_at = models.DateTimeField(_("results taken"), default=timezone.now)
+    analysis = models.TextField(_("analysis of the results"), blank=True)
+    improvements = models.TextField(_("proposed improvements"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ReportState.choices, default=ReportState.DRAFT
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("drafted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("drafted"), default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_comment = models.TextField(_("general manager's comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("survey summary report")
+        verbose_name_plural = _("survey summary reports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == ReportState.DRAFT
+
+
+class ReportEventQuerySet(models.QuerySet["ReportEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Report events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Report events are append-only")
+
+
+class ReportEvent(models.Model):
+    """One change to a survey summary report: who, when, what, old and new text (append-only)."""
+
+    report = models.ForeignKey(SurveyReport, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verb = models.CharField(max_length=40)
+    changes = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = ReportEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("report event")
+        verbose_name_plural = _("report events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["report", "at"], name="reportevent_report_at")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Report events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Report events are append-only")
+
+
+class ImprovementActionQuerySet(models.QuerySet["ImprovementAction"]):
+    def open(self) -> ImprovementActionQuerySet:
+        return self.filter(done_at__isnull=True)
+
+    def overdue(self, today: dt.date | None = None) -> ImprovementActionQuerySet:
+        return self.open().filter(due__lt=today or timezone.localdate())
+
+    def for_user(self, user: Any) -> ImprovementActionQuerySet:
+        """All of them for those who may read the reports; otherwise one's own and one's
+        department's."""
+        from qloop.reports.access import can_read_reports
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if can_read_reports(user):
+            return self
+        return self.filter(Q(owner=user) | Q(department_id__in=user.department_ids))
+
+
+class ImprovementAction(models.Model):
+    """One improvement measure the general manager decided on a survey summary report."""
+
+    report = models.ForeignKey(SurveyReport, on_delete=models.PROTECT, related_name="actions")
+    measure = models.TextField(_("improvement measure"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="improvement_actions",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="improvement_actions",
+    )
+    due = models.DateField(_("due"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result = models.TextField(_("result"), blank=True)
+
+    objects = ImprovementActionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("improvement action")
+        verbose_name_plural = _("improvement actions")
+        ordering = ["due", "id"]
+        indexes = [
+            models.Index(
+                fields=["due"], name="improvement_open_due", condition=Q(done_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.measure[:60]
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due < timezone.localdate()
+
+
+class ManagementReview(models.Model):
+    """A management review (管理评审) on a date set by administrators."""
+
+    held_on = models.DateField(_("date of the review"), unique=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set once when the job claims the review: the summary is prepared once per review.
+    summary_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("management review")
+        verbose_name_plural = _("management reviews")
+        ordering = ["-held_on"]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.held_on:%Y-%m-%d}"
+
+    @property
+    def latest_summary(self) -> ReviewSummary | None:
+        return self.summaries.order_by("-prepared_at", "-id").first()
+
+
+class ReviewSummary(models.Model):
+    """The summary prepared for a management review, kept as it was when prepared."""
+
+    review = models.ForeignKey(ManagementReview, on_delete=models.PROTECT, related_name="summaries")
+    prepared_at = models.DateTimeField(_("prepared"), default=timezone.now)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("management review summary")
+        verbose_name_plural = _("management review summaries")
+        ordering = ["-prepared_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.review} {self.prepared_at:%Y-%m-%d}"
