@@ -29,7 +29,9 @@ def questionnaire(users: dict[str, Any]) -> Questionnaire:
     ]:
         actions.add_question(
             quality,
-            actions.QuestionData(text=text, type=kind, required=required, code=code, choices=choices),
+            actions.QuestionData(
+                text=text, type=kind, required=required, code=code, choices=choices
+            ),
             actor=sales,
         )
     for code, text, kind, required, choices in [
@@ -40,7 +42,9 @@ def questionnaire(users: dict[str, Any]) -> Questionnaire:
     ]:
         actions.add_question(
             overall,
-            actions.QuestionData(text=text, type=kind, required=required, code=code, choices=choices),
+            actions.QuestionData(
+                text=text, type=kind, required=required, code=code, choices=choices
+            ),
             actor=sales,
         )
     return q
@@ -64,7 +68,12 @@ def contacts(db: Any) -> list[Contact]:
             name=name, email=f"c{i}@example.cn", phone=f"1380013800{i}", organisation=org
         )
         for i, (name, org) in enumerate(
-            [("王芳", "恒通水务"), ("李雷", "恒通水务"), ("韩梅梅", "东方泵业"), ("张伟", "东方泵业")]
+            [
+                ("王芳", "恒通水务"),
+                ("李雷", "恒通水务"),
+                ("韩梅梅", "东方泵业"),
+                ("张伟", "东方泵业"),
+            ]
         )
     ]
 

@@ -33,6 +33,7 @@ from qloop.org.models import User
 from qloop.process import engine, tasks
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, ApprovalState, Task
+from qloop.surveys.api import router as surveys_router
 
 api = NinjaAPI(
     title="QLoop API",
@@ -43,6 +44,8 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+api.add_router("/surveys/", surveys_router)
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 

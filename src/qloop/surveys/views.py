@@ -486,6 +486,7 @@ def campaign_paper(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "campaign": campaign,
             "sections": _sections(campaign, raw, errors),
             "errors": errors,
+            **_error_context(errors, campaign),
             "raw": raw,
             "pending": pending[:500],
             "post": request.POST,
@@ -552,6 +553,19 @@ def _respondent(request: HttpRequest) -> actions.RespondentData:
         email=post.get("respondent_email", "")[:254],
         organisation=post.get("respondent_organisation", "")[:200],
     )
+
+
+def _error_context(errors: Mapping[str, Sequence[str]], campaign: Campaign) -> dict[str, Any]:
+    """Split errors into those shown at the top and those shown at their question."""
+    codes = set(
+        Question.objects.filter(questionnaire_id=campaign.questionnaire_id).values_list(
+            "code", flat=True
+        )
+    )
+    return {
+        "general_errors": [m for key, msgs in errors.items() if key not in codes for m in msgs],
+        "question_errors": any(key in codes for key in errors),
+    }
 
 
 def _sections(
@@ -659,6 +673,7 @@ def _answer(
                         _count_public_answer(request)
                     return render(request, "surveys/answer_done.html", context)
         context["sections"] = _sections(campaign, context["raw"], context["errors"])
+        context.update(_error_context(context["errors"], campaign))
         response = render(request, "surveys/answer.html", context, status=status)
         response.headers["Content-Language"] = language
         return response
