@@ -24,6 +24,7 @@ from qloop.process.models import Approval
 from qloop.process.tasks import create_task
 from qloop.web import urls as web_urls
 from tests.conftest import PASSWORD
+from tests.reports.permission_routes import report_routes
 
 PERSONAS = [username for username, *_rest in USERS]
 ANONYMOUS = "anonymous"
@@ -273,6 +274,7 @@ PROCESS_ROUTES = [
     Route("notifications", "post", always(DONE)),
 ]
 ROUTES += PROCESS_ROUTES
+ROUTES += report_routes(Route)
 
 MATRIX = [
     pytest.param(route, persona, id=f"{route.id}-{persona}")
