@@ -7,7 +7,10 @@ Scale-out: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (Redis behind Huey an
 from __future__ import annotations
 
 import os
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -265,7 +268,99 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Messages (X6) -----------------------------------------------------------------------------
+def email_server(url: str) -> dict[str, Any]:
+    """Django's ``EMAIL_*`` settings from one ``EMAIL_URL``.
+
+    ``smtp://user:password@host:port`` (plain; ``?starttls=true`` or ``?tls=true`` upgrades it
+    with STARTTLS), ``smtps://…`` (TLS from the first byte), ``?timeout=`` in seconds. User and
+    password are URL-encoded (``%40`` for ``@``). A mistake stops the start with its reason, and
+    the message never shows the password.
+    """
+    parts = urlsplit(url)
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+    def bad(reason: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(f"EMAIL_URL {shown!r}: {reason}")
+
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise bad("the scheme must be smtp:// or smtps://")
+    if not parts.hostname:
+        raise bad("the address names no mail server")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or parts.netloc.endswith(":"):
+        raise bad("the port must be a number from 1 to 65535")
+    if parts.path not in {"", "/"} or parts.fragment:
+        raise bad("nothing may follow the server's address but ?options")
+    options: dict[str, str] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name not in {"starttls", "tls", "timeout"}:
+            raise bad(f"unknown option {name!r} (known: starttls, tls, timeout)")
+        options[name] = value
+
+    def flag(name: str) -> bool:
+        value = options.get(name, "false").lower()
+        if value not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise bad(f"{name} must be true or false, not {value!r}")
+        return value in {"1", "true", "yes", "on"}
+
+    starttls = flag("starttls") or flag("tls")
+    use_ssl = parts.scheme == "smtps"
+    if use_ssl and starttls:
+        raise bad("smtps:// is already encrypted; STARTTLS is for smtp://")
+    try:
+        timeout = float(options.get("timeout", "30"))
+    except ValueError:
+        timeout = 0
+    if not 0 < timeout <= 600:
+        raise bad("timeout must be a number of seconds, more than 0 and at most 600")
+    user = unquote(parts.username or "")
+    password = unquote(parts.password or "")
+    if password and not user:
+        raise bad("a password needs a user name")
+    if not (user + password).isascii():
+        # smtplib's AUTH sends both as ASCII; better to say so now than fail at every e-mail.
+        raise bad("the user name and password must be ASCII")
+    return {
+        "EMAIL_BACKEND": "qloop.notify.channels.SMTPBackend",
+        "EMAIL_HOST": parts.hostname,
+        # Without a port: 465 for smtps, 587 (submission) with STARTTLS, else 25.
+        "EMAIL_PORT": port or (465 if use_ssl else 587 if starttls else 25),
+        "EMAIL_HOST_USER": user,
+        "EMAIL_HOST_PASSWORD": password,
+        "EMAIL_USE_TLS": starttls,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_TIMEOUT": timeout,
+    }
+
+
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    _email = email_server(EMAIL_URL)
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+    EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+    EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
+else:
+    # The embedded default: the worker prints each e-mail to its log instead of sending it.
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("QLOOP_EMAIL_FROM", "QLoop <qloop@localhost>")
+if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    raise ImproperlyConfigured(
+        f"QLOOP_EMAIL_FROM must be an address such as 'QLoop <qloop@example.com>', "
+        f"not {DEFAULT_FROM_EMAIL!r}"
+    )
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds to wait for a group robot or webhook to answer before trying again later.
+QLOOP_WEBHOOK_TIMEOUT = env_int("QLOOP_WEBHOOK_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,
