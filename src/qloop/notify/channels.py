@@ -134,13 +134,8 @@ class _AnswerKeepingSMTP(smtplib.SMTP):
         return code, text
 
 
-class _AnswerKeepingSMTPSSL(smtplib.SMTP_SSL):
-    last_answer = ""
-
-    def data(self, msg: Any) -> tuple[int, bytes]:
-        code, text = super().data(msg)
-        self.last_answer = f"{code} {text.decode('utf-8', 'replace')}"
-        return code, text
+class _AnswerKeepingSMTPSSL(_AnswerKeepingSMTP, smtplib.SMTP_SSL):
+    pass
 
 
 class SMTPBackend(DjangoSMTPBackend):
