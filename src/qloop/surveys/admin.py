@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from qloop.surveys.models import Campaign, Invitation, Question, Questionnaire, Response, Section
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+    fields = ["order", "title", "title_zh_hant", "title_en"]
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = [
+        ("section", "order", "code", "type", "required"),
+        "text",
+        ("text_zh_hant", "text_en"),
+        ("choices", "choices_zh_hant", "choices_en"),
+    ]
+
+    def get_formset(self, request, obj=None, **kwargs):  # type: ignore[no-untyped-def]
+        formset = super().get_formset(request, obj, **kwargs)
+        # Only this questionnaire's sections may hold its questions.
+        field = formset.form.base_fields.get("section")
+        if field is not None:
+            field.queryset = (
+                Section.objects.filter(questionnaire=obj) if obj else Section.objects.none()
+            )  # type: ignore[attr-defined]
+        return formset
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    list_display = ["title", "template_code", "created_at", "is_archived"]
+    list_filter = ["is_archived"]
+    search_fields = ["title"]
+    inlines = [SectionInline, QuestionInline]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["title", "questionnaire", "opens_at", "closes_at", "public_enabled"]
+    list_filter = ["public_enabled"]
+    search_fields = ["title"]
+    readonly_fields = ["public_token", "created_by", "created_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "contact", "email", "invited_at", "reminders", "answered_at"]
+    list_filter = ["campaign"]
+    search_fields = ["email", "contact__name"]
+    readonly_fields = ["token", "answered_at"]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Answers are records (R2.9): read here, never edited."""
+
+    list_display = ["campaign", "source", "contact", "submitted_at", "low_score", "case"]
+    list_filter = ["campaign", "source", "low_score"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
