@@ -13,6 +13,17 @@ from qloop.cases.models import Contact
 from qloop.surveys import actions
 from qloop.surveys.models import Campaign, Questionnaire, Response, Source
 
+# The browser fixtures (Chromium, phone-sized pages, screenshots) for test_browser.py.
+from tests.browser.conftest import (  # noqa: F401
+    browser,
+    chromium_path,
+    demo_org,
+    page,
+    phone_page,
+    screenshot,
+    watch,
+)
+
 BASE_URL = "http://testserver/"
 
 
