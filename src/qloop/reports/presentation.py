@@ -66,12 +66,12 @@ def survey_charts(results: dict[str, Any]) -> dict[str, SafeString]:
         "overall": _safe(
             comparison_bars(
                 [
-                    Bar(_("Satisfaction (CSAT)"), results.get("csat"), prev.get("csat")),
-                    Bar(_("Net promoter score (NPS)"), results.get("nps"), prev.get("nps")),
+                    Bar("CSAT", results.get("csat"), prev.get("csat")),
+                    Bar("NPS", results.get("nps"), prev.get("nps")),
                 ],
                 lo=-100,
                 hi=100,
-                title=_("Overall satisfaction"),
+                title=_("Overall satisfaction: CSAT and NPS"),
                 current_label=current_label,
                 previous_label=previous_label,
             )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop.capa.models import CorrectiveAction
+from qloop.cases.kinds import CaseKind
 from qloop.cases.models import Case, Category
 from qloop.notify.actions import notify, people_in, people_with_role
 from qloop.org.models import User
@@ -163,7 +164,8 @@ def _by_category(cases: Any) -> dict[str, Any]:
         (row["category_id"], row["kind"]): row["n"]
         for row in cases.values("category_id", "kind").annotate(n=Count("id")).order_by()
     }
-    kinds = sorted({kind for _cat, kind in counts})
+    # Every kind of case has its column, with or without cases in the period.
+    kinds = [*CaseKind.values, *sorted({k for _c, k in counts} - set(CaseKind.values))]
 
     def tally(ids: AbstractSet[int | None]) -> dict[str, int]:
         per_kind = {
