@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p_token.add_argument("--name", default="cli")
     p_sweep = sub.add_parser("sweep", help="run the deadline sweep once")
     p_sweep.add_argument("--now", default="", help="ISO time to sweep as of")
+    p_sweep.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     sub.add_parser("manage", help="Django's manage.py commands", add_help=False)
 
     if argv and argv[0] == "manage":
@@ -109,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "token":
         _manage("token", args.action, args.username, "--name", args.name)
     elif args.command == "sweep":
-        _manage("sweep", *(["--now", args.now] if args.now else []))
+        _manage(
+            "sweep",
+            *(["--now", args.now] if args.now else []),
+            *(["--dry-run"] if args.dry_run else []),
+        )
     return 0
 
 

@@ -335,13 +335,20 @@ class ComplaintMachine(RuleBasedStateMachine):
             case_id: [c.pk for c in clocks_of(case_id) if c.state == "running" and c.due_at < now]
             for case_id in self.numbers
         }
+        escalated = {
+            case_id: Case.objects.get(pk=case_id).events.filter(verb="clock_escalated").count()
+            for case_id in self.numbers
+        }
         swept = sweep_breaches(now=now)
         assert swept >= sum(len(ids) for ids in due.values())
         for case_id, ids in due.items():
             assert set(Clock.objects.filter(pk__in=ids).values_list("state", flat=True)) <= {
                 "breached"
             }
-            self.events[case_id] += len(ids)
+            # Later rungs of the escalation ladder (R2.8) are on the timeline too.
+            later = Case.objects.get(pk=case_id).events.filter(verb="clock_escalated").count()
+            assert later >= escalated[case_id]
+            self.events[case_id] += len(ids) + later - escalated[case_id]
 
     # Invariants --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from qloop.api.schemas import (
     CaseIn,
     CaseOut,
     CasePageOut,
+    ClockActionIn,
     DecisionIn,
     ErrorOut,
     TaskDoneIn,
@@ -30,7 +31,7 @@ from qloop.cases import access, actions
 from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.models import Case
 from qloop.org.models import User
-from qloop.process import engine, tasks
+from qloop.process import clocks, engine, tasks
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, ApprovalState, Task
 from qloop.surveys.api import router as surveys_router
@@ -360,6 +361,31 @@ def take_transition(
     data = payload.model_dump()
     signature = data.pop("signature", None)
     engine.take_transition(case, name, data, actor=user, signature=signature)
+    return case_detail(access.get_case_for_user(user, number), user)
+
+
+@api.post(
+    "/cases/{number}/clocks/{name}/pause", response={200: CaseOut, **ERRORS}, tags=["process"]
+)
+def pause_clock(request: HttpRequest, number: str, name: str, payload: ClockActionIn) -> Any:
+    """Pause a running deadline (waiting for the customer, a part); ``reason`` is required.
+
+    409 when the deadline is not running or has already passed.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number, write=True)
+    clocks.pause_clock(case, name, reason=payload.reason, actor=user)
+    return case_detail(access.get_case_for_user(user, number), user)
+
+
+@api.post(
+    "/cases/{number}/clocks/{name}/resume", response={200: CaseOut, **ERRORS}, tags=["process"]
+)
+def resume_clock(request: HttpRequest, number: str, name: str, payload: ClockActionIn) -> Any:
+    """Run a paused deadline again; its due time moves by the working time spent paused."""
+    user: User = request.user  # type: ignore[assignment]
+    case = access.get_case_for_user(user, number, write=True)
+    clocks.resume_clock(case, name, reason=payload.reason, actor=user)
     return case_detail(access.get_case_for_user(user, number), user)
 
 

@@ -59,7 +59,13 @@ class ClockOut(Schema):
     due_at: dt.datetime
     stopped_at: dt.datetime | None
     breached_at: dt.datetime | None
+    paused_at: dt.datetime | None = None
     state: str
+    unit: str = ""
+
+
+class ClockActionIn(Schema):
+    reason: str = ""
 
 
 class EventOut(Schema):

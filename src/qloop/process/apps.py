@@ -1,5 +1,14 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_clock_definitions(**_kwargs: Any) -> None:
+    from qloop.process.clocks import ensure_definitions
+
+    ensure_definitions()
 
 
 class ProcessConfig(AppConfig):
@@ -13,3 +22,5 @@ class ProcessConfig(AppConfig):
         from qloop.process.definitions import check_definitions
 
         check_definitions()
+        # Administrators find every clock's definition ready to edit after migrating.
+        post_migrate.connect(_ensure_clock_definitions, sender=self, dispatch_uid="clock-defs")

@@ -1,31 +1,143 @@
-"""Starting, stopping and sweeping deadline clocks (X3)."""
+"""Starting, pausing, stopping and sweeping deadline clocks (X3, R1.4, R2.3, R2.8).
+
+A clock is planned when it starts: its due time on its working calendar, and a schedule of
+reminders before the due time and escalation steps after it, from the process's clock
+definition. The sweep marks breaches and works through the schedules that have come due.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from qloop.process.calendars import add_days
-from qloop.process.models import Clock, ClockName, ClockState
+from qloop.org.calendars import WorkCalendar, get_calendar
+from qloop.process import schedule as plan
+from qloop.process.errors import Conflict
+from qloop.process.models import (
+    Clock,
+    ClockDefinition,
+    ClockName,
+    ClockState,
+    ClockUnit,
+    EscalationStep,
+)
 
 if TYPE_CHECKING:
     from qloop.cases.models import Case
+    from qloop.org.models import User
+    from qloop.process.spec import ClockSpec
+
+OPEN = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
+
+
+def answer_setting() -> tuple[int, str]:
+    """R2.3: an answer to the customer within N days, calendar or working days by setting."""
+    unit = ClockUnit.WORKING_DAYS if settings.QLOOP_ANSWER_WORKING_DAYS else ClockUnit.DAYS
+    return settings.QLOOP_ANSWER_DAYS, str(unit)
 
 
 def customer_answer_due(received_at: dt.datetime) -> dt.datetime:
-    """R2.3: an answer to the customer within N days, calendar or working days by setting."""
-    return add_days(
-        received_at, settings.QLOOP_ANSWER_DAYS, working=settings.QLOOP_ANSWER_WORKING_DAYS
+    days, unit = answer_setting()
+    return get_calendar().add(received_at, days, unit)  # type: ignore[arg-type]
+
+
+def _spec(process_kind: str, name: str) -> ClockSpec:
+    from qloop.process.definitions import PROCESSES
+
+    for process in PROCESSES.values():
+        if process.kind == process_kind and name in process.clocks:
+            return process.clocks[name]
+    raise KeyError((process_kind, name))
+
+
+def definition_for(process_kind: str, name: str) -> ClockDefinition:
+    """The editable definition of a process's clock, made from the process's defaults on first
+    use."""
+    found = ClockDefinition.objects.filter(process=process_kind, name=name).first()
+    if found is not None:
+        return found
+    spec = _spec(process_kind, name)
+    with transaction.atomic():
+        definition, created = ClockDefinition.objects.get_or_create(
+            process=process_kind,
+            name=name,
+            defaults={
+                "amount": None if spec.from_answer_setting else spec.amount,
+                "unit": "" if spec.from_answer_setting else spec.unit,
+                "reminders": spec.reminders,
+            },
+        )
+        if created:
+            EscalationStep.objects.bulk_create(
+                EscalationStep(definition=definition, order=i, delay_hours=delay, audience=who)
+                for i, (delay, who) in enumerate(spec.ladder, start=1)
+            )
+    return definition
+
+
+def ensure_definitions() -> None:
+    """A definition row for every clock of every process (current and older versions)."""
+    from qloop.process.definitions import PROCESSES
+
+    for process in PROCESSES.values():
+        for name in process.clocks:
+            definition_for(process.kind, name)
+
+
+@dataclass
+class Plan:
+    unit: str
+    calendar_id: int | None
+    calendar: WorkCalendar
+    due_at: dt.datetime
+    schedule: list[dict[str, Any]]
+
+
+def _calendar_id(case: Case, definition: ClockDefinition) -> int | None:
+    if definition.calendar_id:
+        return definition.calendar_id
+    from qloop.org.models import Department
+
+    return (
+        Department.objects.filter(pk=case.department_id)
+        .values_list("calendar_id", flat=True)
+        .first()
     )
 
 
+def make_plan(
+    case: Case, name: str, start: dt.datetime, *, due_at: dt.datetime | None = None
+) -> Plan:
+    definition = definition_for(case.kind, name)
+    if definition.amount is None:
+        amount, unit = answer_setting()
+    else:
+        amount, unit = definition.amount, definition.unit
+    calendar_id = _calendar_id(case, definition)
+    calendar = get_calendar(calendar_id)
+    due = due_at or calendar.add(start, amount, unit)  # type: ignore[arg-type]
+    ladder = [(float(s.delay_hours), s.audience) for s in definition.ladder.all()]
+    steps = plan.build(
+        start=start,
+        due=due,
+        unit=unit,  # type: ignore[arg-type]
+        calendar=calendar,
+        reminders=plan.parse_reminders(definition.reminders),
+        ladder=ladder,
+    )
+    return Plan(unit, calendar_id, calendar, due, steps)
+
+
 def refresh_next_due(case: Case) -> None:
-    """Keep ``Case.next_due_at`` equal to the soonest due time of the case's open clocks."""
+    """Keep ``Case.next_due_at`` equal to the soonest due time of the case's open clocks;
+    a paused clock does not count (the case waits on somebody else)."""
     soonest = case.clocks.filter(state__in=[ClockState.RUNNING, ClockState.BREACHED]).aggregate(
         m=Min("due_at")
     )["m"]
@@ -34,31 +146,68 @@ def refresh_next_due(case: Case) -> None:
         type(case).objects.filter(pk=case.pk).update(next_due_at=soonest)
 
 
+def _done_before(steps: list[dict[str, Any]], now: dt.datetime) -> int:
+    """How many schedule entries lie in the past already (a clock started late, or resumed)."""
+    return sum(1 for s in steps if plan.at_of(s) <= now and s["type"] == "reminder")
+
+
 def start_clock(
-    case: Case, name: ClockName, *, due_at: dt.datetime, started_at: dt.datetime | None = None
+    case: Case,
+    name: ClockName | str,
+    *,
+    started_at: dt.datetime | None = None,
+    due_at: dt.datetime | None = None,
 ) -> Clock:
+    """Start a clock as its definition says (``due_at`` overrides the computed due time)."""
+    started_at = started_at or timezone.now()
+    p = make_plan(case, str(name), started_at, due_at=due_at)
+    done = _done_before(p.schedule, timezone.now()) if due_at is None else 0
     clock = Clock.objects.create(
-        case=case, name=name, due_at=due_at, started_at=started_at or timezone.now()
+        case=case,
+        name=name,
+        started_at=started_at,
+        due_at=p.due_at,
+        unit=p.unit,
+        calendar_id=p.calendar_id,
+        schedule=p.schedule,
+        alerts_done=done,
+        next_alert_at=plan.next_alert(p.schedule, done),
     )
     refresh_next_due(case)
     return clock
 
 
-def stop_clock(case: Case, name: ClockName, *, now: dt.datetime | None = None) -> Clock | None:
+def restart_clock(case: Case, name: ClockName | str, *, started_at: dt.datetime) -> None:
+    """A corrected start (time received edited) moves a still-running clock with it; a
+    deadline already met or breached stays as it was recorded."""
+    clock = case.clocks.filter(name=name, state=ClockState.RUNNING).first()
+    if clock is None:
+        return
+    p = make_plan(case, str(name), started_at)
+    done = _done_before(p.schedule, timezone.now())
+    clock.started_at, clock.due_at, clock.schedule = started_at, p.due_at, p.schedule
+    clock.alerts_done, clock.next_alert_at = done, plan.next_alert(p.schedule, done)
+    clock.save(update_fields=["started_at", "due_at", "schedule", "alerts_done", "next_alert_at"])
+    refresh_next_due(case)
+
+
+def stop_clock(
+    case: Case, name: ClockName | str, *, now: dt.datetime | None = None
+) -> Clock | None:
     """Stop the open clock of this name, if any; a breach stays recorded on it."""
-    clock = case.clocks.filter(
-        name=name, state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
-    ).first()
+    clock = case.clocks.filter(name=name, state__in=OPEN).first()
     if clock is None:
         return None
     clock.state = ClockState.STOPPED
     clock.stopped_at = now or timezone.now()
+    clock.next_alert_at = None
     late_unseen = clock.breached_at is None and clock.stopped_at > clock.due_at
     if late_unseen:
         # Stopped late before the sweep saw it (a worker was down, say): still a breach, on
-        # record, on the timeline and told to whom it concerns, as the sweep would have.
+        # record, on the timeline and told to the first rung of the ladder, as the sweep
+        # would have.
         clock.breached_at = clock.due_at
-    clock.save(update_fields=["state", "stopped_at", "breached_at"])
+    clock.save(update_fields=["state", "stopped_at", "breached_at", "next_alert_at"])
     if late_unseen:
         from qloop.cases.models import Event
 
@@ -66,24 +215,143 @@ def stop_clock(case: Case, name: ClockName, *, now: dt.datetime | None = None) -
             case=case,
             at=clock.stopped_at,
             verb="clock_breached",
-            data={"clock": name, "due_at": clock.due_at.isoformat()},
+            data={"clock": str(name), "due_at": clock.due_at.isoformat()},
         )
-        _alert_breaches([(case.pk, str(name))])
+        first = [s for s in clock.schedule if s["type"] == "escalation"][:1]
+        _escalate(clock, case, first, clock.stopped_at, memo={})
     refresh_next_due(case)
     return clock
 
 
-def sweep_breaches(now: dt.datetime | None = None, *, batch: int = 1000) -> int:
-    """Mark running clocks past due as breached, with an event on each case.
+def _open_clock(case: Case, name: str, state: str) -> Clock:
+    clock = case.clocks.select_for_update().filter(name=name, state=state).first()
+    if clock is None:
+        if state == ClockState.RUNNING:
+            raise Conflict(_("Only a running deadline can be paused."))
+        raise Conflict(_("This deadline is not paused."))
+    return clock
 
-    Safe to run twice or to kill half-way: a clock is claimed by a conditional UPDATE, so
-    each breach is recorded once.
-    """
+
+def _spec_for(case: Case, name: str) -> ClockSpec:
+    from qloop.process.definitions import process_for
+
+    spec = process_for(case.kind, case.process_version).clocks.get(name)
+    if spec is None:
+        raise Conflict(_("This case has no such deadline."))
+    return spec
+
+
+def pause_clock(
+    case: Case, name: str, *, reason: str, actor: User, now: dt.datetime | None = None
+) -> Clock:
+    """Stop the time while the case waits on somebody else (the customer, a part)."""
+    from qloop.cases.models import Event
+
+    if not reason.strip():
+        raise Conflict(_("Say why the deadline is paused."))
+    if not _spec_for(case, name).pausable:
+        raise Conflict(_("This deadline cannot be paused."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        clock = _open_clock(case, name, ClockState.RUNNING)
+        if clock.due_at <= now:
+            raise Conflict(_("This deadline has passed; it can no longer be paused."))
+        clock.state, clock.paused_at, clock.next_alert_at = ClockState.PAUSED, now, None
+        clock.save(update_fields=["state", "paused_at", "next_alert_at"])
+        Event.objects.create(
+            case=case,
+            actor=actor,
+            at=now,
+            verb="clock_paused",
+            comment=reason.strip(),
+            data={"clock": name, "due_at": clock.due_at.isoformat()},
+        )
+        refresh_next_due(case)
+    return clock
+
+
+def resume_clock(
+    case: Case, name: str, *, actor: User, reason: str = "", now: dt.datetime | None = None
+) -> Clock:
+    """Run the clock again; the due time moves by the working time spent paused."""
     from qloop.cases.models import Event
 
     now = now or timezone.now()
+    with transaction.atomic():
+        clock = _open_clock(case, name, ClockState.PAUSED)
+        assert clock.paused_at is not None
+        calendar = get_calendar(clock.calendar_id)
+        unit = clock.unit or ClockUnit.HOURS
+        left = calendar.elapsed(clock.paused_at, clock.due_at, unit)  # type: ignore[arg-type]
+        old_due = clock.due_at
+        clock.due_at = calendar.advance(now, left, unit)  # type: ignore[arg-type]
+        p = make_plan(case, name, clock.started_at, due_at=clock.due_at)
+        done = _done_before(p.schedule, now)
+        clock.schedule, clock.alerts_done = p.schedule, done
+        clock.next_alert_at = plan.next_alert(p.schedule, done)
+        paused_for = (now - clock.paused_at).total_seconds()
+        clock.state, clock.paused_at = ClockState.RUNNING, None
+        clock.save(
+            update_fields=[
+                "state",
+                "paused_at",
+                "due_at",
+                "schedule",
+                "alerts_done",
+                "next_alert_at",
+            ]
+        )
+        Event.objects.create(
+            case=case,
+            actor=actor,
+            at=now,
+            verb="clock_resumed",
+            comment=reason.strip(),
+            data={
+                "clock": name,
+                "paused_seconds": round(paused_for),
+                "old_due_at": old_due.isoformat(),
+                "due_at": clock.due_at.isoformat(),
+            },
+        )
+        refresh_next_due(case)
+    return clock
+
+
+@dataclass
+class SweepReport:
+    breached: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    people: int = 0
+    cases: set[int] = field(default_factory=set)
+
+
+def sweep(now: dt.datetime | None = None, *, batch: int = 1000) -> SweepReport:
+    """Mark breaches, then send the reminders and escalations that have come due.
+
+    Safe to run twice or to kill half-way: clocks are claimed by conditional updates, so each
+    breach, reminder and step happens once.
+    """
+    now = now or timezone.now()
+    report = SweepReport(breached=_mark_breaches(now, batch=batch))
+    _send_alerts(now, batch, report)
+    return report
+
+
+def sweep_breaches(now: dt.datetime | None = None, *, batch: int = 1000) -> int:
+    """The sweep, reporting the number of newly breached clocks."""
+    return sweep(now, batch=batch).breached
+
+
+def _mark_breaches(now: dt.datetime, *, batch: int) -> int:
+    from qloop.cases.models import Event
+
     if connection.vendor == "postgresql":
-        return _sweep_in_one_statement(now)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_BREACH_SQL, {"now": now})
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
     total = 0
     while True:
         rows = list(
@@ -110,56 +378,14 @@ def sweep_breaches(now: dt.datetime | None = None, *, batch: int = 1000) -> int:
                 for pk, case_id, name, due_at in rows
                 if pk in claimed
             )
-            _alert_breaches([(case_id, name) for pk, case_id, name, _due in rows if pk in claimed])
         total += len(claimed)
         if len(rows) < batch:
             return total
 
 
-def _alert_breaches(breaches: list[tuple[int, str]]) -> None:
-    """Tell in the app who must act: the quality head for a late investigation (R1.4), the
-    handler and the CS head for a late answer (R2.3)."""
-    from qloop.cases.models import Case
-    from qloop.notify.models import Notification
-    from qloop.org.models import User
-
-    if not breaches:
-        return
-    cases = {
-        c.pk: c
-        for c in Case.objects.filter(pk__in={case_id for case_id, _n in breaches}).only(
-            "pk", "number", "handler_id"
-        )
-    }
-    heads = {
-        role: list(User.objects.filter(memberships__role__code=role, is_active=True).distinct())
-        for role in ("quality_head", "cs_head")
-    }
-    rows = []
-    for case_id, name in breaches:
-        case = cases[case_id]
-        if name == ClockName.INVESTIGATION:
-            people = {u.pk: u for u in heads["quality_head"]}
-        else:
-            people = {u.pk: u for u in heads["cs_head"]}
-            if case.handler_id:
-                people[case.handler_id] = User(pk=case.handler_id)
-        rows += [
-            Notification(
-                user_id=pk,
-                case_id=case_id,
-                kind="clock_breached",
-                urgent=True,
-                data={"number": case.number, "clock": name},
-            )
-            for pk in people
-        ]
-    Notification.objects.bulk_create(rows, batch_size=1000)
-
-
-# PostgreSQL: claim the breached clocks, write their events and the alerts in one statement,
-# driven by the partial index on running clocks' due time; nothing is looped over in Python.
-_SWEEP_SQL = """
+# PostgreSQL: claim the breached clocks and write their events in one statement, driven by the
+# partial index on running clocks' due time; nothing is looped over in Python.
+_BREACH_SQL = """
 WITH breached AS (
     UPDATE process_clock SET state = 'breached', breached_at = %(now)s
     WHERE state = 'running' AND due_at < %(now)s
@@ -170,36 +396,86 @@ events AS (
     SELECT case_id, %(now)s, NULL, 'clock_breached', '[]'::jsonb, '',
            jsonb_build_object('clock', name, 'due_at', due_at)
     FROM breached
-),
-heads AS (
-    SELECT DISTINCT m.user_id, r.code
-    FROM org_membership m
-    JOIN org_role r ON r.id = m.role_id
-    JOIN org_user u ON u.id = m.user_id
-    WHERE r.code IN ('quality_head', 'cs_head') AND u.is_active
-),
-recipients AS (
-    SELECT b.case_id, b.name, h.user_id
-    FROM breached b
-    JOIN heads h ON h.code = CASE WHEN b.name = 'investigation' THEN 'quality_head'
-                                  ELSE 'cs_head' END
-    UNION
-    SELECT b.case_id, b.name, c.handler_id
-    FROM breached b JOIN cases_case c ON c.id = b.case_id
-    WHERE b.name <> 'investigation' AND c.handler_id IS NOT NULL
-),
-alerts AS (
-    INSERT INTO notify_notification (user_id, case_id, kind, data, urgent, created_at, read_at)
-    SELECT r.user_id, r.case_id, 'clock_breached',
-           jsonb_build_object('number', c.number, 'clock', r.name), true, %(now)s, NULL
-    FROM recipients r JOIN cases_case c ON c.id = r.case_id
 )
 SELECT count(*) FROM breached
 """
 
 
-def _sweep_in_one_statement(now: dt.datetime) -> int:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_SWEEP_SQL, {"now": now})
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+def _send_alerts(now: dt.datetime, batch: int, report: SweepReport) -> None:
+    memo: dict[Any, Any] = {}
+    while True:
+        with transaction.atomic():
+            clocks = list(
+                Clock.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    next_alert_at__lte=now,
+                    state__in=[ClockState.RUNNING, ClockState.BREACHED],
+                )
+                .select_related("case", "case__handler")
+                .order_by("next_alert_at")[:batch]
+            )
+            if not clocks:
+                return
+            for clock in clocks:
+                _alert(clock, now, report, memo)
+            Clock.objects.bulk_update(clocks, ["alerts_done", "next_alert_at"], batch_size=500)
+        if len(clocks) < batch:
+            return
+
+
+def _alert(clock: Clock, now: dt.datetime, report: SweepReport, memo: dict[Any, Any]) -> None:
+    pending = clock.schedule[clock.alerts_done :]
+    due_now = [s for s in pending if plan.at_of(s) <= now]
+    clock.alerts_done += len(due_now)
+    clock.next_alert_at = plan.next_alert(clock.schedule, clock.alerts_done)
+    case = clock.case
+    reminders = [s for s in due_now if s["type"] == "reminder"]
+    # Of reminders that piled up (a worker was down), only the latest is worth sending, and
+    # none once the deadline has passed: the ladder speaks then.
+    if reminders and now < clock.due_at and clock.state == ClockState.RUNNING:
+        from qloop.notify.actions import notify
+        from qloop.process.audience import department_heads
+
+        people = [case.handler] if case.handler_id else department_heads(case.department_id, memo)
+        told = notify(
+            people,
+            kind="clock_reminder",
+            case=case,
+            data={"clock": clock.name, "due_at": clock.due_at.isoformat()},
+            at=now,
+            memo=memo,
+        )
+        report.reminders += 1
+        report.people += told
+        report.cases.add(case.pk)
+    steps = [s for s in due_now if s["type"] == "escalation"]
+    if steps:
+        report.escalations += len(steps)
+        report.people += _escalate(clock, case, steps, now, memo)
+        report.cases.add(case.pk)
+
+
+def _escalate(
+    clock: Clock, case: Case, steps: list[dict[str, Any]], now: dt.datetime, memo: dict[Any, Any]
+) -> int:
+    """Tell each step's people: the first rung that the deadline passed, later rungs that the
+    late case is escalated to them; each step on the case's timeline."""
+    from qloop.cases.models import Event
+    from qloop.notify.actions import notify
+    from qloop.process.audience import resolve_all
+
+    told = 0
+    for step in steps:
+        people = resolve_all(step["to"], case, memo=memo)
+        level = int(step["level"])
+        data = {"clock": clock.name, "due_at": clock.due_at.isoformat(), "level": level}
+        kind = "clock_breached" if level == 1 else "clock_escalated"
+        told += notify(people, kind=kind, case=case, data=data, urgent=True, at=now, memo=memo)
+        if level > 1:
+            Event.objects.create(
+                case=case,
+                at=now,
+                verb="clock_escalated",
+                data={**data, "to": [u.printed_name for u in people]},
+            )
+    return told

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop.cases.models import Case, Event
-from qloop.notify.actions import notify, people_in, people_with_role
+from qloop.notify.actions import notify
 from qloop.org.models import Department, User
 from qloop.process import clocks
-from qloop.process.definitions import CS, QUALITY, process_for
+from qloop.process.audience import resolve_all
+from qloop.process.definitions import process_for
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, ApprovalState, ClockName
 from qloop.process.signatures import sign
@@ -113,23 +114,6 @@ def _recordable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def _audience(name: str, case: Case, cleaned: dict[str, Any]) -> list[User]:
-    if name == "quality":
-        return people_with_role(*QUALITY)
-    if name == "cs":
-        return people_with_role(*CS)
-    if name == "gm":
-        return people_with_role("general_manager")
-    if name == "departments":
-        return people_in(cleaned.get("departments") or [])
-    if name == "handler":
-        return [case.handler] if case.handler else []
-    if name == "owner":
-        ca = getattr(case, "corrective_action", None)
-        return [ca.owner] if ca is not None and ca.owner else []
-    raise ValueError(name)
 
 
 def _check_approval(case: Case, t: Transition) -> None:
@@ -235,8 +219,7 @@ def take_transition(
         for clock in t.stops:
             clocks.stop_clock(case, ClockName(clock), now=now)
         for clock in t.starts:
-            spec = process.clocks[clock]
-            clocks.start_clock(case, ClockName(clock), due_at=spec.due(now), started_at=now)
+            clocks.start_clock(case, ClockName(clock), started_at=now)
         Event.objects.create(
             case=case,
             actor=actor,
@@ -251,7 +234,7 @@ def take_transition(
                 **({"signature": signed} if signed else {}),
             },
         )
-        audience = [u for a in t.notify for u in _audience(a, case, cleaned)]
+        audience = resolve_all(t.notify, case, cleaned)
         message = {
             "number": case.number,
             "kind": case.kind,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, task
 
-from qloop.process.clocks import sweep_breaches
+from qloop.process.clocks import sweep
 
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_clocks() -> int:
-    """Mark breached deadlines within a minute of the breach (X3)."""
-    return sweep_breaches()
+    """Within a minute: mark breached deadlines, remind before due times, climb the
+    escalation ladders (X3, R2.8)."""
+    return sweep().breached
 
 
 @task()

@@ -21,6 +21,126 @@ class ClockName(models.TextChoices):
     INVESTIGATION = "investigation", _("48-hour investigation")
 
 
+class ClockUnit(models.TextChoices):
+    HOURS = "hours", _("calendar hours")
+    DAYS = "days", _("calendar days")
+    WORKING_HOURS = "working_hours", _("working hours")
+    WORKING_DAYS = "working_days", _("working days")
+
+
+class ClockDefinition(models.Model):
+    """How long a process's clock runs, on which calendar, when it reminds and whom it
+    escalates to; edited by administrators, read when a clock starts (X3).
+
+    Which clocks exist and which steps start and stop them stays in the process definitions;
+    the rows are created from their defaults on first use.
+    """
+
+    process = models.CharField(_("process"), max_length=30)
+    name = models.CharField(_("clock"), max_length=40, choices=ClockName.choices)
+    amount = models.PositiveIntegerField(
+        _("duration"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the organisation's setting for answering customers (R2.3)."),
+    )
+    unit = models.CharField(_("unit"), max_length=20, choices=ClockUnit.choices, blank=True)
+    calendar = models.ForeignKey(
+        "org.WorkingCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("working calendar"),
+        help_text=_("Empty: the calendar of the case's department, else the default one."),
+    )
+    reminders = models.CharField(
+        _("reminders"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Comma-separated: shares of the time (50%) or hours before the due time (1h, 0.5h)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("clock definition")
+        verbose_name_plural = _("clock definitions")
+        ordering = ["process", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "name"], name="clock_definition_unique")
+        ]
+
+    def __str__(self) -> str:
+        from qloop.cases.kinds import CaseKind
+
+        try:
+            process = str(CaseKind(self.process).label)
+        except ValueError:
+            process = self.process
+        return f"{process} · {self.get_name_display()}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from qloop.process.schedule import parse_reminders
+
+        errors = {}
+        try:
+            parse_reminders(self.reminders)
+        except ValueError as error:
+            errors["reminders"] = str(error)
+        if self.amount is not None and not self.unit:
+            errors["unit"] = str(_("Give the unit of the duration."))
+        if self.amount == 0:
+            errors["amount"] = str(_("A deadline needs a duration above zero."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class EscalationStep(models.Model):
+    """One rung of the ladder climbed after a breach: whom to tell, how long after it."""
+
+    definition = models.ForeignKey(ClockDefinition, on_delete=models.CASCADE, related_name="ladder")
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    delay_hours = models.DecimalField(
+        _("hours after the breach"),
+        max_digits=6,
+        decimal_places=2,
+        default=0,
+        help_text=_("0 escalates at once (R2.8). Counted in working hours on working clocks."),
+    )
+    audience = models.CharField(
+        _("whom"),
+        max_length=200,
+        help_text=_(
+            "Comma-separated: handler, department_head (who manage cases in the case's "
+            "department), role:<code> (e.g. role:general_manager)."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation ladder")
+        ordering = ["definition", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: +{self.delay_hours} h → {self.audience}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from qloop.process.audience import check_tokens
+
+        try:
+            check_tokens(self.audience)
+        except ValueError as error:
+            raise ValidationError({"audience": str(error)}) from error
+        if self.delay_hours is not None and self.delay_hours < 0:
+            raise ValidationError({"delay_hours": _("The delay cannot be negative.")})
+
+
 class Clock(models.Model):
     """A deadline running on a case: started, due, paused, stopped or breached."""
 
@@ -34,6 +154,21 @@ class Clock(models.Model):
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
+    # What the clock was started with, so that editing a definition changes later clocks only.
+    unit = models.CharField(_("unit"), max_length=20, choices=ClockUnit.choices, blank=True)
+    calendar = models.ForeignKey(
+        "org.WorkingCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("working calendar"),
+    )
+    # Reminders and escalation steps: [{"at": iso, "type": "reminder"|"escalation",
+    # "level": n, "to": "handler,role:…"}], soonest first; ``alerts_done`` of them are done.
+    schedule = models.JSONField(default=list, blank=True)
+    alerts_done = models.PositiveSmallIntegerField(default=0)
+    next_alert_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("clock")
@@ -42,6 +177,12 @@ class Clock(models.Model):
         indexes = [
             # The breach sweep reads only running clocks past due: one indexed range scan.
             models.Index(fields=["due_at"], name="clock_running_due", condition=Q(state="running")),
+            # The alert sweep reads only clocks with a reminder or escalation to come.
+            models.Index(
+                fields=["next_alert_at"],
+                name="clock_next_alert",
+                condition=Q(next_alert_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -55,7 +54,10 @@ class Input:
 
 @dataclass(frozen=True)
 class ClockSpec:
-    """A deadline: its length in calendar hours, or in working days."""
+    """A deadline's defaults: how long, when to remind, whom to escalate to after a breach.
+
+    These seed the clock's definition, which administrators may then edit (X3).
+    """
 
     name: str
     hours: int = 0
@@ -63,17 +65,19 @@ class ClockSpec:
     # R2.3's answer deadline: its length is the organisation's setting (QLOOP_ANSWER_DAYS,
     # calendar or working days), not a number in the process.
     from_answer_setting: bool = False
+    reminders: str = "50%, 80%, 1h"
+    # (hours after the breach, "audience tokens"); 0 hours escalates at once (R2.8).
+    ladder: tuple[tuple[float, str], ...] = ()
+    # Waiting on the customer or a part stops the time.
+    pausable: bool = True
 
-    def due(self, start: dt.datetime) -> dt.datetime:
-        from qloop.process.calendars import add_days
+    @property
+    def amount(self) -> int:
+        return self.working_days or self.hours
 
-        if self.from_answer_setting:
-            from qloop.process.clocks import customer_answer_due
-
-            return customer_answer_due(start)
-        if self.working_days:
-            return add_days(start, self.working_days, working=True)
-        return start + dt.timedelta(hours=self.hours)
+    @property
+    def unit(self) -> str:
+        return "working_days" if self.working_days else "hours"
 
 
 @dataclass(frozen=True)

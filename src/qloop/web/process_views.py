@@ -21,7 +21,7 @@ from qloop.cases import access
 from qloop.notify.actions import mark_read
 from qloop.notify.models import Notification
 from qloop.org.models import Department, User
-from qloop.process import engine, tasks
+from qloop.process import clocks, engine, tasks
 from qloop.process.definitions import PROCESSES, process_for
 from qloop.process.diagram import render_svg
 from qloop.process.errors import Conflict
@@ -272,3 +272,31 @@ def notifications(request: HttpRequest) -> HttpResponse:
         return redirect("notifications")
     items = Notification.objects.filter(user=user).select_related("case")[:100]
     return render(request, "notify/list.html", {"items": items})
+
+
+@login_required
+@require_POST
+def case_clock_pause(request: HttpRequest, number: str, name: str) -> HttpResponse:
+    """Pause a deadline while the case waits on the customer or a part (X3)."""
+    user = _user(request)
+    case = access.get_case_for_user(user, number, write=True)
+    _act(
+        request,
+        lambda: clocks.pause_clock(case, name, reason=request.POST.get("reason", ""), actor=user),
+        _("Deadline paused."),
+    )
+    return redirect("case-detail", number=case.number)
+
+
+@login_required
+@require_POST
+def case_clock_resume(request: HttpRequest, number: str, name: str) -> HttpResponse:
+    """Run a paused deadline again; its due time moves by the working time spent waiting."""
+    user = _user(request)
+    case = access.get_case_for_user(user, number, write=True)
+    _act(
+        request,
+        lambda: clocks.resume_clock(case, name, reason=request.POST.get("reason", ""), actor=user),
+        _("Deadline running again."),
+    )
+    return redirect("case-detail", number=case.number)

@@ -4,9 +4,10 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
 
-from qloop.process.clocks import sweep_breaches
+from qloop.process.clocks import sweep
 
 
 class Command(BaseCommand):
@@ -14,8 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--now", default="", help="sweep as of this ISO time")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="report what the sweep would do, and change nothing",
+        )
 
-    def handle(self, *args: Any, now: str, **options: Any) -> None:
+    def handle(self, *args: Any, now: str, dry_run: bool = False, **options: Any) -> None:
         when = timezone.now()
         if now:
             try:
@@ -26,5 +32,15 @@ class Command(BaseCommand):
                 ) from exc
             if timezone.is_naive(when):
                 when = timezone.make_aware(when)
-        breached = sweep_breaches(when)
-        self.stdout.write(f"Swept as of {when.isoformat()}: {breached} deadline(s) newly breached.")
+        if dry_run:
+            with transaction.atomic():
+                report = sweep(when)
+                transaction.set_rollback(True)
+        else:
+            report = sweep(when)
+        self.stdout.write(
+            f"{'Would sweep' if dry_run else 'Swept'} as of {when.isoformat()}: "
+            f"{report.breached} deadline(s) newly breached, {report.reminders} reminder(s), "
+            f"{report.escalations} escalation step(s), {report.people} message(s) to people "
+            f"on {len(report.cases)} case(s)."
+        )

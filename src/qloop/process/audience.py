@@ -1,0 +1,107 @@
+"""Who a process step, a reminder or an escalation speaks to, by name (X6).
+
+Process definitions and escalation ladders name their audiences with tokens; this turns
+tokens into people. A ``memo`` shared across calls lets a sweep over thousands of clocks ask
+for each role's members once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+
+from qloop.notify.actions import people_in, people_with_role
+from qloop.process.definitions import CS, QUALITY
+
+if TYPE_CHECKING:
+    from qloop.cases.models import Case
+    from qloop.org.models import User
+
+LADDER_TOKENS = ("handler", "department_head")
+
+
+def check_tokens(text: str) -> list[str]:
+    """Tokens of an escalation step's audience, or ValueError with a message for people."""
+    from qloop.org.models import Role
+
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
+    if not tokens:
+        raise ValueError(_("Say whom to tell."))
+    for name in tokens:
+        if name in LADDER_TOKENS:
+            continue
+        if name.startswith("role:") and Role.objects.filter(code=name[5:]).exists():
+            continue
+        raise ValueError(
+            _("Unknown audience “%(name)s”: use handler, department_head or role:<code>.")
+            % {"name": name}
+        )
+    return tokens
+
+
+def department_heads(department_id: int | None, memo: dict[Any, Any] | None = None) -> list[User]:
+    """Who manage cases in a department: its head, for escalation."""
+    from qloop.org.models import User
+
+    if department_id is None:
+        return []
+    key = ("heads", department_id)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    heads = list(
+        User.objects.filter(
+            memberships__department_id=department_id,
+            memberships__role__manages_cases=True,
+            is_active=True,
+        ).distinct()
+    )
+    if memo is not None:
+        memo[key] = heads
+    return heads
+
+
+def resolve(
+    name: str,
+    case: Case,
+    cleaned: dict[str, Any] | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> list[User]:
+    """The people one name names, for this case."""
+    if name == "handler":
+        return [case.handler] if case.handler_id and case.handler else []
+    if name == "department_head":
+        return department_heads(case.department_id, memo)
+    if name == "owner":
+        ca = getattr(case, "corrective_action", None)
+        return [ca.owner] if ca is not None and ca.owner else []
+    if name == "departments":
+        return people_in((cleaned or {}).get("departments") or [])
+    roles: tuple[str, ...]
+    if name == "quality":
+        roles = tuple(sorted(QUALITY))
+    elif name == "cs":
+        roles = tuple(sorted(CS))
+    elif name == "gm":
+        roles = ("general_manager",)
+    elif name.startswith("role:"):
+        roles = (name[5:],)
+    else:
+        raise ValueError(name)
+    if memo is None:
+        return people_with_role(*roles)
+    key = ("roles", roles)
+    if key not in memo:
+        memo[key] = people_with_role(*roles)
+    return list(memo[key])
+
+
+def resolve_all(
+    tokens: str | tuple[str, ...],
+    case: Case,
+    cleaned: dict[str, Any] | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> list[User]:
+    if isinstance(tokens, str):
+        tokens = tuple(t.strip() for t in tokens.split(",") if t.strip())
+    return [u for t in tokens for u in resolve(t, case, cleaned, memo)]
