@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "qloop.process",
     "qloop.capa",
     "qloop.notify",
+    "qloop.customers",
     "qloop.reports",
     "qloop.surveys",
     "qloop.api",

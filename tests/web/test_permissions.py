@@ -16,6 +16,8 @@ from django.urls import URLPattern, reverse
 
 from qloop.capa.models import CorrectiveAction
 from qloop.cases.models import Case
+from qloop.customers.access import can_use_directory
+from qloop.customers.models import ContactRecord, CustomerContact, CustomerOrganisation
 from qloop.demo.loader import USERS
 from qloop.org.models import ApiToken, Department, User
 from qloop.process.definitions import QUALITY, process_for
@@ -274,6 +276,53 @@ PROCESS_ROUTES = [
     Route("notifications", "post", always(DONE)),
 ]
 ROUTES += PROCESS_ROUTES
+
+
+def directory(status: int) -> Callable[[User, Case], int]:
+    """The customer directory: Supply and Sales, CS and the managers (R2.4, R2.5)."""
+    return lambda user, case: status if can_use_directory(user) else 403
+
+
+def _customer(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    customer = CustomerOrganisation.objects.create(name="苏州恒通水务有限公司")
+    CustomerContact.objects.create(customer=customer, contact=case.contact)
+    return {"pk": customer.pk}
+
+
+# Registers list only the cases a person may see, so everyone may open them (R2.2, R2.11).
+REGISTER_ROUTES = [
+    Route("feedback-handling-record", "get", always(200)),
+    Route("feedback-handling-record-xlsx", "get", always(200)),
+    Route("complaint-feedback-record", "get", always(200)),
+    Route("complaint-feedback-record-xlsx", "get", always(200)),
+    Route("customer-list", "get", directory(200)),
+    Route("customer-create", "get", directory(200)),
+    Route(
+        "customer-create",
+        "post",
+        directory(DONE),
+        data=lambda p: {"name": "无锡市自来水公司", "kind": "end_customer"},
+        probe=lambda case: CustomerOrganisation.objects.count(),
+    ),
+    Route("customer-detail", "get", directory(200), prepare=_customer),
+    Route(
+        "contact-record-create",
+        "post",
+        directory(DONE),
+        data=lambda p: {"date": "2026-01-05", "way": "phone", "summary": "回访，客户满意"},
+        probe=lambda case: ContactRecord.objects.count(),
+        prepare=_customer,
+    ),
+    Route(
+        "customer-add-contact",
+        "post",
+        directory(DONE),
+        data=lambda p: {"name": "李明", "phone": "13912345678"},
+        probe=lambda case: CustomerContact.objects.count(),
+        prepare=_customer,
+    ),
+]
+ROUTES += REGISTER_ROUTES
 ROUTES += report_routes(Route)
 
 MATRIX = [

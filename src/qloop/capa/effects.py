@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qloop.capa.models import CorrectiveAction, Disposition, Investigation
+from qloop.cases.feedback import FEEDBACK_EFFECTS
 
 if TYPE_CHECKING:
     from qloop.cases.models import Case
@@ -121,3 +122,5 @@ EFFECTS: dict[str, Effect] = {
         reopen,
     )
 }
+# The feedback process's own steps (R2.3, R2.8) live with the feedback record.
+EFFECTS.update(FEEDBACK_EFFECTS)

@@ -32,7 +32,16 @@ def get_case_for_user(user: User, number: str, *, write: bool = False) -> Case:
     and, with ``write``, may change it (403)."""
     case = (
         Case.objects.for_user(user)
-        .select_related("contact", "category", "department", "handler", "registered_by", "product")
+        .select_related(
+            "contact",
+            "category",
+            "department",
+            "handler",
+            "registered_by",
+            "product",
+            "feedback",
+            "source_case",
+        )
         .filter(number=number)
         .first()
     )

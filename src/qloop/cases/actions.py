@@ -20,10 +20,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop.cases import access
-from qloop.cases.choices import Channel, Severity
+from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import clean_extra
 from qloop.cases.kinds import KINDS
-from qloop.cases.models import Attachment, Case, Category, Comment, Contact, Event, ProductProblem
+from qloop.cases.models import (
+    Attachment,
+    Case,
+    Category,
+    Comment,
+    Contact,
+    Event,
+    FeedbackDetail,
+    ProductProblem,
+)
 from qloop.cases.uploads import check_photo, make_thumbnail, new_token
 from qloop.org.models import Department, Organisation
 from qloop.org.models import Sequence as NumberSequence
@@ -69,6 +78,9 @@ class Registration:
     category_code: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     contact_id: int | None = None
+    # Feedback only (R2.4, R2.5): complaint, opinion, suggestion, … A survey's feedback is an
+    # opinion unless it says otherwise; other feedback may be classified later.
+    feedback_type: str = ""
 
 
 def next_number(kind: str, year: int) -> str:
@@ -121,6 +133,12 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         category = Category.objects.filter(code=reg.category_code, is_active=True).first()
         if category is None:
             errors["category"] = [_("There is no such category.")]
+    feedback_type = _feedback_type(reg)
+    # Not given is "not classified yet" (older clients, imports); the web form asks for it.
+    if feedback_type and (reg.kind != "feedback" or feedback_type not in FeedbackType.values):
+        errors["feedback_type"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(FeedbackType.values)}
+        ]
     if len(photos) > settings.QLOOP_MAX_PHOTOS:
         errors["photos"] = [_("At most %(n)d photos.") % {"n": settings.QLOOP_MAX_PHOTOS}]
     checked = []
@@ -138,7 +156,13 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
                 errors[f"extra.{code}"] = messages
     if errors:
         raise ValidationError(errors)
-    return {"category": category, "photos": checked, "extra": extra}
+    return {"category": category, "photos": checked, "extra": extra, "feedback_type": feedback_type}
+
+
+def _feedback_type(reg: Registration) -> str:
+    if reg.kind == "feedback" and not reg.feedback_type and reg.channel == Channel.SURVEY:
+        return FeedbackType.OPINION
+    return reg.feedback_type
 
 
 def _find_or_create_contact(data: ContactData, contact_id: int | None) -> Contact:
@@ -167,10 +191,12 @@ def register_case(
     actor: User | None,
     photos: Sequence[UploadedFile] = (),
     registered_at: dt.datetime | None = None,
+    source_case: Case | None = None,
 ) -> Case:
     """Register a case (R1.1, R1.2): it lands in the intake department's queue, numbered.
 
-    ``registered_at`` records a registration made earlier (demo data, imports of history).
+    ``registered_at`` records a registration made earlier (demo data, imports of history);
+    ``source_case`` the feedback case a complaint was raised from (R2.8).
     """
     if reg.received_at is not None and timezone.is_naive(reg.received_at):
         # A time without an offset (an API client's "2026-11-20T09:30") is local wall time.
@@ -204,6 +230,7 @@ def register_case(
             state=process_for(reg.kind).initial,
             process_version=process_for(reg.kind).version,
             extra=checked["extra"],
+            source_case=source_case,
             created_at=registered_at or timezone.now(),
             updated_at=registered_at or timezone.now(),
         )
@@ -217,6 +244,8 @@ def register_case(
             symptom=symptom,
             current_status=reg.current_status.strip(),
         )
+        if reg.kind == "feedback":
+            FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
         for photo in checked["photos"]:
             _store_attachment(case, photo, actor)
         process = process_for(reg.kind)
@@ -240,6 +269,7 @@ def register_case(
                 "department": department.code,
                 "channel": reg.channel,
                 "photos": len(checked["photos"]),
+                **({"source": source_case.number} if source_case else {}),
             },
         )
     return case

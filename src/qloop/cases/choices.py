@@ -36,3 +36,14 @@ class FieldType(models.TextChoices):
     DATE = "date", _("Date")
     BOOLEAN = "boolean", _("Yes / no")
     CHOICE = "choice", _("Choice from a list")
+
+
+class FeedbackType(models.TextChoices):
+    """What a piece of customer feedback is (R2.4, R2.5): the register's "type" column."""
+
+    COMPLAINT = "complaint", _("Complaint")
+    OPINION = "opinion", _("Opinion")
+    SUGGESTION = "suggestion", _("Suggestion")
+    MARKET_DEMAND = "market_demand", _("Market-demand information")
+    CONVERSATION = "conversation", _("Note of a direct conversation")
+    COMPETITOR = "competitor", _("Competitor information")

@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qloop.cases import search
-from qloop.cases.choices import Channel, FieldType, Gender, Severity
+from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, CaseKind
 from qloop.org.models import Department, Profile, TranslatedName
 
@@ -231,6 +231,16 @@ class Case(models.Model):
         related_name="+",
     )
     archive_reason = models.TextField(_("reason for archiving"), blank=True)
+    # A complaint raised from a piece of feedback points back at it (R2.8); the feedback lists
+    # the complaints raised from it as ``raised_cases``.
+    source_case = models.ForeignKey(
+        "self",
+        verbose_name=_("raised from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="raised_cases",
+    )
     # Derived from the fields above on every save; see qloop.cases.search.
     search_text = models.TextField(default="", editable=False)
     search_tokens = models.TextField(default="", editable=False)
@@ -352,6 +362,41 @@ class ProductProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.serial_number}".strip()
+
+
+class FeedbackDetail(models.Model):
+    """What a piece of customer feedback is and how it was handled (R2.3–R2.5, R2.8, R2.11)."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, primary_key=True, related_name="feedback"
+    )
+    feedback_type = models.CharField(
+        _("type of feedback"),
+        max_length=20,
+        choices=FeedbackType.choices,
+        blank=True,
+        db_index=True,
+    )
+    handling = models.TextField(_("handling"), blank=True)
+    handled_at = models.DateTimeField(_("handling recorded"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalation_reason = models.TextField(_("why it was escalated"), blank=True)
+    instructions = models.TextField(_("superior's instructions"), blank=True)
+    instructed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    instructed_at = models.DateTimeField(_("instructed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("feedback detail")
+        verbose_name_plural = _("feedback details")
+
+    def __str__(self) -> str:
+        return self.get_feedback_type_display()
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -233,11 +233,21 @@ COMPLAINT_V1 = Process(
     ),
 )
 
+SUPPLY_SALES = frozenset({"supply_sales"})
+# R2.8: the superior manager to whom what cannot be handled at once goes.
+SUPERIOR = frozenset({"general_manager"})
+FEEDBACK_OPEN = frozenset({"new", "handling", "escalated"})
+
 FEEDBACK_V1 = Process(
     kind="feedback",
     version=1,
     initial="new",
-    states={"new": _("New"), "handling": _("Handling"), "closed": _("Closed")},
+    states={
+        "new": _("New"),
+        "handling": _("Handling"),
+        "escalated": _("Escalated to the superior"),
+        "closed": _("Closed"),
+    },
     terminal=frozenset({"closed"}),
     clocks={"customer_answer": ClockSpec("customer_answer", from_answer_setting=True)},
     clocks_on_registration=("customer_answer",),
@@ -247,20 +257,87 @@ FEEDBACK_V1 = Process(
             _("Assign a handler"),
             frozenset({"new"}),
             "handling",
-            Who(frozenset({"supply_sales"})),
+            Who(SUPPLY_SALES),
             inputs=(Input("handler", _("Handler"), "user"),),
             notify=("handler",),
             effect="assign_handler",
         ),
         Transition(
-            "close",
-            _("Answer and close"),
+            # R2.3, R2.11: how it is being handled, written in the handling record.
+            "record_handling",
+            _("Record handling"),
             frozenset({"handling"}),
-            "closed",
-            Who(frozenset({"supply_sales"}), handler=True),
+            "handling",
+            Who(SUPPLY_SALES, handler=True),
+            inputs=(Input("handling", _("Handling")),),
+            effect="record_feedback_handling",
+            same_state=True,
+        ),
+        Transition(
+            # R2.3: the answer within two days stops the answer clock; the case stays open.
+            "answer_customer",
+            _("Record an answer to the customer"),
+            FEEDBACK_OPEN,
+            "handling",
+            Who(SUPPLY_SALES, handler=True),
             inputs=ANSWER,
             stops=("customer_answer",),
             effect="record_answer",
+            same_state=True,
+        ),
+        Transition(
+            # R2.8: what cannot be handled at once goes at once to the superior manager.
+            "escalate",
+            _("Escalate to the superior"),
+            frozenset({"new", "handling"}),
+            "escalated",
+            Who(SUPPLY_SALES, handler=True),
+            inputs=(Input("reason", _("Why it cannot be handled at once")),),
+            notify=("gm",),
+            effect="escalate_feedback",
+        ),
+        Transition(
+            # The superior decides the corrective measures and hands the case back.
+            "instruct",
+            _("Give instructions"),
+            frozenset({"escalated"}),
+            "handling",
+            Who(SUPERIOR),
+            inputs=(Input("instructions", _("Instructions and corrective measures")),),
+            notify=("handler",),
+            effect="instruct_feedback",
+        ),
+        Transition(
+            # R2.8: a complaint about our product goes to the complaint process (document 1).
+            "raise_complaint",
+            _("Raise a complaint case"),
+            FEEDBACK_OPEN,
+            "handling",
+            Who(SUPPLY_SALES, handler=True),
+            inputs=(Input("reason", _("Why this needs a complaint case")),),
+            notify=("cs",),
+            effect="raise_complaint",
+            same_state=True,
+        ),
+        Transition(
+            "close",
+            _("Record the result and close"),
+            frozenset({"handling"}),
+            "closed",
+            Who(SUPPLY_SALES, handler=True),
+            inputs=(
+                Input("result", _("Result")),
+                Input("answer", _("Answer to the customer"), required=False),
+                Input(
+                    "answer_channel",
+                    _("Answered by"),
+                    "choice",
+                    required=False,
+                    choices=ANSWER_CHANNELS,
+                ),
+            ),
+            stops=("customer_answer",),
+            effect="close_feedback",
         ),
     ),
 )

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from qloop.cases.choices import Channel, Gender, Severity
+from qloop.cases.choices import Channel, FeedbackType, Gender, Severity
 from qloop.cases.extra import active_fields, form_field
 from qloop.cases.models import Category
 
@@ -125,10 +125,24 @@ class CaseFieldsForm(ExtraFieldsMixin, forms.Form):
 
 
 class RegistrationForm(CaseFieldsForm):
-    """The registration form of a market quality complaint (R1.2)."""
+    """The registration form of a market quality complaint (R1.2) or of customer feedback
+    (R2.4, R2.5), which adds its type and calls the symptom what the customer said."""
 
     contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     photos = MultiplePhotoField(label=_("Photos"))
+
+    def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:
+        super().__init__(*args, kind=kind, **kwargs)
+        self.kind = kind
+        if kind == "feedback":
+            self.fields["feedback_type"] = forms.ChoiceField(
+                label=_("Type of feedback"),
+                choices=[("", "—"), *FeedbackType.choices],
+                error_messages={"required": _("Choose the type of feedback.")},
+            )
+            self.fields["symptom"].label = _("What the customer said")
+            self.fields["category"].label = _("Category (R2.10)")
+            style_fields(self)
 
 
 class EditCaseForm(CaseFieldsForm):

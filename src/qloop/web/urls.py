@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from qloop.reports import urls as reports_urls
-from qloop.web import process_views, views
+from qloop.web import customer_views, process_views, register_views, views
 from qloop.web.forms import RateLimitedAuthenticationForm
 
 urlpatterns = [
@@ -45,6 +45,39 @@ urlpatterns = [
     ),
     path("processes/<str:kind>/", process_views.process_diagram, name="process-diagram"),
     path("notifications/", process_views.notifications, name="notifications"),
+    path(
+        "registers/feedback-handling/",
+        register_views.feedback_handling_record,
+        name="feedback-handling-record",
+    ),
+    path(
+        "registers/feedback-handling.xlsx",
+        register_views.feedback_handling_record_xlsx,
+        name="feedback-handling-record-xlsx",
+    ),
+    path(
+        "registers/complaints-and-feedback/",
+        register_views.complaint_feedback_record,
+        name="complaint-feedback-record",
+    ),
+    path(
+        "registers/complaints-and-feedback.xlsx",
+        register_views.complaint_feedback_record_xlsx,
+        name="complaint-feedback-record-xlsx",
+    ),
+    path("customers/", customer_views.customer_list, name="customer-list"),
+    path("customers/new/", customer_views.customer_create, name="customer-create"),
+    path("customers/<int:pk>/", customer_views.customer_detail, name="customer-detail"),
+    path(
+        "customers/<int:pk>/contact-records/",
+        customer_views.contact_record_create,
+        name="contact-record-create",
+    ),
+    path(
+        "customers/<int:pk>/contacts/",
+        customer_views.customer_add_contact,
+        name="customer-add-contact",
+    ),
 ]
 # The reports app's pages sit in this list so the permission matrix sees every URL.
 urlpatterns += reports_urls.urlpatterns

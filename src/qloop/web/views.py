@@ -24,6 +24,7 @@ from qloop.cases.choices import Channel
 from qloop.cases.export import export_cases_xlsx
 from qloop.cases.extra import active_fields, display_value
 from qloop.cases.filters import CaseFilter, FilterError, paginate
+from qloop.cases.kinds import KINDS, CaseKind
 from qloop.cases.models import Attachment, Case, Category, Contact
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
 from qloop.org.models import ApiToken, Department, User
@@ -104,6 +105,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "filter_error": error,
         "query": params.urlencode(),
         "states": all_states(),
+        "kinds": CaseKind.choices,
         "now": timezone.now(),
         "departments": Department.objects.filter(is_active=True),
         "handlers": User.objects.filter(is_active=True, memberships__isnull=False)
@@ -147,8 +149,12 @@ def case_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_create(request: HttpRequest) -> HttpResponse:
-    """Anyone logged in may register (R1.1); the case lands in the intake department's queue."""
-    kind = "complaint"
+    """Anyone logged in may register (R1.1); the case lands in the intake department's queue.
+
+    ``?kind=feedback`` registers customer feedback (R2.4, R2.5) for Supply and Sales."""
+    kind = request.GET.get("kind") or "complaint"
+    if kind not in KINDS:
+        raise Http404
     if request.method == "POST":
         form = RegistrationForm(request.POST, request.FILES, kind=kind)
         if form.is_valid():
@@ -177,6 +183,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 category_code=d["category"],
                 extra=form.extra_values(),
                 contact_id=d["contact_id"],
+                feedback_type=d.get("feedback_type", ""),
             )
             try:
                 case = actions.register_case(
@@ -192,7 +199,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
     else:
         now = timezone.localtime().replace(second=0, microsecond=0)
         form = RegistrationForm(kind=kind, initial={"received_at": now, "channel": Channel.PHONE})
-    return render(request, "cases/form.html", {"form": form})
+    return render(request, "cases/form.html", {"form": form, "kind": kind})
 
 
 @login_required
@@ -243,6 +250,8 @@ def render_case_page(
         "clocks": case.clocks.all(),
         "comments": case.comments.select_related("author"),
         "events": _timeline(case),
+        "feedback": getattr(case, "feedback", None) if case.kind == "feedback" else None,
+        "raised_cases": list(case.raised_cases.order_by("number")),
         "can_edit": access.can_edit(user, case),
         "can_archive": access.can_archive(user, case),
         "comment_form": CommentForm(),

@@ -86,6 +86,8 @@ def verb_label(verb: str) -> str:
         "task_created": _("gave a task"),
         "task_done": _("completed a task"),
         "eight_d_changed": _("changed the 8D record"),
+        "complaint_raised": _("raised a complaint case"),
+        "raised_from": _("raised from feedback"),
     }
     return labels.get(verb, verb)
 
@@ -127,6 +129,9 @@ def event_title(event: Any, case: Any) -> str:
         clock = event.data.get("clock", "")
         name = ClockName(clock).label if clock in ClockName.values else clock
         return f"{verb_label(event.verb)}: {name}"
+    if event.verb in {"complaint_raised", "raised_from"}:
+        other = event.data.get("complaint") or event.data.get("feedback") or ""
+        return f"{verb_label(event.verb)}: {other}"
     return verb_label(event.verb)
 
 
