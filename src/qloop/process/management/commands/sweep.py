@@ -38,8 +38,9 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         else:
             report = sweep(when)
+        stamp = timezone.localtime(when).isoformat()
         self.stdout.write(
-            f"{'Would sweep' if dry_run else 'Swept'} as of {when.isoformat()}: "
+            f"{'Would sweep' if dry_run else 'Swept'} as of {stamp}: "
             f"{report.breached} deadline(s) newly breached, {report.reminders} reminder(s), "
             f"{report.escalations} escalation step(s), {report.people} message(s) to people "
             f"on {len(report.cases)} case(s)."
