@@ -250,12 +250,7 @@ def register_case(
             _store_attachment(case, photo, actor)
         process = process_for(reg.kind)
         for name in process.clocks_on_registration:
-            clocks.start_clock(
-                case,
-                ClockName(name),
-                due_at=process.clocks[name].due(received_at),
-                started_at=received_at,
-            )
+            clocks.start_clock(case, ClockName(name), started_at=received_at)
         case.refresh_search()
         Case.objects.filter(pk=case.pk).update(
             search_text=case.search_text, search_tokens=case.search_tokens
@@ -431,12 +426,7 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
 def _move_answer_clock(case: Case) -> None:
     """A corrected time received moves a still-running answer deadline with it (R2.3); a
     deadline already met or breached stays as it was recorded."""
-    from qloop.process.models import Clock, ClockState
-
-    Clock.objects.filter(
-        case=case, name=ClockName.CUSTOMER_ANSWER, state=ClockState.RUNNING
-    ).update(started_at=case.received_at, due_at=clocks.customer_answer_due(case.received_at))
-    clocks.refresh_next_due(case)
+    clocks.restart_clock(case, ClockName.CUSTOMER_ANSWER, started_at=case.received_at)
 
 
 def _contact_errors(name: str, phone: str, email: str, qq: str) -> dict[str, list[Any]]:

@@ -46,8 +46,19 @@ COMPLAINT_V1 = Process(
     states=COMPLAINT_STATES,
     terminal=frozenset({"closed"}),
     clocks={
-        "customer_answer": ClockSpec("customer_answer", from_answer_setting=True),  # R2.3
-        "investigation": ClockSpec("investigation", hours=48),  # R1.4
+        # R2.3, R2.8: a late answer goes at once to the handler and the head of CS, then to
+        # the general manager a day later.
+        "customer_answer": ClockSpec(
+            "customer_answer",
+            from_answer_setting=True,
+            ladder=((0, "handler, role:cs_head"), (24, "role:general_manager")),
+        ),
+        # R1.4: a late investigation goes to the quality head, then the general manager.
+        "investigation": ClockSpec(
+            "investigation",
+            hours=48,
+            ladder=((0, "role:quality_head"), (24, "role:general_manager")),
+        ),
     },
     clocks_on_registration=("customer_answer",),
     transitions=(
@@ -249,7 +260,13 @@ FEEDBACK_V1 = Process(
         "closed": _("Closed"),
     },
     terminal=frozenset({"closed"}),
-    clocks={"customer_answer": ClockSpec("customer_answer", from_answer_setting=True)},
+    clocks={
+        "customer_answer": ClockSpec(
+            "customer_answer",
+            from_answer_setting=True,
+            ladder=((0, "handler, department_head"), (24, "role:general_manager")),
+        )
+    },
     clocks_on_registration=("customer_answer",),
     transitions=(
         Transition(

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from qloop.reports import urls as reports_urls
-from qloop.web import customer_views, process_views, register_views, views
+from qloop.web import account_views, customer_views, process_views, register_views, views
 from qloop.web.forms import RateLimitedAuthenticationForm
 
 urlpatterns = [
@@ -30,12 +30,23 @@ urlpatterns = [
     path("files/<str:token>/", views.attachment, name="attachment"),
     path("files/<str:token>/thumbnail/", views.attachment_thumbnail, name="attachment-thumbnail"),
     path("account/tokens/", views.tokens, name="tokens"),
+    path("account/messages/", account_views.message_settings, name="message-settings"),
     path(
         "cases/<str:number>/transitions/<str:name>/",
         process_views.case_transition,
         name="case-transition",
     ),
     path("cases/<str:number>/tasks/", process_views.case_task_create, name="case-task-create"),
+    path(
+        "cases/<str:number>/clocks/<str:name>/pause/",
+        process_views.case_clock_pause,
+        name="case-clock-pause",
+    ),
+    path(
+        "cases/<str:number>/clocks/<str:name>/resume/",
+        process_views.case_clock_resume,
+        name="case-clock-resume",
+    ),
     path("cases/<str:number>/8d/", process_views.case_eight_d, name="case-eight-d"),
     path("cases/<str:number>/report/", process_views.case_report, name="case-report"),
     path("tasks/<int:task_id>/done/", process_views.task_done, name="task-done"),

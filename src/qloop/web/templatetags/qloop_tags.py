@@ -81,6 +81,9 @@ def verb_label(verb: str) -> str:
         "photos_added": _("added photos"),
         "archived": _("archived the case"),
         "clock_breached": _("deadline breached"),
+        "clock_paused": _("deadline paused"),
+        "clock_resumed": _("deadline running again"),
+        "clock_escalated": _("late case escalated"),
         "transition": _("took a step"),
         "approval_decided": _("decided an approval"),
         "task_created": _("gave a task"),
@@ -123,12 +126,21 @@ def event_title(event: Any, case: Any) -> str:
             found = Department.objects.filter(code=dept).first()
             dept = found.display_name if found else dept
         return f"{verb_label(event.verb)}: {title}" + (f" ({dept})" if dept else "")
-    if event.verb == "clock_breached":
+    if event.verb.startswith("clock_"):
         from qloop.process.models import ClockName
 
         clock = event.data.get("clock", "")
         name = ClockName(clock).label if clock in ClockName.values else clock
-        return f"{verb_label(event.verb)}: {name}"
+        title = f"{verb_label(event.verb)}: {name}"
+        if event.verb == "clock_resumed" and event.data.get("due_at"):
+            due = timezone.localtime(dt.datetime.fromisoformat(event.data["due_at"]))
+            title += " · " + _("now due %(due)s") % {"due": f"{due:%Y-%m-%d %H:%M}"}
+        if event.verb == "clock_escalated":
+            title += " · " + _("level %(level)s to %(people)s") % {
+                "level": event.data.get("level", ""),
+                "people": "、".join(event.data.get("to", [])),
+            }
+        return title
     if event.verb in {"complaint_raised", "raised_from"}:
         other = event.data.get("complaint") or event.data.get("feedback") or ""
         return f"{verb_label(event.verb)}: {other}"
