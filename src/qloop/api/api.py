@@ -19,6 +19,7 @@ from qloop.api.schemas import (
     CaseIn,
     CaseOut,
     CasePageOut,
+    CategoryOut,
     ClockActionIn,
     DecisionIn,
     ErrorOut,
@@ -29,7 +30,7 @@ from qloop.api.schemas import (
 )
 from qloop.cases import access, actions
 from qloop.cases.filters import CaseFilter, FilterError, paginate
-from qloop.cases.models import Case
+from qloop.cases.models import Case, Category
 from qloop.org.models import User
 from qloop.process import clocks, engine, tasks
 from qloop.process.errors import Conflict
@@ -188,6 +189,9 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
             "symptom": product.symptom if product else "",
             "current_status": product.current_status if product else "",
             "extra": case.extra,
+            "feedback_type": _feedback_type(case),
+            "source_case": case.source_case.number if case.source_case else None,
+            "raised_cases": list(case.raised_cases.values_list("number", flat=True)),
             "registered_by": case.registered_by.username if case.registered_by else None,
             "created_at": case.created_at,
             "updated_at": case.updated_at,
@@ -239,6 +243,11 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
     return data
 
 
+def _feedback_type(case: Case) -> str | None:
+    detail = getattr(case, "feedback", None) if case.kind == "feedback" else None
+    return detail.feedback_type if detail is not None else None
+
+
 def task_out(t: Task) -> dict[str, Any]:
     return {
         "id": t.pk,
@@ -286,10 +295,31 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
         severity=payload.severity,
         category_code=payload.category,
         extra=payload.extra,
+        feedback_type=payload.feedback_type,
     )
     case = actions.register_case(reg, actor=request.user)  # type: ignore[arg-type]
     case = access.get_case_for_user(request.user, case.number)  # type: ignore[arg-type]
     return Status(201, case_detail(case, request.user))
+
+
+@api.get("/categories", response={200: list[CategoryOut], **ERRORS}, tags=["cases"])
+def list_categories(request: HttpRequest) -> list[dict[str, Any]]:
+    """The taxonomy (R2.10) as a tree: each node's code, its name in the request's language,
+    its names in all three, and its children."""
+    nodes = list(Category.objects.filter(is_active=True).order_by("order", "code"))
+    children: dict[int | None, list[Category]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+
+    def out(node: Category) -> dict[str, Any]:
+        return {
+            "code": node.code,
+            "name": node.display_name,
+            "names": {"zh-hans": node.name, "zh-hant": node.name_zh_hant, "en": node.name_en},
+            "children": [out(c) for c in children.get(node.pk, [])],
+        }
+
+    return [out(root) for root in children.get(None, [])]
 
 
 class ListParams(Schema):

@@ -33,8 +33,11 @@ class CaseIn(Schema):
     current_status: str = Field("", max_length=10_000)
     title: str = Field("", max_length=200)
     severity: str = "minor"
-    category: str = Field("", max_length=20)
+    category: str = Field("", max_length=20, examples=["1A"])
     extra: dict[str, Any] = Field(default_factory=dict)
+    # Feedback only (R2.4): complaint, opinion, suggestion, market_demand, conversation,
+    # competitor.
+    feedback_type: str = Field("", max_length=20)
 
 
 class ContactOut(Schema):
@@ -181,7 +184,17 @@ class TaskDoneIn(Schema):
     result: str = Field(..., max_length=10_000)
 
 
+class CategoryOut(Schema):
+    code: str
+    name: str
+    names: dict[str, str]
+    children: list[CategoryOut] = Field(default_factory=list)
+
+
 class CaseOut(CaseSummaryOut):
+    feedback_type: str | None = None
+    source_case: str | None = None
+    raised_cases: list[str] = Field(default_factory=list)
     contact: ContactOut | None
     product: ProductOut | None
     symptom: str
