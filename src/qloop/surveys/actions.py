@@ -521,7 +521,7 @@ def low_items(
     campaign: Campaign, cleaned: Sequence[tuple[Question, list[int], str]]
 ) -> list[tuple[Question, int]]:
     """The answers at or below the campaign's thresholds (R2.6 follow-up)."""
-    limits = {
+    limits: dict[str, int] = {
         QuestionType.RATING: campaign.low_rating,
         QuestionType.RECOMMENDATION: campaign.low_recommendation,
     }

@@ -26,9 +26,8 @@ class QuestionInline(admin.StackedInline):
         # Only this questionnaire's sections may hold its questions.
         field = formset.form.base_fields.get("section")
         if field is not None:
-            field.queryset = (
-                Section.objects.filter(questionnaire=obj) if obj else Section.objects.none()
-            )  # type: ignore[attr-defined]
+            sections = Section.objects.filter(questionnaire=obj) if obj else Section.objects.none()
+            field.queryset = sections  # type: ignore[attr-defined]
         return formset
 
 
