@@ -60,7 +60,8 @@ def build(
         if kind == "share":
             at = calendar.advance(start, span * value, unit)
         else:
-            at = due - dt.timedelta(hours=value)
+            # Hours before the due time are working hours on a working clock.
+            at = calendar.advance(due, -value * 3600, unit)
         if start < at < due:
             entries.append((at, "reminder", 0, ""))
     for level, (delay_hours, audience) in enumerate(ladder, start=1):
