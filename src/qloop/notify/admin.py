@@ -140,7 +140,9 @@ class MessageTemplateForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, f"{k} · {v.label}") for k, v in KINDS.items()]
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [(k, f"{k} · {v.label}") for k, v in KINDS.items()]
 
     def _checked(self, name: str) -> str:
         value: str = self.cleaned_data.get(name, "")

@@ -130,13 +130,15 @@ def deliver_due(
             except channels.DeliveryError as error:
                 _record_failure(message, at, str(error), error.retry, started, report)
                 if message.channel == "email":
-                    connection = _close(connection)
+                    _close(connection)
+                    connection = None
             except Exception as error:
                 _record_failure(
                     message, at, f"{type(error).__name__}: {error}", True, started, report
                 )
                 if message.channel == "email":
-                    connection = _close(connection)
+                    _close(connection)
+                    connection = None
             else:
                 _record_success(message, at, detail, started)
                 report.sent += 1

@@ -189,6 +189,8 @@ def context(kind: str, data: dict[str, Any], *, link: str = "") -> dict[str, Any
         ctx["step"] = str(t.label) if t else data["transition"]
     if "clock" in data:
         ctx["clock"] = _clock_label(data["clock"])
+    if data.get("last_closed_at"):
+        ctx["last_closed"] = _when(data["last_closed_at"])
     if "due_at" in data:
         ctx["due"] = _when(data["due_at"])
         try:

@@ -436,7 +436,11 @@ def _alert(clock: Clock, now: dt.datetime, report: SweepReport, memo: dict[Any, 
         from qloop.notify.actions import notify
         from qloop.process.audience import department_heads
 
-        people = [case.handler] if case.handler_id else department_heads(case.department_id, memo)
+        people = (
+            [case.handler]
+            if case.handler is not None
+            else department_heads(case.department_id, memo)
+        )
         told = notify(
             people,
             kind="clock_reminder",

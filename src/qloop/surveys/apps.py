@@ -13,3 +13,6 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
         from qloop.surveys import jobs  # noqa: F401
+        from qloop.surveys.notices import register_kinds
+
+        register_kinds()
