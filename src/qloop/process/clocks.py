@@ -285,10 +285,24 @@ def resume_clock(
         left = calendar.elapsed(clock.paused_at, clock.due_at, unit)  # type: ignore[arg-type]
         old_due = clock.due_at
         clock.due_at = calendar.advance(now, left, unit)  # type: ignore[arg-type]
-        p = make_plan(case, name, clock.started_at, due_at=clock.due_at)
-        done = _done_before(p.schedule, now)
-        clock.schedule, clock.alerts_done = p.schedule, done
-        clock.next_alert_at = plan.next_alert(p.schedule, done)
+        # The reminders and steps still to come move with the due time, on the clock's own
+        # plan: shares of the running time stay shares of it, and a definition edited in the
+        # meantime does not reach a clock started before the edit.
+        schedule = [
+            {
+                **entry,
+                "at": calendar.advance(
+                    now,
+                    calendar.elapsed(clock.paused_at, plan.at_of(entry), unit),  # type: ignore[arg-type]
+                    unit,  # type: ignore[arg-type]
+                ).isoformat(),
+            }
+            if i >= clock.alerts_done
+            else entry
+            for i, entry in enumerate(clock.schedule)
+        ]
+        clock.schedule = schedule
+        clock.next_alert_at = plan.next_alert(schedule, clock.alerts_done)
         paused_for = (now - clock.paused_at).total_seconds()
         clock.state, clock.paused_at = ClockState.RUNNING, None
         clock.save(
@@ -297,7 +311,6 @@ def resume_clock(
                 "paused_at",
                 "due_at",
                 "schedule",
-                "alerts_done",
                 "next_alert_at",
             ]
         )
