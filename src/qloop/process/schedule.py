@@ -38,7 +38,7 @@ def parse_reminders(text: str) -> list[Point]:
                 raise ValueError
         except (InvalidOperation, ValueError):
             raise ValueError(
-                _("“%(item)s” is not a reminder: write a share such as 50% or hours such as 1h.")
+                _("“%(item)s” is not a reminder: write a share such as 50%% or hours such as 1h.")
                 % {"item": raw.strip()}
             ) from None
     return points
