@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Min
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -237,7 +239,7 @@ def _spec_for(case: Case, name: str) -> ClockSpec:
 
     spec = process_for(case.kind, case.process_version).clocks.get(name)
     if spec is None:
-        raise Conflict(_("This case has no such deadline."))
+        raise Http404(_("This case has no such deadline."))
     return spec
 
 
@@ -248,7 +250,7 @@ def pause_clock(
     from qloop.cases.models import Event
 
     if not reason.strip():
-        raise Conflict(_("Say why the deadline is paused."))
+        raise ValidationError({"reason": _("Say why the deadline is paused.")}, code="required")
     if not _spec_for(case, name).pausable:
         raise Conflict(_("This deadline cannot be paused."))
     now = now or timezone.now()
