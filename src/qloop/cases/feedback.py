@@ -106,10 +106,11 @@ def raise_complaint(case: Case, data: dict[str, Any], actor: User, at: dt.dateti
         symptom=product.symptom if product else case.title,
         current_status=product.current_status if product else "",
         title=case.title,
+        received_at=at,
         severity=case.severity,
         category_code=case.category.code if case.category else "",
     )
-    complaint = register_case(reg, actor=actor, source_case=case)
+    complaint = register_case(reg, actor=actor, source_case=case, registered_at=at)
     Event.objects.create(
         case=complaint,
         actor=actor,

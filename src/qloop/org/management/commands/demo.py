@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from qloop.demo.aftersales import load_aftersales
 from qloop.demo.loader import load_cases, load_organisation
 
 
@@ -18,4 +19,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         users = load_organisation()
         made = load_cases(cases, users)
-        self.stdout.write(f"Demo organisation ready: {len(users)} people, {made} new complaints.")
+        after = load_aftersales(users)
+        extra = "".join(f", {n} new {what}" for what, n in after.items())
+        self.stdout.write(
+            f"Demo organisation ready: {len(users)} people, {made} new complaints{extra}."
+        )
