@@ -1,0 +1,117 @@
+"""``qloop demo``: loads twice without duplicating anything, and gives the after-sales pages
+something to show (issue #5): customers, feedback of every type, two closed survey campaigns
+with sane results, a summary report draft and a management review ahead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+
+def counts() -> dict[str, int]:
+    from qloop.cases.models import Case, Contact, Event
+    from qloop.customers.models import ContactRecord, CustomerContact, CustomerOrganisation
+    from qloop.reports.models import ManagementReview, SurveyReport
+    from qloop.surveys.models import Answer, Campaign, Invitation, Questionnaire, Response
+
+    return {
+        "complaints": Case.objects.filter(kind="complaint").count(),
+        "feedback": Case.objects.filter(kind="feedback").count(),
+        "events": Event.objects.count(),
+        "contacts": Contact.objects.count(),
+        "customers": CustomerOrganisation.objects.count(),
+        "customer contacts": CustomerContact.objects.count(),
+        "contact records": ContactRecord.objects.count(),
+        "questionnaires": Questionnaire.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "invitations": Invitation.objects.count(),
+        "responses": Response.objects.count(),
+        "answers": Answer.objects.count(),
+        "reports": SurveyReport.objects.count(),
+        "reviews": ManagementReview.objects.count(),
+    }
+
+
+def run_demo() -> str:
+    out = io.StringIO()
+    call_command("demo", cases=20, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def loaded(db: Any) -> dict[str, Any]:
+    first = run_demo()
+    return {"first": first, "counts": counts()}
+
+
+def test_the_demo_loads_twice_without_duplicating(loaded: dict[str, Any]) -> None:
+    second = run_demo()
+    assert counts() == loaded["counts"]
+    assert "20 new complaints" in loaded["first"]
+    assert "40 new feedback cases" in loaded["first"]
+    assert "2 new survey campaigns" in loaded["first"]
+    assert second.strip() == "Demo organisation ready: 8 people, 0 new complaints."
+
+
+def test_the_demo_has_customers_feedback_surveys_and_reports(loaded: dict[str, Any]) -> None:
+    from qloop.cases.choices import FeedbackType
+    from qloop.cases.models import Case
+    from qloop.customers.models import CustomerOrganisation
+
+    n = loaded["counts"]
+    assert n["customers"] == 18
+    assert n["contact records"] >= 2 * 18
+    assert n["questionnaires"] == 1 and n["campaigns"] == 2
+    # Up to 95 invited per campaign: the customers' contact persons with an e-mail address.
+    assert n["responses"] == 160 and 2 * 80 <= n["invitations"] <= 2 * 95
+    assert n["reports"] == 1 and n["reviews"] == 1
+    # Every customer has people to invite.
+    for customer in CustomerOrganisation.objects.all():
+        assert customer.people.exclude(contact__email="").count() >= 5, customer.name
+
+    feedback = Case.objects.filter(kind="feedback")
+    # 40 registered by hand, and a follow-up case for each low score in the surveys.
+    assert feedback.exclude(channel="survey").count() == 40
+    assert 2 <= feedback.filter(channel="survey").count() <= 10
+    types = set(feedback.values_list("feedback__feedback_type", flat=True))
+    assert types >= set(FeedbackType.values)
+    states = set(feedback.values_list("state", flat=True))
+    assert {"closed", "handling", "escalated"} <= states
+    assert feedback.filter(state="closed").count() > feedback.count() / 2
+    assert feedback.exclude(feedback__instructed_at=None).count() >= 3
+    raised = Case.objects.filter(kind="complaint", source_case__isnull=False)
+    assert raised.count() == 1
+    # The complaint was raised when the feedback was handled, not when the demo ran.
+    assert raised.get().received_at < timezone.now() - dt.timedelta(days=3)
+    # Feedback happened over the last months, not all today.
+    oldest = feedback.order_by("received_at").first()
+    assert oldest is not None and oldest.received_at < timezone.now() - dt.timedelta(days=90)
+
+
+def test_the_survey_results_are_sane_and_compare_with_last_year(loaded: dict[str, Any]) -> None:
+    from qloop.reports.models import ManagementReview, SurveyReport
+    from qloop.surveys.models import Campaign
+    from qloop.surveys.results import campaign_results
+
+    now = timezone.now()
+    latest, earlier = Campaign.objects.order_by("-opens_at")
+    assert latest.closes_at is not None and latest.closes_at < now
+    assert earlier.closes_at is not None and earlier.closes_at < latest.opens_at
+    results = campaign_results(latest.pk)
+    assert results.previous is not None and results.previous.campaign_id == earlier.pk
+    for r in (results, results.previous):
+        assert r.answered + r.public_answers == 80
+        assert r.csat is not None and 0 <= r.csat <= 100
+        assert r.nps is not None and -100 <= r.nps <= 100
+        assert r.response_rate is not None and 0 < r.response_rate <= 1
+        comments = [c for q in r.questions for c in q.comments]
+        assert any("服务" in c for c in comments)
+    report = SurveyReport.objects.get()
+    assert report.campaign_id == latest.pk and report.is_draft and report.analysis
+    review = ManagementReview.objects.get()
+    assert 14 <= (review.held_on - timezone.localdate()).days <= 31
