@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from qloop.org.models import ApiToken, Department, Membership, Organisation, Role, User
+from qloop.org.models import (
+    ApiToken,
+    CalendarOverride,
+    Department,
+    Membership,
+    Organisation,
+    Role,
+    User,
+    WorkingCalendar,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -31,9 +46,94 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "name_en", "parent", "intake_kinds", "is_active"]
+    list_display = ["code", "name", "name_en", "parent", "intake_kinds", "calendar", "is_active"]
     search_fields = ["code", "name", "name_en"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "calendar"]
+
+
+_DASH = re.compile(r"\s*(?:-|–|—|~|～|至|到)\s*")
+_PERIOD = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
+
+
+class PeriodsField(forms.CharField):
+    """Working hours typed as ``08:30-12:00, 13:30-17:30``, kept as ``[["08:30", "12:00"], …]``."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(f"{start}-{end}" for start, end in value)
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        text = _DASH.sub("-", (super().to_python(value) or "").replace("：", ":"))
+        periods = []
+        for piece in re.split(r"[,，;；、\s]+", text.strip()):
+            if not piece:
+                continue
+            match = _PERIOD.match(piece)
+            if match is None:
+                raise ValidationError(
+                    _("“%(value)s” is not a working period written as 08:30-12:00."),
+                    code="period",
+                    params={"value": piece},
+                )
+            periods.append([t.zfill(5) for t in match.groups()])
+        return periods
+
+
+class WorkingCalendarForm(forms.ModelForm):
+    periods = PeriodsField(
+        label=_("working hours"),
+        required=False,
+        help_text=_("Working periods of a working day, in order, e.g. 08:30-12:00, 13:30-17:30."),
+    )
+    workdays = forms.TypedMultipleChoiceField(
+        label=_("working weekdays"),
+        choices=sorted(WEEKDAYS.items()),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The weekdays normally worked."),
+    )
+
+    class Meta:
+        model = WorkingCalendar
+        fields = [
+            "code",
+            "name",
+            "name_zh_hant",
+            "name_en",
+            "periods",
+            "workdays",
+            "statutory",
+            "is_default",
+        ]
+
+
+class CalendarOverrideInline(admin.TabularInline):
+    model = CalendarOverride
+    fields = ["date", "working", "note"]
+    extra = 1
+
+
+@admin.register(WorkingCalendar)
+class WorkingCalendarAdmin(admin.ModelAdmin):
+    form = WorkingCalendarForm
+    inlines = [CalendarOverrideInline]
+    list_display = ["code", "name", "hours", "weekdays", "statutory", "is_default"]
+    search_fields = ["code", "name", "name_en", "name_zh_hant"]
+
+    @admin.display(description=_("working hours"))
+    def hours(self, obj: WorkingCalendar) -> str:
+        return ", ".join(f"{start}–{end}" for start, end in obj.periods)
+
+    @admin.display(description=_("working weekdays"))
+    def weekdays(self, obj: WorkingCalendar) -> str:
+        return ", ".join(str(WEEKDAYS[day]) for day in sorted(obj.workdays) if day in WEEKDAYS)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Departments without a calendar of their own run on the default one.
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Role)

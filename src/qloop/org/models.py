@@ -1,4 +1,4 @@
-"""Departments, people, roles and numbering (X1): all configuration, none of it code."""
+"""Departments, people, roles, numbering (X1) and working calendars (X3): configuration, not code."""
 
 from __future__ import annotations
 
@@ -7,10 +7,23 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from qloop.org.calendars import (
+    MONDAY_TO_FRIDAY,
+    STANDARD_PERIODS,
+    InvalidPeriods,
+    WorkCalendar,
+    forget_calendars,
+    get_calendar,
+    parse_periods,
+)
 
 
 class Profile(models.TextChoices):
@@ -65,6 +78,136 @@ class Organisation(models.Model):
         return org
 
 
+def standard_periods() -> list[list[str]]:
+    return [list(period) for period in STANDARD_PERIODS]
+
+
+def monday_to_friday() -> list[int]:
+    return list(MONDAY_TO_FRIDAY)
+
+
+class WorkingCalendar(TranslatedName):
+    """The working hours, working weekdays and holidays of one site or department (X3)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    periods = models.JSONField(
+        _("working hours"),
+        default=standard_periods,
+        blank=True,  # clean() explains that at least one period is needed
+        help_text=_("Working periods of a working day, in order, e.g. 08:30-12:00, 13:30-17:30."),
+    )
+    workdays = models.JSONField(
+        _("working weekdays"),
+        default=monday_to_friday,
+        help_text=_("The weekdays normally worked; 0 is Monday, 6 is Sunday."),
+    )
+    statutory = models.BooleanField(
+        _("Chinese statutory holidays"),
+        default=True,
+        help_text=_(
+            "Rest on the statutory holidays and work on the swapped working days, as published "
+            "by the State Council (the chinesecalendar package)."
+        ),
+    )
+    is_default = models.BooleanField(
+        _("default calendar"),
+        default=False,
+        help_text=_("Used by every department that has no calendar of its own."),
+    )
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+        ordering = ["-is_default", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_working_calendar",
+            ),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            others = WorkingCalendar.objects.filter(is_default=True).exclude(pk=self.pk)
+            if not self.is_default and not others.exists():
+                # Never leave the installation without a default calendar.
+                self.is_default = True
+            if self.is_default:
+                others.update(is_default=False)
+            super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        try:
+            if not parse_periods(self.periods):
+                errors["periods"] = ValidationError(
+                    _("Give at least one working period, such as 08:30-17:30."), code="empty"
+                )
+        except InvalidPeriods as problem:
+            errors["periods"] = ValidationError(
+                problem.message, code=problem.code, params=problem.params
+            )
+        if not isinstance(self.workdays, list) or not all(
+            type(day) is int and 0 <= day <= 6 for day in self.workdays
+        ):
+            errors["workdays"] = ValidationError(
+                _("Working weekdays are numbers from 0 (Monday) to 6 (Sunday)."), code="weekday"
+            )
+        if (
+            not self.is_default
+            and self.pk is not None
+            and WorkingCalendar.objects.filter(pk=self.pk, is_default=True).exists()
+        ):
+            errors["is_default"] = ValidationError(
+                _("There must be a default calendar: make another calendar the default instead."),
+                code="default",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def work_calendar(self) -> WorkCalendar:
+        """This calendar's working time, from the cache (see ``qloop.org.calendars``)."""
+        return get_calendar(self.pk)
+
+
+class CalendarOverride(models.Model):
+    """A date a calendar works or rests against its rules: a shutdown, an extra working day."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar,
+        verbose_name=_("working calendar"),
+        on_delete=models.CASCADE,
+        related_name="overrides",
+    )
+    date = models.DateField(_("date"))
+    working = models.BooleanField(
+        _("working day"),
+        default=False,
+        help_text=_("Ticked: worked (e.g. an extra working Saturday). Empty: a day off."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        ordering = ["calendar", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_override_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.note}".strip()
+
+
+@receiver([post_save, post_delete], sender=WorkingCalendar)
+@receiver([post_save, post_delete], sender=CalendarOverride)
+def _calendar_changed(using: str = "default", **kwargs: Any) -> None:
+    """Deadlines computed from now on see the change, also once the transaction commits."""
+    forget_calendars()
+    transaction.on_commit(forget_calendars, using=using)
+
+
 class Department(TranslatedName):
     """A department, or an outside recipient such as the regulator (X1)."""
 
@@ -87,11 +230,24 @@ class Department(TranslatedName):
     )
     email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    calendar = models.ForeignKey(
+        WorkingCalendar,
+        verbose_name=_("working calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="departments",
+        help_text=_("Empty: the default calendar."),
+    )
 
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["code"]
+
+    def working_calendar(self) -> WorkCalendar:
+        """The working time this department's deadlines run on (its calendar or the default)."""
+        return get_calendar(self.calendar_id)
 
     @classmethod
     def intake_for(cls, kind: str) -> Department | None:

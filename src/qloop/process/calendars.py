@@ -1,19 +1,18 @@
-"""Working-day arithmetic on the Chinese statutory calendar (holidays and swapped working days)."""
+"""Kept for older imports: working-day arithmetic now lives in ``qloop.org.calendars``.
+
+Both functions use the default working calendar (its statutory holidays, swapped working days
+and the overrides entered in the app).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import chinese_calendar
-from django.utils import timezone
+from qloop.org.calendars import default_calendar
 
 
 def is_working_day(day: dt.date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        # Beyond the years the package knows: fall back to Monday–Friday.
-        return day.weekday() < 5
+    return default_calendar().is_working_day(day)
 
 
 def add_days(start: dt.datetime, days: int, *, working: bool) -> dt.datetime:
@@ -24,11 +23,4 @@ def add_days(start: dt.datetime, days: int, *, working: bool) -> dt.datetime:
     """
     if not working:
         return start + dt.timedelta(days=days)
-    local = timezone.localtime(start)
-    day = local.date()
-    counted = 0
-    while counted < days:
-        day += dt.timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return local.replace(year=day.year, month=day.month, day=day.day)
+    return default_calendar().add(start, days, "working_days")
