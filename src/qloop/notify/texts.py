@@ -44,6 +44,8 @@ class Kind:
 
 
 _CASE_SAMPLE = {"number": "QC-2026-000123", "title": "洗衣机脱水时漏水", "actor": "周建华"}
+# A task's data as notify writes it: its own title, the case's beside it (see ``context``).
+_TASK_SAMPLE = {**_CASE_SAMPLE, "title": "提供同批次生产记录", "case_title": "洗衣机脱水时漏水"}
 
 KINDS: dict[str, Kind] = {}
 
@@ -99,7 +101,7 @@ register(
             "{{ number }} {{ title }}\nNew task for your department: {{ task }}\n{{ link }}"
         ),
         channels=("app", "email"),
-        sample={**_CASE_SAMPLE, "task": "提供同批次生产记录"},
+        sample=_TASK_SAMPLE,
     )
 )
 register(
@@ -108,7 +110,7 @@ register(
         gettext_lazy("A task was done"),
         gettext_lazy("{{ number }}: task done: {{ task }}"),
         gettext_lazy("{{ number }} {{ title }}\nTask done: {{ task }}\n{{ link }}"),
-        sample={**_CASE_SAMPLE, "task": "提供同批次生产记录"},
+        sample=_TASK_SAMPLE,
     )
 )
 register(
