@@ -62,11 +62,12 @@ def save(
     channels = {}
     for kind in personal_kinds():
         picked = [c for c in chosen.get(kind, []) if c in PERSONAL_CHANNELS]
-        if "email" in picked and not email:
-            errors.setdefault("email", []).append(
-                _("Give an e-mail address to receive messages by e-mail.")
-            )
         channels[kind] = sorted(set(picked))
+    if not email and any("email" in picked for picked in channels.values()):
+        # Said once, however many kinds ask for e-mail.
+        errors.setdefault("email", []).append(
+            _("Give an e-mail address to receive messages by e-mail.")
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
