@@ -417,7 +417,10 @@ SELECT count(*) FROM breached
 
 
 def _send_alerts(now: dt.datetime, batch: int, report: SweepReport) -> None:
+    from qloop.notify.actions import defer_writes, write_deferred
+
     memo: dict[Any, Any] = {}
+    defer_writes(memo)
     while True:
         with transaction.atomic():
             clocks = list(
@@ -431,16 +434,28 @@ def _send_alerts(now: dt.datetime, batch: int, report: SweepReport) -> None:
             )
             if not clocks:
                 return
+            done_before = sum(c.alerts_done for c in clocks)
             for clock in clocks:
                 _alert(clock, now, report, memo)
+            write_deferred(memo)
             Clock.objects.bulk_update(clocks, ["alerts_done", "next_alert_at"], batch_size=500)
-        if len(clocks) < batch:
+        # A full batch that moved nothing on (steps due exactly now wait for the breach) would
+        # come back unchanged: stop rather than loop.
+        if len(clocks) < batch or sum(c.alerts_done for c in clocks) == done_before:
             return
 
 
 def _alert(clock: Clock, now: dt.datetime, report: SweepReport, memo: dict[Any, Any]) -> None:
     pending = clock.schedule[clock.alerts_done :]
-    due_now = [s for s in pending if plan.at_of(s) <= now]
+    # A step of the ladder speaks of a breach, so it waits until the breach is marked (the
+    # due time passed strictly, as _mark_breaches has it); a reminder is due at its moment.
+    due_now: list[dict[str, Any]] = []
+    for entry in pending:
+        if plan.at_of(entry) > now or (
+            entry["type"] == "escalation" and clock.state != ClockState.BREACHED
+        ):
+            break
+        due_now.append(entry)
     clock.alerts_done += len(due_now)
     clock.next_alert_at = plan.next_alert(clock.schedule, clock.alerts_done)
     case = clock.case
