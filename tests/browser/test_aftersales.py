@@ -156,6 +156,7 @@ def test_sales_handles_feedback_escalates_it_and_raises_a_complaint(
     screenshot(page, "closed")
 
     case = Case.objects.get(number=number)
+    assert case.category is not None
     assert (case.state, case.category.code, case.feedback.feedback_type) == (
         "closed",
         "1D",

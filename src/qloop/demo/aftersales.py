@@ -112,10 +112,21 @@ def _customer_contacts() -> list[Contact]:
     )
 
 
+def _working(at: dt.datetime) -> dt.datetime:
+    """The same moment, or the next morning when it falls outside working hours (China)."""
+    local = timezone.localtime(at)
+    if local.hour < 8:
+        return local.replace(hour=9)
+    if local.hour >= 18:
+        return (local + DAY).replace(hour=9)
+    return local
+
+
 def _stepper(case: Case, users: dict[str, User], now: dt.datetime) -> Any:
     from qloop.process.engine import take_transition
 
     def step(name: str, actor: str, at: dt.datetime, data: dict[str, Any]) -> bool:
+        at = _working(at)
         if at > now:
             return False
         take_transition(case, name, data, actor=users[actor], at=at)
@@ -335,7 +346,8 @@ def _run_campaign(
     unhappy = set(rng.sample(range(len(answering)), 3))
     responses = 0
     for k, invitation in enumerate(answering):
-        at = opens_at + dt.timedelta(days=rng.triangular(0, span, 2), hours=rng.uniform(0, 9))
+        day = int(rng.triangular(0, span, 2))
+        at = opens_at + dt.timedelta(days=day, hours=rng.uniform(-1, 12))  # 08:00–21:00
         response = survey_actions.submit_response(
             campaign,
             _answers(rng, rng.gauss(mood, 0.5), k in unhappy),
@@ -354,7 +366,8 @@ def _run_campaign(
             source=Source.PAPER,
             actor=sales,
             language="zh-hans",
-            submitted_at=opens_at + dt.timedelta(days=rng.uniform(1, span)),
+            submitted_at=opens_at
+            + dt.timedelta(days=rng.randint(1, span), hours=rng.uniform(0, 8)),
         )
         responses += 1
     campaign.closes_at = _aware(closes, 18)
