@@ -19,10 +19,12 @@ from qloop.cases.models import Case
 from qloop.customers.access import can_use_directory
 from qloop.customers.models import ContactRecord, CustomerContact, CustomerOrganisation
 from qloop.demo.loader import USERS
+from qloop.notify.models import MessagePreference
 from qloop.org.models import ApiToken, Department, User
+from qloop.process import clocks
 from qloop.process.definitions import QUALITY, process_for
 from qloop.process.engine import take_transition
-from qloop.process.models import Approval
+from qloop.process.models import Approval, Clock
 from qloop.process.tasks import create_task
 from qloop.web import urls as web_urls
 from tests.conftest import PASSWORD
@@ -323,6 +325,46 @@ REGISTER_ROUTES = [
     ),
 ]
 ROUTES += REGISTER_ROUTES
+
+
+def _answer_clock(case: Case) -> str:
+    return Clock.objects.get(case=case, name="customer_answer").state
+
+
+def _paused(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    clocks.pause_clock(case, "customer_answer", reason="等待客户寄回样品", actor=users["cs"])
+    return {"name": "customer_answer"}
+
+
+# Deadlines are paused and resumed by whoever may change the case (X3); everyone chooses where
+# their own messages reach them (X6).
+MESSAGE_AND_CLOCK_ROUTES = [
+    Route("message-settings", "get", always(200)),
+    Route(
+        "message-settings",
+        "post",
+        always(DONE),
+        data=lambda p: {"task_assigned": "app", "email": "someone@example.com"},
+        probe=lambda case: MessagePreference.objects.count(),
+    ),
+    Route(
+        "case-clock-pause",
+        "post",
+        if_writable(DONE),
+        data=lambda p: {"reason": "等待客户寄回样品"},
+        probe=_answer_clock,
+        prepare=lambda case, users: {"name": "customer_answer"},
+    ),
+    Route(
+        "case-clock-resume",
+        "post",
+        if_writable(DONE),
+        data=lambda p: {"reason": "客户已寄回"},
+        probe=_answer_clock,
+        prepare=_paused,
+    ),
+]
+ROUTES += MESSAGE_AND_CLOCK_ROUTES
 ROUTES += report_routes(Route)
 
 MATRIX = [
