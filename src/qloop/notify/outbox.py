@@ -65,16 +65,25 @@ def queue_email(
     return message
 
 
+def _kick() -> None:
+    from qloop.notify.jobs import deliver_outbox
+
+    deliver_outbox()
+
+
 def kick_after_commit() -> None:
     """Ask the worker to deliver soon after this transaction commits (the minute job is the
-    safety net)."""
+    safety net).
 
-    def kick() -> None:
-        from qloop.notify.jobs import deliver_outbox
-
-        deliver_outbox()
-
-    transaction.on_commit(kick)
+    Once per transaction: a sweep that writes 20,000 messages in one transaction queues one
+    delivery task, not 20,000 (each task delivers everything that is due).
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        hook is _kick for _sids, hook, _robust in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_kick)
 
 
 @dataclass

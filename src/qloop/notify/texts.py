@@ -8,12 +8,13 @@ variables, so a replacement can say anything the built-in text says.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.template import Context, Engine
+from django.template import Context, Engine, Template
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -227,8 +228,14 @@ def forget_templates() -> None:
     cache.delete(_TEMPLATES_CACHE_KEY)
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """Templates compiled once per process (a sweep renders the same few thousands of times)."""
+    return _ENGINE.from_string(source)
+
+
 def render_template(source: str, ctx: dict[str, Any]) -> str:
-    return _ENGINE.from_string(source).render(Context(ctx)).strip()
+    return _compiled(source).render(Context(ctx)).strip()
 
 
 def render_message(

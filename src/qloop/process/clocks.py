@@ -438,11 +438,22 @@ def _send_alerts(now: dt.datetime, batch: int, report: SweepReport) -> None:
             for clock in clocks:
                 _alert(clock, now, report, memo)
             write_deferred(memo)
-            Clock.objects.bulk_update(clocks, ["alerts_done", "next_alert_at"], batch_size=500)
+            _save_progress(clocks)
         # A full batch that moved nothing on (steps due exactly now wait for the breach) would
         # come back unchanged: stop rather than loop.
         if len(clocks) < batch or sum(c.alerts_done for c in clocks) == done_before:
             return
+
+
+def _save_progress(clocks: list[Clock]) -> None:
+    """One UPDATE by primary key per clock, sent together (psycopg pipelines executemany):
+    ``bulk_update`` spent about 0.8 s of Python per 1,000 clocks building its CASE WHEN."""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Clock._meta.db_table} SET alerts_done = %s, next_alert_at = %s "  # noqa: S608
+            "WHERE id = %s",
+            [(c.alerts_done, c.next_alert_at, c.pk) for c in clocks],
+        )
 
 
 def _alert(clock: Clock, now: dt.datetime, report: SweepReport, memo: dict[Any, Any]) -> None:
