@@ -14,7 +14,8 @@ import pytest
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from qloop.cases.models import Case
 from qloop.notify.actions import notify
@@ -35,6 +36,12 @@ def mail(smtp_server: SMTPServer) -> Iterator[SMTPServer]:
     """The outbox sends to the aiosmtpd server; links point at the site's address."""
     with override_settings(**smtp_server.email_settings(), DEFAULT_FROM_EMAIL=FROM, SITE_URL=SITE):
         yield smtp_server
+
+
+def said(response: Any, text: str) -> bool:
+    """Whether the page says ``text`` in the page's language."""
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        return gettext(text) in response.content.decode()
 
 
 def investigating(case: Case, users: dict[str, User]) -> Case:
@@ -235,7 +242,7 @@ def test_an_administrator_sees_the_failed_message_and_retries_it(
 
     done = admin.post(retry_url, follow=True)
     assert done.redirect_chain[-1][0] == changelist
-    assert "The message is queued again." in done.content.decode()
+    assert said(done, "The message is queued again.")
     message.refresh_from_db()
     assert (message.state, message.attempts) == (MessageState.PENDING, 0)
 
@@ -260,7 +267,10 @@ def test_the_bulk_action_queues_the_selected_failed_messages(
         follow=True,
     )
 
-    assert "1 message(s) queued again." in response.content.decode()
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        assert gettext("%(count)s message(s) queued again.") % {"count": 1} in (
+            response.content.decode()
+        )
     assert deliver_due().sent == 1
     assert len(mail.messages) == 1
 

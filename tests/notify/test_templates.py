@@ -13,6 +13,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from qloop.notify.actions import notify
 from qloop.notify.models import MessageTemplate, Notification
@@ -115,7 +116,9 @@ def test_a_template_with_an_error_is_refused(admin: Client, field: str, source: 
     response = add_template(admin, **{field: source})
 
     assert response.status_code == 200
-    assert "The template has an error" in response.content.decode()
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        reason = gettext("The template has an error: %(error)s").split("%(error)s")[0]
+    assert reason in response.content.decode()
     assert not MessageTemplate.objects.exists()
 
 
