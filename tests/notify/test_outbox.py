@@ -96,8 +96,7 @@ def test_a_rolled_back_step_leaves_no_message_and_a_committed_one_is_delivered(
     assert sorted(m["To"] for m in received) == ["prod2@example.com", "prod@example.com"]
     link = f"{SITE}/cases/{case.number}/"
     for received_mail in received:
-        assert case.number in received_mail["Subject"]
-        assert TASK in received_mail["Subject"]
+        assert received_mail["Subject"] == f"{case.number}：本部门有新任务：{TASK}"
         text = received_mail.get_body(preferencelist=("plain",))
         assert text is not None and link in text.get_content()
     bell = Notification.objects.filter(kind="task_assigned", case=case)
