@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,10 @@ class NotifyConfig(AppConfig):
         from qloop.notify.texts import forget_templates
 
         def changed(**_kwargs: object) -> None:
+            # Now for this process, and again after the commit, so that no other process
+            # caches the old words in between.
             forget_templates()
+            transaction.on_commit(forget_templates)
 
         post_save.connect(changed, sender=MessageTemplate, dispatch_uid="notify-templates-saved")
         post_delete.connect(changed, sender=MessageTemplate, dispatch_uid="notify-templates-gone")
