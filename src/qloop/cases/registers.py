@@ -23,7 +23,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -78,7 +78,7 @@ HANDLING_RECORD = RegisterSpec(
         Column("content", gettext_lazy("Content of the feedback"), 36, True),
         Column("recorder", gettext_lazy("Recorded by"), 10),
         Column("handler", gettext_lazy("Handler"), 10),
-        Column("handling", gettext_lazy("Handling"), 32, True),
+        Column("handling", pgettext_lazy("feedback record", "Handling"), 32, True),
         Column("answer", gettext_lazy("Answer to the customer"), 30, True),
         Column("answered_in_time", gettext_lazy("Answered within the deadline"), 12),
         Column("result", gettext_lazy("Result"), 28, True),

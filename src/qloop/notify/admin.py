@@ -66,7 +66,7 @@ class MessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # nothing a user was told is ever erased
 
-    @admin.display(description=gettext_lazy("to"))
+    @admin.display(description=gettext_lazy("recipient"))
     def recipient(self, obj: Message) -> str:
         return obj.address or str(obj.robot or "")
 

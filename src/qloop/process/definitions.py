@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qloop.cases.choices import Channel
 from qloop.process.spec import ClockSpec, Input, Label, Process, Transition, Who
@@ -286,7 +287,7 @@ FEEDBACK_V1 = Process(
             frozenset({"handling"}),
             "handling",
             Who(SUPPLY_SALES, handler=True),
-            inputs=(Input("handling", _("Handling")),),
+            inputs=(Input("handling", pgettext_lazy("feedback record", "Handling")),),
             effect="record_feedback_handling",
             same_state=True,
         ),
