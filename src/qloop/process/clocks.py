@@ -452,7 +452,11 @@ def _save_progress(clocks: list[Clock]) -> None:
         cursor.executemany(
             f"UPDATE {Clock._meta.db_table} SET alerts_done = %s, next_alert_at = %s "  # noqa: S608
             "WHERE id = %s",
-            [(c.alerts_done, c.next_alert_at, c.pk) for c in clocks],
+            # Raw SQL: the value must be stored as the ORM stores it (UTC text on SQLite).
+            [
+                (c.alerts_done, connection.ops.adapt_datetimefield_value(c.next_alert_at), c.pk)
+                for c in clocks
+            ],
         )
 
 
