@@ -122,6 +122,14 @@ def notify(
     link = case_link(case)
     bell: list[Notification] = []
     outbox: list[Message] = []
+    texts: dict[str, tuple[str, str]] = {}
+
+    def rendered(language: str) -> tuple[str, str]:
+        """Subject and text, rendered once per language for everyone this call tells."""
+        if language not in texts:
+            texts[language] = render_message(kind, data, language=language, link=link)
+        return texts[language]
+
     for pk, user in people.items():
         pref = prefs.get(pk)
         chosen = channels_for(pref, kind)
@@ -133,7 +141,7 @@ def notify(
             )
         if "email" in chosen and user.email:
             language = user.language or settings.LANGUAGE_CODE
-            subject, body = render_message(kind, data, language=language, link=link)
+            subject, body = rendered(language)
             held = (
                 None if urgent or pref is None else quiet_until(pref.quiet_from, pref.quiet_to, at)
             )
@@ -158,7 +166,7 @@ def notify(
         for robot in _robots_of(list(people), memo):
             if not robot.wants(kind):
                 continue
-            subject, body = render_message(kind, data, language=settings.LANGUAGE_CODE, link=link)
+            subject, body = rendered(settings.LANGUAGE_CODE)
             held = None if urgent else quiet_until(robot.quiet_from, robot.quiet_to, at)
             outbox.append(
                 Message(
