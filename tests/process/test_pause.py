@@ -18,6 +18,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from qloop.cases.models import Case, Event
 from qloop.notify.models import Notification
@@ -43,6 +44,14 @@ def local(*parts: int) -> dt.datetime:
 # Monday 2 March 2026, 09:00: the complaint comes in; its answer is due Wednesday 09:00.
 T0 = local(2026, 3, 2, 9, 0)
 DUE = local(2026, 3, 4, 9, 0)
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """Refusals called directly are read in English here (the pages and the API speak the
+    person's language; their tests check that)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
