@@ -21,5 +21,9 @@ class NotifyConfig(AppConfig):
             forget_templates()
             transaction.on_commit(forget_templates)
 
-        post_save.connect(changed, sender=MessageTemplate, dispatch_uid="notify-templates-saved")
-        post_delete.connect(changed, sender=MessageTemplate, dispatch_uid="notify-templates-gone")
+        post_save.connect(
+            changed, sender=MessageTemplate, weak=False, dispatch_uid="notify-templates-saved"
+        )
+        post_delete.connect(
+            changed, sender=MessageTemplate, weak=False, dispatch_uid="notify-templates-gone"
+        )
