@@ -115,3 +115,22 @@ def test_the_survey_results_are_sane_and_compare_with_last_year(loaded: dict[str
     assert report.campaign_id == latest.pk and report.is_draft and report.analysis
     review = ManagementReview.objects.get()
     assert 14 <= (review.held_on - timezone.localdate()).days <= 31
+
+
+@pytest.mark.parametrize("hour", [0, 7, 9, 13, 17, 19, 23])
+def test_the_demo_feedback_shows_every_state_whatever_the_hour_it_runs(db: Any, hour: int) -> None:
+    """The steps move to working hours, so a demo run late at night once left no case waiting
+    for the general manager: every hour must give new, handled, escalated and closed cases."""
+    import random
+
+    from qloop.cases.models import Case
+    from qloop.demo.aftersales import load_customers, load_feedback
+    from qloop.demo.loader import load_organisation
+
+    now = timezone.localtime().replace(hour=hour, minute=30)
+    users = load_organisation()
+    load_customers(users, random.Random(1), now)
+    assert load_feedback(users, random.Random(2), now) == 40
+    states = set(Case.objects.filter(kind="feedback").values_list("state", flat=True))
+    assert {"handling", "escalated", "closed"} <= states
+    assert not Case.objects.filter(received_at__gt=now).exists()

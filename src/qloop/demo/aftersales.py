@@ -145,6 +145,7 @@ def advance_feedback(
     answer: str,
     result: str,
     escalate: int | None = None,
+    awaiting_instructions: bool = False,
     raise_complaint: bool = False,
 ) -> None:
     """Take a feedback case along FEEDBACK_V1 as far as its age makes believable."""
@@ -158,6 +159,8 @@ def advance_feedback(
     t = r + 6 * HOUR
     if escalate is not None:
         if not step("escalate", handler, t, {"reason": ESCALATION_REASONS[escalate]}):
+            return
+        if awaiting_instructions:
             return
         t = r + 26 * HOUR
         if not step("instruct", "gm", t, {"instructions": INSTRUCTIONS[escalate]}):
@@ -206,6 +209,10 @@ def load_feedback(users: dict[str, User], rng: random.Random, now: dt.datetime) 
         received = timezone.localtime(now - age).replace(second=0, microsecond=0)
         if received.hour < 8 or received.hour > 17:  # working hours, China time
             received = min(received.replace(hour=rng.randint(8, 17)), now)
+        if i == 0:
+            # 09:00 at least a day ago, so that it was escalated before now whatever the hour
+            # the demo runs at, and the general manager has yet to give instructions.
+            received = timezone.localtime(now - 30 * HOUR).replace(hour=9, minute=0)
         planned.append((received, i, FEEDBACK[i % len(FEEDBACK)]))
     # Registered in the order they came in, so that the numbers follow the dates.
     for received, i, spec in sorted(planned):
@@ -251,6 +258,7 @@ def load_feedback(users: dict[str, User], rng: random.Random, now: dt.datetime) 
             answer=answer,
             result=result,
             escalate=escalations.get(i),
+            awaiting_instructions=i == 0,
             raise_complaint=raise_it,
         )
         made += 1
