@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,9 @@ SKIP_MESSAGE = (
     "Browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk "
     "(or set QLOOP_CHROMIUM)"
 )
+PDFTOPPM_MESSAGE = (
+    "Printed pages are turned into pictures by pdftoppm: apt-get install poppler-utils"
+)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -54,6 +59,21 @@ def find_chromium() -> str | None:
     if default.is_file() and os.access(default, os.X_OK):
         return str(default)
     return shutil.which("chromium")
+
+
+def pdf_to_png(pdf: Path, *, resolution: int = 70, first_page_only: bool = False) -> list[Path]:
+    """The printed pages as PNG pictures beside the PDF (``<stem>-pdf-N.png``), for a person to
+    look at. Needs poppler's ``pdftoppm``: mandatory in CI, skipped with a warning elsewhere."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        if in_ci():
+            pytest.fail(f"pdftoppm is mandatory in CI. {PDFTOPPM_MESSAGE}", pytrace=False)
+        warnings.warn(PDFTOPPM_MESSAGE, stacklevel=2)
+        return []
+    prefix = f"{pdf.with_suffix('')}-pdf"
+    pages = ["-f", "1", "-l", "1"] if first_page_only else []
+    subprocess.run([pdftoppm, "-png", "-r", str(resolution), *pages, str(pdf), prefix], check=True)
+    return sorted(pdf.parent.glob(f"{Path(prefix).name}*.png"))
 
 
 @pytest.fixture(scope="session")

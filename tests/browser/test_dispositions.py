@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from tests.browser.conftest import REPO_ROOT, PageWatch, log_in
+from tests.browser.conftest import REPO_ROOT, PageWatch, log_in, pdf_to_png
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -547,13 +547,7 @@ def test_investigation_report_prints_on_one_a4_page(
     assert pdf.startswith(b"%PDF")
     assert pdf_pages(pdf) == 1, "the report should fit on one A4 page"
 
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm:  # poppler-utils: what the printed page looks like, for a person to check
-        subprocess.run(
-            [pdftoppm, "-png", "-r", "80", str(stem.with_suffix(".pdf")), f"{stem}-pdf"],
-            check=True,
-        )
-        assert list(REPORTS.glob(f"{stem.name}-pdf*.png"))
+    pdf_to_png(stem.with_suffix(".pdf"), resolution=80)  # what the printed page looks like
     assert_clean(watch)
 
 

@@ -5,8 +5,6 @@ decisions and the signature lines are on the sheet, and nothing loads from the i
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from qloop.cases.actions import register_case
 from qloop.cases.models import Case, Category
 from qloop.reports import actions
 from qloop.reports.review import prepare_summary
-from tests.browser.conftest import REPO_ROOT, PageWatch, log_in
+from tests.browser.conftest import REPO_ROOT, PageWatch, log_in, pdf_to_png
 from tests.conftest import registration
 from tests.reports.surveydata import make_campaigns
 
@@ -56,19 +54,7 @@ def _print(page: Any, stem: str) -> bytes:
     page.emulate_media(media="print")
     pdf: bytes = page.pdf(format="A4", print_background=True)
     (REPORTS / f"{stem}.pdf").write_bytes(pdf)
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm:  # poppler-utils: the printed pages as pictures, for a person to check
-        subprocess.run(
-            [
-                pdftoppm,
-                "-png",
-                "-r",
-                "70",
-                str(REPORTS / f"{stem}.pdf"),
-                str(REPORTS / f"{stem}-pdf"),
-            ],
-            check=True,
-        )
+    pdf_to_png(REPORTS / f"{stem}.pdf")  # the printed pages as pictures, for a person to check
     return pdf
 
 
