@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 
-# A queue of the test run's own, so a developer's running `qloop serve` never takes its jobs.
-os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
+# A queue of the test run's own, so a developer's running `qloop serve` never takes its jobs;
+# and one per xdist worker, or one worker's test flushes the queue (or kills the consumer)
+# another worker's test is waiting on.
+_queue = os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
+_xdist = os.environ.get("PYTEST_XDIST_WORKER")
+if _xdist and not _queue.endswith(f"-{_xdist}"):
+    os.environ["QLOOP_QUEUE_NAME"] = f"{_queue}-{_xdist}"
 # Lock-out and rate-limit counters live in memory, so no run inherits another's.
 os.environ["QLOOP_CACHE"] = "locmem"
 # The test client speaks plain HTTP; production's HTTPS redirect would answer every request 301.

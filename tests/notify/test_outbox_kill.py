@@ -23,6 +23,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
+from huey.exceptions import ResultTimeout
 
 from qloop.notify.actions import notify
 from qloop.notify.models import Message, MessageState
@@ -190,7 +191,12 @@ def test_the_worker_delivers_a_committed_message_within_seconds(
 
     worker = start("worker", smtp_server)
     try:
-        assert ping().get(blocking=True, timeout=60) == "pong", "the worker is consuming"
+        try:
+            assert ping().get(blocking=True, timeout=60) == "pong", "the worker is consuming"
+        except ResultTimeout:
+            worker.terminate()
+            output = worker.communicate(timeout=20)[0].decode(errors="replace")
+            pytest.fail(f"the worker did not answer a ping within 60 s; it printed:\n{output}")
         with transaction.atomic():
             notify(
                 [users["prod"]],
