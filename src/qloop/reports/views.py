@@ -209,45 +209,57 @@ def survey_report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
     return redirect("survey-report-detail", report_id=report.pk)
 
 
+def _report_step(
+    request: HttpRequest,
+    report_id: int,
+    allowed: Callable[[User], bool],
+    step: Callable[[SurveyReport, User], object],
+    done: str,
+) -> HttpResponse:
+    """One step on a report by somebody allowed to take it, then back to the report."""
+    user = _user(request)
+    report = _report(request, report_id)
+    if not allowed(user):
+        raise PermissionDenied
+    _act(request, lambda: step(report, user), done)
+    return redirect("survey-report-detail", report_id=report.pk)
+
+
 @login_required
 @require_POST
 def survey_report_refresh(request: HttpRequest, report_id: int) -> HttpResponse:
-    user = _user(request)
-    report = _report(request, report_id)
-    if not access.can_draft(user):
-        raise PermissionDenied
-    _act(request, lambda: actions.refresh_results(report, actor=user), _("Survey results updated."))
-    return redirect("survey-report-detail", report_id=report.pk)
+    return _report_step(
+        request,
+        report_id,
+        access.can_draft,
+        lambda report, user: actions.refresh_results(report, actor=user),
+        _("Survey results updated."),
+    )
 
 
 @login_required
 @require_POST
 def survey_report_submit(request: HttpRequest, report_id: int) -> HttpResponse:
-    user = _user(request)
-    report = _report(request, report_id)
-    if not access.can_draft(user):
-        raise PermissionDenied
-    _act(
+    return _report_step(
         request,
-        lambda: actions.submit_report(report, actor=user),
+        report_id,
+        access.can_draft,
+        lambda report, user: actions.submit_report(report, actor=user),
         _("Report submitted to the general manager."),
     )
-    return redirect("survey-report-detail", report_id=report.pk)
 
 
 @login_required
 @require_POST
 def survey_report_return(request: HttpRequest, report_id: int) -> HttpResponse:
-    user = _user(request)
-    report = _report(request, report_id)
-    if not access.can_decide(user):
-        raise PermissionDenied
-    _act(
+    comment = request.POST.get("comment", "")
+    return _report_step(
         request,
-        lambda: actions.return_report(report, request.POST.get("comment", ""), actor=user),
+        report_id,
+        access.can_decide,
+        lambda report, user: actions.return_report(report, comment, actor=user),
         _("Report sent back to Supply and Sales."),
     )
-    return redirect("survey-report-detail", report_id=report.pk)
 
 
 @login_required
@@ -291,16 +303,14 @@ def survey_report_add_decision(request: HttpRequest, report_id: int) -> HttpResp
 @login_required
 @require_POST
 def survey_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
-    user = _user(request)
-    report = _report(request, report_id)
-    if not access.can_decide(user):
-        raise PermissionDenied
-    _act(
+    comment = request.POST.get("comment", "")
+    return _report_step(
         request,
-        lambda: actions.decide_report(report, comment=request.POST.get("comment", ""), actor=user),
+        report_id,
+        access.can_decide,
+        lambda report, user: actions.decide_report(report, comment=comment, actor=user),
         _("Decision recorded."),
     )
-    return redirect("survey-report-detail", report_id=report.pk)
 
 
 @login_required
