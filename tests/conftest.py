@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -119,6 +120,52 @@ def make_case(users: dict[str, Any]) -> Callable[..., Any]:
         return register_case(registration(**overrides), actor=users[actor], photos=photos or [])
 
     return make
+
+
+@pytest.fixture
+def at() -> Iterator[Callable[[dt.datetime], None]]:
+    """Move the wall clock to a given moment (and keep it there)."""
+    import time_machine
+
+    traveller: Any = None
+
+    def go(moment: dt.datetime) -> None:
+        nonlocal traveller
+        if traveller is not None:
+            traveller.stop()
+        traveller = time_machine.travel(moment, tick=False)
+        traveller.start()
+
+    yield go
+    if traveller is not None:
+        traveller.stop()
+
+
+@pytest.fixture
+def calendar_days(settings: Any) -> Iterator[None]:
+    """The 2-day answer in calendar days (the default), whatever the environment says, on
+    freshly read calendars."""
+    from qloop.org import calendars
+
+    settings.QLOOP_ANSWER_DAYS = 2
+    settings.QLOOP_ANSWER_WORKING_DAYS = False
+    calendars.forget_calendars()
+    yield
+    calendars.forget_calendars()
+
+
+@pytest.fixture
+def complaint(
+    make_case: Callable[..., Any], users: dict[str, Any], at: Callable[[dt.datetime], None]
+) -> Any:
+    """A complaint received on Monday 2 March 2026 at 09:00 (``tests.clocktime.T0``) and
+    handled by the CS clerk (``cs``)."""
+    from qloop.process.engine import take_transition
+    from tests.clocktime import T0
+
+    at(T0)
+    case = make_case(received_at=T0)
+    return take_transition(case, "assign", {"handler": "cs"}, actor=users["cs_head"])
 
 
 @pytest.fixture(scope="session")

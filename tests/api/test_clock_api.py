@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.test import Client
 
 from qloop.cases.models import Case, Event
-from qloop.org import calendars
 from qloop.org.models import ApiToken, User
 from qloop.process import clocks
 from qloop.process.engine import take_transition
-from qloop.process.models import Clock
+from tests.clocktime import DUE, HOUR, T0, answer_clock
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # Monday
-DUE = T0 + dt.timedelta(days=2)
-HOUR = dt.timedelta(hours=1)
+pytestmark = pytest.mark.usefixtures("calendar_days")
+
 WAITING = "等待客户提供现场照片"
 
 
@@ -49,32 +44,6 @@ class Api:
         )
 
 
-@pytest.fixture(autouse=True)
-def _calendar_days(settings: Any) -> Iterator[None]:
-    settings.QLOOP_ANSWER_DAYS = 2
-    settings.QLOOP_ANSWER_WORKING_DAYS = False
-    calendars.forget_calendars()
-    yield
-    calendars.forget_calendars()
-
-
-@pytest.fixture
-def at() -> Iterator[Callable[[dt.datetime], None]]:
-    """Move the wall clock to a given moment (and keep it there)."""
-    traveller: Any = None
-
-    def go(moment: dt.datetime) -> None:
-        nonlocal traveller
-        if traveller is not None:
-            traveller.stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-
-    yield go
-    if traveller is not None:
-        traveller.stop()
-
-
 @pytest.fixture
 def api(users: dict[str, User]) -> Callable[[str], Api]:
     def make(persona: str) -> Api:
@@ -86,25 +55,12 @@ def api(users: dict[str, User]) -> Callable[[str], Api]:
     return make
 
 
-@pytest.fixture
-def complaint(
-    make_case: Callable[..., Case], users: dict[str, User], at: Callable[[dt.datetime], None]
-) -> Case:
-    at(T0)
-    case = make_case(received_at=T0)
-    return take_transition(case, "assign", {"handler": "cs"}, actor=users["cs_head"])
-
-
 def pause(api: Api, case: Case, body: dict[str, Any], name: str = "customer_answer") -> Any:
     return api.post(f"/cases/{case.number}/clocks/{name}/pause", body)
 
 
 def resume(api: Api, case: Case, body: dict[str, Any] | None = None) -> Any:
     return api.post(f"/cases/{case.number}/clocks/customer_answer/resume", body or {})
-
-
-def answer_clock(case: Case) -> Clock:
-    return Clock.objects.get(case=case, name="customer_answer")
 
 
 def shown(response: Any) -> dict[str, Any]:

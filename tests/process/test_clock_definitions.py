@@ -11,64 +11,24 @@ and nights.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from qloop.cases.models import Case, Event
 from qloop.notify.models import Notification
-from qloop.org import calendars
 from qloop.org.models import CalendarOverride, Department, User, WorkingCalendar
 from qloop.process import clocks
 from qloop.process.clocks import definition_for
 from qloop.process.engine import take_transition
 from qloop.process.models import Clock, ClockDefinition, EscalationStep
+from tests.clocktime import ANSWER, HOUR, MINUTE, T0, local
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-MINUTE = dt.timedelta(minutes=1)
-HOUR = dt.timedelta(hours=1)
-ANSWER = {"answer": "已电话答复客户，正在调查。", "answer_channel": "phone"}
-
-
-def local(*parts: int) -> dt.datetime:
-    """A time on the wall clock in China."""
-    return dt.datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
-
-
-T0 = local(2026, 3, 2, 9, 0)  # Monday
-
-
-@pytest.fixture(autouse=True)
-def _calendar_days(settings: Any) -> Iterator[None]:
-    """The 2-day answer in calendar days (the default), on freshly read calendars."""
-    settings.QLOOP_ANSWER_DAYS = 2
-    settings.QLOOP_ANSWER_WORKING_DAYS = False
-    calendars.forget_calendars()
-    yield
-    calendars.forget_calendars()
-
-
-@pytest.fixture
-def at() -> Iterator[Callable[[dt.datetime], None]]:
-    """Move the wall clock to a given moment (and keep it there)."""
-    traveller: Any = None
-
-    def go(moment: dt.datetime) -> None:
-        nonlocal traveller
-        if traveller is not None:
-            traveller.stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-
-    yield go
-    if traveller is not None:
-        traveller.stop()
+pytestmark = pytest.mark.usefixtures("calendar_days")
 
 
 def clock(case: Case, name: str = "customer_answer") -> Clock:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
 
 import pytest
-import time_machine
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -19,36 +16,10 @@ from qloop.process.clocks import sweep_breaches
 from qloop.process.engine import take_transition
 from qloop.process.jobs import sweep_clocks
 from qloop.process.models import Clock
+from tests.clocktime import ANSWER, HOUR, T0
 from tests.conftest import PASSWORD
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # a Monday morning
-HOUR = dt.timedelta(hours=1)
-ANSWER = {"answer": "已电话答复客户，正在调查。", "answer_channel": "phone"}
-
-
-@pytest.fixture(autouse=True)
-def _calendar_days(settings: Any) -> None:
-    """The 2-day answer in calendar days (the default), whatever the environment says."""
-    settings.QLOOP_ANSWER_DAYS = 2
-    settings.QLOOP_ANSWER_WORKING_DAYS = False
-
-
-@pytest.fixture
-def at() -> Iterator[Callable[[dt.datetime], None]]:
-    """Move the wall clock to a given moment (and keep it there)."""
-    traveller: Any = None
-
-    def go(moment: dt.datetime) -> None:
-        nonlocal traveller
-        if traveller is not None:
-            traveller.stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-
-    yield go
-    if traveller is not None:
-        traveller.stop()
+pytestmark = pytest.mark.usefixtures("calendar_days")
 
 
 def investigating_case(

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -17,21 +16,11 @@ from qloop.cases.models import Case, Event
 from qloop.notify.models import Notification
 from qloop.process import clocks
 from qloop.process.models import Clock, ClockName, ClockState
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local(*parts: int) -> dt.datetime:
-    """A time on the wall clock in China."""
-    return dt.datetime(*parts, tzinfo=SHANGHAI)
+from tests.clocktime import answer_clock, local
 
 
 def next_due(case: Case) -> dt.datetime | None:
     return Case.objects.get(pk=case.pk).next_due_at
-
-
-def answer_clock(case: Case) -> Clock:
-    return Clock.objects.get(case=case, name=ClockName.CUSTOMER_ANSWER)
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -28,22 +25,10 @@ from qloop.process import clocks
 from qloop.process.engine import take_transition
 from qloop.process.errors import Conflict
 from qloop.process.models import Clock
+from tests.clocktime import ANSWER, DUE, HOUR, MINUTE, T0, answer_clock, local
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-MINUTE = dt.timedelta(minutes=1)
-HOUR = dt.timedelta(hours=1)
-ANSWER = {"answer": "已电话答复客户，正在调查。", "answer_channel": "phone"}
+pytestmark = pytest.mark.usefixtures("calendar_days")
 WAITING = "等待客户寄回故障机械密封"
-
-
-def local(*parts: int) -> dt.datetime:
-    """A time on the wall clock in China."""
-    return dt.datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
-
-
-# Monday 2 March 2026, 09:00: the complaint comes in; its answer is due Wednesday 09:00.
-T0 = local(2026, 3, 2, 9, 0)
-DUE = local(2026, 3, 4, 9, 0)
 
 
 @pytest.fixture(autouse=True)
@@ -52,47 +37,6 @@ def in_english() -> Iterator[None]:
     person's language; their tests check that)."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _calendar_days(settings: Any) -> Iterator[None]:
-    """The 2-day answer in calendar days (the default), on freshly read calendars."""
-    settings.QLOOP_ANSWER_DAYS = 2
-    settings.QLOOP_ANSWER_WORKING_DAYS = False
-    calendars.forget_calendars()
-    yield
-    calendars.forget_calendars()
-
-
-@pytest.fixture
-def at() -> Iterator[Callable[[dt.datetime], None]]:
-    """Move the wall clock to a given moment (and keep it there)."""
-    traveller: Any = None
-
-    def go(moment: dt.datetime) -> None:
-        nonlocal traveller
-        if traveller is not None:
-            traveller.stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-
-    yield go
-    if traveller is not None:
-        traveller.stop()
-
-
-@pytest.fixture
-def complaint(
-    make_case: Callable[..., Case], users: dict[str, User], at: Callable[[dt.datetime], None]
-) -> Case:
-    """A complaint received at T0 and handled by the CS clerk (``cs``)."""
-    at(T0)
-    case = make_case(received_at=T0)
-    return take_transition(case, "assign", {"handler": "cs"}, actor=users["cs_head"])
-
-
-def answer_clock(case: Case) -> Clock:
-    return Clock.objects.get(case=case, name="customer_answer")
 
 
 def fresh(case: Case) -> Case:
