@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -115,6 +116,22 @@ def test_editing_keeps_every_version_with_who_changed_it(
     assert edits[1].actor == users["sales"]
     history = client.get(reverse("survey-report-detail", args=[report.pk])).content.decode()
     assert "第一稿：产品质量满意度偏低。" in history and "第二稿" in history
+
+
+def test_the_report_history_cannot_be_rewritten_or_removed(report: SurveyReport) -> None:
+    """X2: the report's trail is evidence, like a case's: no entry is changed or deleted,
+    one by one or in bulk."""
+    entry = report.events.get()
+    entry.comment = "改写历史"
+    for rewrite in (
+        entry.save,
+        entry.delete,
+        lambda: report.events.update(comment="x"),
+        lambda: ReportEvent.objects.all().delete(),
+    ):
+        with pytest.raises(TypeError, match="append-only"), transaction.atomic():
+            rewrite()
+    assert list(report.events.values_list("verb", "comment")) == [(entry.verb, "")]
 
 
 def test_a_refused_edit_shows_what_was_typed_and_changes_nothing(

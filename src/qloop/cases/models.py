@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from qloop.cases import search
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, CaseKind
-from qloop.org.models import Department, Profile, TranslatedName
+from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
 
 if TYPE_CHECKING:
     from qloop.org.models import User
@@ -459,42 +459,16 @@ class Comment(models.Model):
         return self.body[:50]
 
 
-class EventQuerySet(models.QuerySet["Event"]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("Events are append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("Events are append-only")
-
-
-class Event(models.Model):
+class Event(TrailEntry):
     """One change to a case: who, when, what, from and to (append-only)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    verb = models.CharField(max_length=40)
-    changes = models.JSONField(default=list, blank=True)
-    comment = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    objects = EventQuerySet.as_manager()
-
-    class Meta:
+    class Meta(TrailEntry.Meta):
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("Events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("Events are append-only")

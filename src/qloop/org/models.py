@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -55,6 +56,43 @@ class TranslatedName(models.Model):
         if lang == "zh-hant" and self.name_zh_hant:
             return self.name_zh_hant
         return self.name
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Bulk updates and deletes are refused: a trail is only ever added to."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError(f"{self.model.__name__} rows are append-only")
+
+
+class TrailEntry(models.Model):
+    """One entry of an append-only trail: who did what, the changes (field, old, new), a
+    comment and any data. Concrete trails add what the entry is about and when (X2)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verb = models.CharField(max_length=40)
+    changes = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError(f"{type(self).__name__} rows are append-only")
 
 
 class Organisation(models.Model):

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qloop.org.models import TrailEntry
+
 
 class ReportState(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -66,45 +68,19 @@ class SurveyReport(models.Model):
         return self.state == ReportState.DRAFT
 
 
-class ReportEventQuerySet(models.QuerySet["ReportEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("Report events are append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("Report events are append-only")
-
-
-class ReportEvent(models.Model):
+class ReportEvent(TrailEntry):
     """One change to a survey summary report: who, when, what, old and new text (append-only)."""
 
     report = models.ForeignKey(SurveyReport, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    verb = models.CharField(max_length=40)
-    changes = models.JSONField(default=list, blank=True)
-    comment = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    objects = ReportEventQuerySet.as_manager()
-
-    class Meta:
+    class Meta(TrailEntry.Meta):
         verbose_name = _("report event")
         verbose_name_plural = _("report events")
-        ordering = ["at", "id"]
         indexes = [models.Index(fields=["report", "at"], name="reportevent_report_at")]
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("Report events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("Report events are append-only")
 
 
 class ImprovementActionQuerySet(models.QuerySet["ImprovementAction"]):
