@@ -20,13 +20,13 @@ ANYONE = Who(frozenset({"cs_clerk"}))
 
 
 def tiny(**overrides: Any) -> Process:
-    """A small sound process: open → working → done, one clock started and stopped."""
+    """A small sound process: open → working → closed, one clock started and stopped."""
     fields: dict[str, Any] = {
         "kind": "tiny",
         "version": 1,
         "initial": "open",
-        "states": {"open": "Open", "working": "Working", "done": "Done"},
-        "terminal": frozenset({"done"}),
+        "states": {"open": "Open", "working": "Working", "closed": "Closed"},
+        "terminal": frozenset({"closed"}),
         "clocks": {"answer": ClockSpec("answer", hours=48)},
         "clocks_on_registration": (),
         "transitions": (
@@ -34,7 +34,7 @@ def tiny(**overrides: Any) -> Process:
                 "start", "Start", frozenset({"open"}), "working", ANYONE, starts=("answer",)
             ),
             Transition(
-                "finish", "Finish", frozenset({"working"}), "done", ANYONE, stops=("answer",)
+                "finish", "Finish", frozenset({"working"}), "closed", ANYONE, stops=("answer",)
             ),
         ),
     }
@@ -66,14 +66,14 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
         pytest.param(
             lambda: with_transition(
                 tiny(states={**tiny().states, "limbo": "Limbo"}),
-                Transition("leave", "Leave", frozenset({"limbo"}), "done", ANYONE),
+                Transition("leave", "Leave", frozenset({"limbo"}), "closed", ANYONE),
             ),
             "tiny v1: state 'limbo' cannot be reached",
             id="unreachable-state",
         ),
         pytest.param(
             lambda: with_transition(
-                tiny(), Transition("skip", "Skip", frozenset({"open"}), "done", Who())
+                tiny(), Transition("skip", "Skip", frozenset({"open"}), "closed", Who())
             ),
             "tiny v1: nobody may take transition 'skip'",
             id="nobody-may-take",
@@ -84,7 +84,7 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
                     Transition(
                         "start", "Start", frozenset({"open"}), "working", ANYONE, starts=("answer",)
                     ),
-                    Transition("finish", "Finish", frozenset({"working"}), "done", ANYONE),
+                    Transition("finish", "Finish", frozenset({"working"}), "closed", ANYONE),
                 )
             ),
             "tiny v1: clock 'answer' is started but never stopped",
@@ -144,7 +144,7 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
         ),
         pytest.param(
             lambda: with_transition(
-                tiny(), Transition("finish", "Again", frozenset({"working"}), "done", ANYONE)
+                tiny(), Transition("finish", "Again", frozenset({"working"}), "closed", ANYONE)
             ),
             "tiny v1: transition 'finish' is declared twice",
             id="duplicate-transition",
@@ -152,7 +152,9 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
         pytest.param(
             lambda: with_transition(
                 tiny(),
-                Transition("ring", "Ring", frozenset({"working"}), "done", ANYONE, stops=("bell",)),
+                Transition(
+                    "ring", "Ring", frozenset({"working"}), "closed", ANYONE, stops=("bell",)
+                ),
             ),
             "tiny v1: 'ring' names unknown clock 'bell'",
             id="unknown-clock",
@@ -164,7 +166,7 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
                     "judge",
                     "Judge",
                     frozenset({"working"}),
-                    "done",
+                    "closed",
                     ANYONE,
                     inputs=(Input("verdict", "Verdict"),),
                     target_if=(("result", "bad", "open"),),
@@ -172,6 +174,42 @@ def test_every_complaint_state_is_reachable_and_every_open_state_has_a_way_out()
             ),
             "tiny v1: 'judge' branches on unknown input 'result'",
             id="branch-on-unknown-input",
+        ),
+        pytest.param(
+            lambda: tiny(
+                states={"open": "Open", "working": "Working", "done": "Done"},
+                terminal=frozenset({"done"}),
+                transitions=(
+                    Transition(
+                        "start", "Start", frozenset({"open"}), "working", ANYONE, starts=("answer",)
+                    ),
+                    Transition(
+                        "finish",
+                        "Finish",
+                        frozenset({"working"}),
+                        "done",
+                        ANYONE,
+                        stops=("answer",),
+                    ),
+                ),
+            ),
+            "tiny v1: terminal state 'done' must be called 'closed'",
+            id="terminal-not-closed",
+        ),
+        pytest.param(
+            lambda: tiny(state_groups={"tasks": frozenset({"working", "limbo"})}),
+            "tiny v1: state group 'tasks' names unknown state 'limbo'",
+            id="unknown-state-in-group",
+        ),
+        pytest.param(
+            lambda: with_transition(
+                tiny(),
+                Transition(
+                    "tell", "Tell", frozenset({"working"}), "closed", ANYONE, notify=("quality",)
+                ),
+            ),
+            "tiny v1: 'tell' notifies unknown audience 'quality'",
+            id="unknown-audience",
         ),
     ],
 )
@@ -198,7 +236,7 @@ def test_a_process_with_several_defects_reports_each_of_them() -> None:
         states={**tiny().states, "limbo": "Limbo"},
         transitions=(
             Transition("start", "Start", frozenset({"open"}), "working", Who(), starts=("answer",)),
-            Transition("finish", "Finish", frozenset({"working"}), "done", ANYONE),
+            Transition("finish", "Finish", frozenset({"working"}), "closed", ANYONE),
         ),
     )
     assert sorted(broken.problems()) == sorted(
@@ -218,12 +256,12 @@ def test_an_unsound_registry_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ImproperlyConfigured, match="state 'limbo' cannot be reached"):
         check_definitions()
     with pytest.raises(ImproperlyConfigured, match="state 'limbo' cannot be reached"):
-        apps.get_app_config("process").ready()
+        apps.get_app_config("web").ready()
 
 
 def test_a_sound_registry_starts() -> None:
     check_definitions()
-    apps.get_app_config("process").ready()
+    apps.get_app_config("web").ready()
 
 
 def complaint_v2() -> Process:
@@ -280,14 +318,14 @@ def test_a_loop_that_never_reaches_closing_is_reported() -> None:
             "working": "Working",
             "ping": "Ping",
             "pong": "Pong",
-            "done": "Done",
+            "closed": "Closed",
         },
         transitions=(
             Transition(
                 "start", "Start", frozenset({"open"}), "working", ANYONE, starts=("answer",)
             ),
             Transition(
-                "finish", "Finish", frozenset({"working"}), "done", ANYONE, stops=("answer",)
+                "finish", "Finish", frozenset({"working"}), "closed", ANYONE, stops=("answer",)
             ),
             Transition("detour", "Detour", frozenset({"working"}), "ping", ANYONE),
             Transition("back", "Back", frozenset({"ping"}), "pong", ANYONE),
@@ -298,3 +336,19 @@ def test_a_loop_that_never_reaches_closing_is_reported() -> None:
     assert "tiny v1: from state 'ping' the case can never be closed" in problems
     assert "tiny v1: from state 'pong' the case can never be closed" in problems
     assert not any("'working'" in p for p in problems)
+
+
+def test_the_start_up_check_refuses_an_unknown_effect_and_a_kind_without_registration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A profile registers its kinds and step effects (qloop.cases.kinds, qloop.process.effects);
+    a process naming an effect nobody registered, or a kind nobody registered, cannot start."""
+    broken = with_transition(
+        tiny(),
+        Transition("stamp", "Stamp", frozenset({"working"}), "closed", ANYONE, effect="stamp"),
+    )
+    monkeypatch.setitem(definitions.PROCESSES, ("tiny", 1), broken)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        check_definitions()
+    assert "tiny v1: 'stamp' names unknown effect 'stamp'" in str(refused.value)
+    assert "tiny v1: no kind 'tiny' is registered" in str(refused.value)

@@ -11,24 +11,28 @@ from django.utils.translation import gettext as _
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction
 from qloop.cases.models import Case, Event
 from qloop.org.models import User
-from qloop.process.definitions import QUALITY
+from qloop.process.definitions import process_for
 from qloop.process.errors import Conflict
 
-EIGHT_D_STATES = frozenset({"corrective_action", "implementing", "standardising", "ready_to_close"})
+
+def eight_d_open(case: Case) -> bool:
+    """The 8D record is written while the case's process is in its corrective states."""
+    return case.state in process_for(case.kind, case.process_version).states_in("corrective")
 
 
 def can_edit_eight_d(user: User, case: Case) -> bool:
-    if case.is_archived or case.state not in EIGHT_D_STATES:
+    if case.is_archived or not eight_d_open(case):
         return False
     ca = getattr(case, "corrective_action", None)
+    quality = process_for(case.kind, case.process_version).role_set("quality")
     return (
-        user.is_superuser or user.has_role(*QUALITY) or (ca is not None and ca.owner_id == user.pk)
+        user.is_superuser or user.has_role(*quality) or (ca is not None and ca.owner_id == user.pk)
     )
 
 
 def update_eight_d(case: Case, values: dict[str, Any], *, actor: User) -> CorrectiveAction:
     """Change D0–D8; one event lists each changed discipline with its old and new text."""
-    if case.state not in EIGHT_D_STATES:
+    if not eight_d_open(case):
         raise Conflict(_("The 8D record is written during corrective action."))
     if not can_edit_eight_d(actor, case):
         raise PermissionDenied

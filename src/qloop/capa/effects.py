@@ -7,17 +7,14 @@ transaction; it returns the event data worth keeping.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qloop.capa.models import CorrectiveAction, Disposition, Investigation
-from qloop.cases.feedback import FEEDBACK_EFFECTS
+from qloop.process.effects import Effect
 
 if TYPE_CHECKING:
     from qloop.cases.models import Case
     from qloop.org.models import User
-
-Effect = Callable[["Case", dict[str, Any], "User", dt.datetime], None]
 
 
 def _investigation(case: Case) -> Investigation:
@@ -106,21 +103,17 @@ def reopen(case: Case, data: dict[str, Any], actor: User, at: dt.datetime) -> No
     case.closed_at = None
 
 
-EFFECTS: dict[str, Effect] = {
-    f.__name__: f
-    for f in (
-        assign_handler,
-        record_analysis,
-        record_answer,
-        record_onsite_request,
-        record_onsite_findings,
-        dispose_not_ours,
-        dispose_ours,
-        submit_plan,
-        verify_effectiveness,
-        standardise,
-        reopen,
-    )
-}
-# The feedback process's own steps (R2.3, R2.8) live with the feedback record.
-EFFECTS.update(FEEDBACK_EFFECTS)
+# The complaint's steps (R1.3–R1.8); registered by CapaConfig.ready.
+CAPA_EFFECTS: tuple[Effect, ...] = (
+    assign_handler,
+    record_analysis,
+    record_answer,
+    record_onsite_request,
+    record_onsite_findings,
+    dispose_not_ours,
+    dispose_ours,
+    submit_plan,
+    verify_effectiveness,
+    standardise,
+    reopen,
+)

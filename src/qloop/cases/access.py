@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from qloop.cases.kinds import KINDS
 from qloop.cases.models import Case
 
 if TYPE_CHECKING:
@@ -24,7 +25,15 @@ def can_archive(user: User, case: Case) -> bool:
 
 
 def can_see_personal_data(user: User, case: Case) -> bool:
+    spec = KINDS.get(case.kind)
+    if spec is not None and spec.personal_data is not None:
+        return spec.personal_data(user, case)
     return user.sees_personal_data or case.handler_id == user.pk or case.registered_by_id == user.pk
+
+
+def detail_relations() -> list[str]:
+    """The one-to-one records of every kind, to fetch with a case in the same query."""
+    return sorted({"product", *(s.detail_relation for s in KINDS.values() if s.detail_relation)})
 
 
 def get_case_for_user(user: User, number: str, *, write: bool = False) -> Case:
@@ -38,9 +47,8 @@ def get_case_for_user(user: User, number: str, *, write: bool = False) -> Case:
             "department",
             "handler",
             "registered_by",
-            "product",
-            "feedback",
             "source_case",
+            *detail_relations(),
         )
         .filter(number=number)
         .first()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from qloop.cases import access
 from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import clean_extra
-from qloop.cases.kinds import KINDS
+from qloop.cases.kinds import KINDS, KindSpec
 from qloop.cases.models import (
     Attachment,
     Case,
@@ -81,6 +81,9 @@ class Registration:
     # Feedback only (R2.4, R2.5): complaint, opinion, suggestion, … A survey's feedback is an
     # opinion unless it says otherwise; other feedback may be classified later.
     feedback_type: str = ""
+    # The fields of the kind's own record (a drug problem, an ADR report …), checked by the
+    # kind's ``clean_detail`` and written by its ``create_detail`` (qloop.cases.kinds).
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def next_number(kind: str, year: int) -> str:
@@ -121,8 +124,11 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         ]
     c = reg.contact
     errors.update(_contact_errors(c.name, c.phone, c.email, c.qq))
-    if not reg.symptom.strip():
-        errors["symptom"] = [_("Describe the problem.")]
+    if spec is None or spec.product_problem:
+        if not reg.symptom.strip():
+            errors["symptom"] = [_("Describe the problem.")]
+    elif reg.symptom.strip() or reg.current_status.strip() or any(vars(reg.product).values()):
+        errors["product"] = [_("This kind of case has no product problem; use its own fields.")]
     now = timezone.now()
     if reg.received_at is not None and reg.received_at > now + dt.timedelta(minutes=5):
         errors["received_at"] = [_("The time received cannot be in the future.")]
@@ -148,15 +154,38 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         except ValidationError as exc:
             errors.setdefault("photos", []).extend(exc.messages)
     extra: dict[str, Any] = {}
+    detail: dict[str, Any] = {}
     if spec is not None:
         try:
             extra = clean_extra(reg.kind, reg.extra)
         except ValidationError as exc:
             for code, messages in exc.message_dict.items():
                 errors[f"extra.{code}"] = messages
+        try:
+            detail = _clean_detail(spec, reg.detail)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors[f"detail.{key}" if key != NON_FIELD_ERRORS else "detail"] = messages
+    titled = bool(reg.title.strip()) or spec is None or spec.product_problem
+    if not titled and not (spec and spec.title_from and spec.title_from(detail)):
+        errors["title"] = [_("Give the case a title.")]
     if errors:
         raise ValidationError(errors)
-    return {"category": category, "photos": checked, "extra": extra, "feedback_type": feedback_type}
+    return {
+        "category": category,
+        "photos": checked,
+        "extra": extra,
+        "feedback_type": feedback_type,
+        "detail": detail,
+    }
+
+
+def _clean_detail(spec: KindSpec, given: dict[str, Any]) -> dict[str, Any]:
+    if spec.clean_detail is not None:
+        return spec.clean_detail(dict(given or {}))
+    if given:
+        raise ValidationError(_("This kind of case takes no further details."))
+    return {}
 
 
 def _feedback_type(reg: Registration) -> str:
@@ -211,10 +240,16 @@ def register_case(
     with transaction.atomic():
         contact = _find_or_create_contact(reg.contact, reg.contact_id)
         number = next_number(reg.kind, timezone.localtime(received_at).year)
+        spec = KINDS[reg.kind]
         symptom = reg.symptom.strip()
-        title = reg.title.strip() or " ".join(
-            p for p in [reg.product.model.strip(), symptom.splitlines()[0][:60]] if p
-        )
+        if spec.product_problem:
+            title = reg.title.strip() or " ".join(
+                p for p in [reg.product.model.strip(), symptom.splitlines()[0][:60]] if p
+            )
+        else:
+            title = reg.title.strip() or (
+                spec.title_from(checked["detail"]) if spec.title_from else ""
+            )
         case = Case(
             number=number,
             kind=reg.kind,
@@ -235,22 +270,25 @@ def register_case(
             updated_at=registered_at or timezone.now(),
         )
         case.save()
-        ProductProblem.objects.create(
-            case=case,
-            specification=reg.product.specification.strip(),
-            model=reg.product.model.strip(),
-            quantity=reg.product.quantity,
-            serial_number=reg.product.serial_number.strip(),
-            symptom=symptom,
-            current_status=reg.current_status.strip(),
-        )
+        if spec.product_problem:
+            ProductProblem.objects.create(
+                case=case,
+                specification=reg.product.specification.strip(),
+                model=reg.product.model.strip(),
+                quantity=reg.product.quantity,
+                serial_number=reg.product.serial_number.strip(),
+                symptom=symptom,
+                current_status=reg.current_status.strip(),
+            )
         if reg.kind == "feedback":
             FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
+        elif spec.create_detail is not None:
+            spec.create_detail(case, checked["detail"], actor)
         for photo in checked["photos"]:
             _store_attachment(case, photo, actor)
         process = process_for(reg.kind)
         for name in process.clocks_on_registration:
-            clocks.start_clock(case, ClockName(name), started_at=received_at)
+            clocks.start_clock(case, name, started_at=received_at)
         case.refresh_search()
         Case.objects.filter(pk=case.pk).update(
             search_text=case.search_text, search_tokens=case.search_tokens
@@ -357,7 +395,7 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         raise PermissionDenied
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        product = ProductProblem.objects.get(case=case)
+        product = ProductProblem.objects.filter(case=case).first()
         contact = case.contact
         diff: list[dict[str, Any]] = []
 
@@ -379,7 +417,7 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         for key, value in changes.items():
             if key in EDITABLE_CASE_FIELDS:
                 apply(case, key, value, key)
-            elif key.startswith("product.") and key[8:] in EDITABLE_PRODUCT_FIELDS:
+            elif key.startswith("product.") and key[8:] in EDITABLE_PRODUCT_FIELDS and product:
                 apply(product, key[8:], value, key)
             elif key.startswith("contact.") and key[8:] in EDITABLE_CONTACT_FIELDS and contact:
                 apply(contact, key[8:], value, key)
@@ -403,7 +441,8 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         )
         if not diff:
             return case
-        product.save()
+        if product is not None:
+            product.save()
         if contact is not None:
             contact.save()
             # The contact is shared by a returning customer's cases: keep them all findable.
@@ -448,7 +487,7 @@ def _contact_errors(name: str, phone: str, email: str, qq: str) -> dict[str, lis
     return errors
 
 
-def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) -> None:
+def _check_edit(case: Case, product: ProductProblem | None, contact: Contact | None) -> None:
     """Hold an edit to the rules of registration (R1.2), with the same messages."""
     errors: dict[str, list[Any]] = {}
     for name, choices in (("channel", Channel.values), ("severity", Severity.values)):
@@ -456,9 +495,9 @@ def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) ->
             errors[name] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]
     if case.received_at > timezone.now() + dt.timedelta(minutes=5):
         errors["received_at"] = [_("The time received cannot be in the future.")]
-    if product.quantity is not None and product.quantity < 0:
+    if product is not None and product.quantity is not None and product.quantity < 0:
         errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
-    if not product.symptom.strip():
+    if product is not None and not product.symptom.strip():
         errors["product.symptom"] = [_("Describe the problem.")]
     if contact is not None:
         errors.update(_contact_errors(contact.name, contact.phone, contact.email, contact.qq))
@@ -482,7 +521,7 @@ def archive_case(case: Case, reason: str, *, actor: User) -> Case:
         case.updated_at = now
         case.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
         # An archived case is off every queue: its deadlines stop, so no sweep alerts on it.
-        for name in ClockName:
+        for name in case.clocks.values_list("name", flat=True).distinct():
             clocks.stop_clock(case, name, now=now)
         _record(case, actor, "archived", comment=reason)
     return case

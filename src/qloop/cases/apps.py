@@ -6,3 +6,9 @@ class CasesConfig(AppConfig):
     name = "qloop.cases"
     label = "cases"
     verbose_name = _("Register")
+
+    def ready(self) -> None:
+        from qloop.cases.feedback import FEEDBACK_EFFECTS
+        from qloop.process.effects import register_effects
+
+        register_effects(FEEDBACK_EFFECTS)

@@ -129,13 +129,11 @@ def raise_complaint(case: Case, data: dict[str, Any], actor: User, at: dt.dateti
     )
 
 
-FEEDBACK_EFFECTS = {
-    f.__name__: f
-    for f in (
-        record_feedback_handling,
-        escalate_feedback,
-        instruct_feedback,
-        close_feedback,
-        raise_complaint,
-    )
-}
+# The feedback process's steps (R2.3, R2.8); registered by CasesConfig.ready.
+FEEDBACK_EFFECTS = (
+    record_feedback_handling,
+    escalate_feedback,
+    instruct_feedback,
+    close_feedback,
+    raise_complaint,
+)

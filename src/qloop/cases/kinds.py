@@ -1,34 +1,136 @@
-"""The kinds of register entry; each belongs to a profile and has its own number prefix."""
+"""The kinds of register entry, each registered by the profile that brings it.
+
+A profile (manufacturer, pharmacy, clinical …) is a Django app that registers its kinds here in
+its ``AppConfig.ready()``; the core reads this registry and never imports the profile. Every
+question the core asks about a kind — its number prefix, its register, whom its cases are shown
+to, its kind-specific record, its part of the API and of the case page — is a field of its
+``KindSpec``. Switching a profile off (``Organisation.profiles``) hides its kinds everywhere.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from qloop.org.models import Profile
 
+if TYPE_CHECKING:
+    from django.db.models import Q
+
+    from qloop.cases.models import Case
+    from qloop.org.models import User
+
+Label = str | Promise
+
 
 class CaseKind(models.TextChoices):
+    """The manufacturer's kinds (documents 1 and 2); other profiles register their own."""
+
     COMPLAINT = "complaint", _("Market quality complaint")
     FEEDBACK = "feedback", _("Customer feedback")
 
 
 @dataclass(frozen=True)
 class KindSpec:
-    kind: CaseKind
-    prefix: str
-    profile: Profile
-    register_name: str | Promise
+    """Everything the core needs to know about one kind of case."""
+
+    kind: str
+    label: Label
+    prefix: str  # of the case number: QC-2026-000123
+    profile: str
+    register_name: Label
+    # Whether the case has the manufacturer's product problem (model, serial, symptom …).
+    product_problem: bool = False
+    # The one-to-one record holding this kind's own fields (its ``related_name`` on Case), and
+    # the hooks that fill, check, show and search it. All optional.
+    detail_relation: str = ""
+    clean_detail: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    create_detail: Callable[[Case, dict[str, Any], User | None], None] | None = None
+    detail_out: Callable[[Case, User], dict[str, Any]] | None = None
+    search_parts: Callable[[Case], list[str]] | None = None
+    # The title of a case registered without one, from its cleaned detail.
+    title_from: Callable[[dict[str, Any]], str] | None = None
+    # The template included on the case page for the detail record, and the URL name of the
+    # kind's own registration form (kinds without a product problem).
+    case_template: str = ""
+    registration_url: str = ""
+    # Which cases of this kind a person may see, as a filter on Case; None: the general rule
+    # (role sees all, own departments, handler, registered, tasked). Kinds with patients'
+    # data (pharmacy, clinical) narrow it to the roles that need them.
+    visibility: Callable[[User], Q] | None = None
+    # Whether this person sees the full personal data of the case's contact or patient; None:
+    # the general rule (role flag, handler, registrant).
+    personal_data: Callable[[User, Case], bool] | None = None
 
 
-KINDS: dict[str, KindSpec] = {
-    CaseKind.COMPLAINT: KindSpec(
-        CaseKind.COMPLAINT, "QC", Profile.MANUFACTURER, _("Market quality complaint register")
-    ),
-    CaseKind.FEEDBACK: KindSpec(
-        CaseKind.FEEDBACK, "FB", Profile.MANUFACTURER, _("Customer feedback register")
-    ),
-}
+KINDS: dict[str, KindSpec] = {}
+
+
+def register_kind(spec: KindSpec) -> KindSpec:
+    """Add a kind; registering the same code twice with another prefix is a start-up error."""
+    clash = KINDS.get(spec.kind)
+    if clash is not None and clash != spec:
+        raise ImproperlyConfigured(f"Kind {spec.kind!r} is registered twice")
+    prefixes = {s.prefix: s.kind for s in KINDS.values() if s.kind != spec.kind}
+    if spec.prefix in prefixes:
+        raise ImproperlyConfigured(
+            f"Kinds {spec.kind!r} and {prefixes[spec.prefix]!r} share the prefix {spec.prefix!r}"
+        )
+    KINDS[spec.kind] = spec
+    return spec
+
+
+def kind_choices() -> list[tuple[str, Label]]:
+    """Every registered kind, for model fields' choices (a callable: no migration per kind)."""
+    return [(spec.kind, spec.label) for spec in KINDS.values()]
+
+
+def kind_label(kind: str) -> Label:
+    spec = KINDS.get(kind)
+    return spec.label if spec is not None else kind
+
+
+def enabled_profiles() -> list[str]:
+    from qloop.org.models import Organisation
+
+    return list(Organisation.current().profiles)
+
+
+def enabled_kinds(profiles: Iterable[str] | None = None) -> list[KindSpec]:
+    """The kinds of the profiles this organisation runs, in registration order."""
+    on = set(enabled_profiles() if profiles is None else profiles)
+    return [spec for spec in KINDS.values() if spec.profile in on]
+
+
+def is_enabled(kind: str) -> bool:
+    spec = KINDS.get(kind)
+    return spec is not None and spec.profile in enabled_profiles()
+
+
+register_kind(
+    KindSpec(
+        CaseKind.COMPLAINT,
+        CaseKind.COMPLAINT.label,
+        "QC",
+        Profile.MANUFACTURER,
+        _("Market quality complaint register"),
+        product_problem=True,
+    )
+)
+register_kind(
+    KindSpec(
+        CaseKind.FEEDBACK,
+        CaseKind.FEEDBACK.label,
+        "FB",
+        Profile.MANUFACTURER,
+        _("Customer feedback register"),
+        product_problem=True,
+        detail_relation="feedback",
+    )
+)

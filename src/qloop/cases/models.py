@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qloop.cases import search
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
-from qloop.cases.kinds import KINDS, CaseKind
+from qloop.cases.kinds import KINDS, KindSpec, kind_choices
 from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class Category(TranslatedName):
 class ExtraField(models.Model):
     """A field an organisation adds to a kind of case without code (R1.2 "etc.")."""
 
-    kind = models.CharField(_("kind of case"), max_length=30, choices=CaseKind.choices)
+    kind = models.CharField(_("kind of case"), max_length=30, choices=kind_choices)
     code = models.SlugField(
         _("code"),
         max_length=40,
@@ -114,27 +114,44 @@ class ExtraField(models.Model):
         return self.label
 
 
+def general_visibility(user: User) -> Q:
+    """The general rule: roles that see all cases see them; everyone else sees the cases of
+    their departments, those they handle or registered, those their department has a task in
+    (R1.8), and those whose corrective plan they own (R1.5)."""
+    if user.sees_all_cases:
+        return Q()
+    from qloop.process.models import Task
+
+    tasked = Task.objects.filter(case=models.OuterRef("pk"), department_id__in=user.department_ids)
+    return (
+        Q(department_id__in=user.department_ids)
+        | Q(handler=user)
+        | Q(registered_by=user)
+        | models.Exists(tasked)
+        | Q(corrective_action__owner=user)
+    )
+
+
+def visible_to(user: User) -> Q:
+    """The cases this person may see, as one filter: the general rule for kinds that do not
+    narrow it, and each narrowing kind's own rule for its cases."""
+    own_rules = {k: spec for k, spec in KINDS.items() if spec.visibility is not None}
+    general = general_visibility(user)
+    if not own_rules:
+        return general
+    rule = Q(~Q(kind__in=sorted(own_rules)), general)
+    for kind, spec in own_rules.items():
+        assert spec.visibility is not None
+        rule |= Q(kind=kind) & spec.visibility(user)
+    return rule
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def for_user(self, user: User) -> CaseQuerySet:
         """The cases this person may see: all for roles that see all, else their own share."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.sees_all_cases:
-            return self
-        from qloop.process.models import Task
-
-        # A department sees the cases it was given tasks in (R1.8).
-        tasked = Task.objects.filter(
-            case=models.OuterRef("pk"), department_id__in=user.department_ids
-        )
-        return self.filter(
-            Q(department_id__in=user.department_ids)
-            | Q(handler=user)
-            | Q(registered_by=user)
-            | models.Exists(tasked)
-            # The owner of the corrective plan records its progress on the case (R1.5).
-            | Q(corrective_action__owner=user)
-        )
+        return self.filter(visible_to(user))
 
     def live(self) -> CaseQuerySet:
         return self.filter(archived_at__isnull=True)
@@ -170,7 +187,7 @@ class Case(models.Model):
     """One register entry of any kind (X2), with its number, state and deadlines."""
 
     number = models.CharField(_("number"), max_length=30, unique=True, editable=False)
-    kind = models.CharField(_("kind"), max_length=30, choices=CaseKind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=kind_choices)
     profile = models.CharField(_("profile"), max_length=20, choices=Profile.choices)
     title = models.CharField(_("title"), max_length=200)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
@@ -295,8 +312,21 @@ class Case(models.Model):
         return f"{self.number} {self.title}"
 
     @property
-    def kind_spec(self) -> Any:
+    def kind_spec(self) -> KindSpec:
         return KINDS[self.kind]
+
+    @property
+    def kind_label(self) -> str:
+        spec = KINDS.get(self.kind)
+        return str(spec.label) if spec is not None else self.kind
+
+    @property
+    def detail(self) -> models.Model | None:
+        """This kind's own record (feedback detail, drug problem …), if it has one."""
+        spec = KINDS.get(self.kind)
+        if spec is None or not spec.detail_relation:
+            return None
+        return getattr(self, spec.detail_relation, None)
 
     @property
     def is_archived(self) -> bool:
@@ -338,6 +368,9 @@ class Case(models.Model):
                 product.symptom,
                 product.current_status,
             ]
+        spec = KINDS.get(self.kind)
+        if spec is not None and spec.search_parts is not None:
+            parts += spec.search_parts(self)
         parts += [str(v) for v in (self.extra or {}).values() if v not in (None, "")]
         self.search_text = search.normalise(" ".join(p for p in parts if p))
         self.search_tokens = " ".join(dict.fromkeys(search.tokens(self.search_text)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from django.db.models import F, Q, QuerySet
@@ -40,16 +42,22 @@ def open_tasks_for(user: User) -> QuerySet[Task]:
     )
 
 
-CORRECTIVE_STATES = ("corrective_action", "implementing", "standardising", "ready_to_close")
-
-
 def corrective_follow_up(user: User) -> CaseQuerySet:
-    """For CS: cases of its queue whose corrective work it follows (R1.7)."""
-    if not user.has_role("cs_clerk", "cs_head"):
+    """For the intake department (CS): cases whose corrective work it follows (R1.7), read from
+    each process's "corrective" states and its "cs" roles."""
+    from qloop.process.definitions import CURRENT_VERSION, process_for
+
+    followed = [
+        Q(kind=kind, state__in=sorted(process.states_in("corrective")))
+        for kind in CURRENT_VERSION
+        if (process := process_for(kind)).states_in("corrective")
+        and user.has_role(*process.role_set("cs"))
+    ]
+    if not followed:
         return Case.objects.none()
     return (
         Case.objects.live()
-        .filter(state__in=CORRECTIVE_STATES)
+        .filter(reduce(operator.or_, followed))
         .select_related("corrective_action__owner", "product", "contact")
         .order_by("updated_at")
     )

@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 def can_use_directory(user: User) -> bool:
     """Supply and Sales, Customer Service and the managers (R2.4, R2.5)."""
+    from qloop.process.definitions import process_for
+
     return user.is_active and (
-        user.sees_personal_data or user.manages_cases or user.has_role("supply_sales")
+        user.sees_personal_data
+        or user.manages_cases
+        or user.has_role(*process_for("feedback").role_set("intake"))
     )
 
 

@@ -165,12 +165,9 @@ def kind_label(code: str) -> str:
 
 
 def _clock_label(name: str) -> str:
-    from qloop.process.models import ClockName
+    from qloop.process.definitions import clock_label
 
-    try:
-        return str(ClockName(name).label)
-    except ValueError:
-        return name
+    return str(clock_label(name))
 
 
 def _when(value: str) -> str:

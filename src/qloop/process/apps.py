@@ -19,8 +19,6 @@ class ProcessConfig(AppConfig):
     def ready(self) -> None:
         # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
         from qloop.process import jobs  # noqa: F401
-        from qloop.process.definitions import check_definitions
 
-        check_definitions()
         # Administrators find every clock's definition ready to edit after migrating.
         post_migrate.connect(_ensure_clock_definitions, sender=self, dispatch_uid="clock-defs")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from qloop.notify.actions import people_in, people_with_role
-from qloop.process.definitions import CS, QUALITY
+from qloop.process.definitions import process_for
 
 if TYPE_CHECKING:
     from qloop.cases.models import Case
@@ -78,16 +78,14 @@ def resolve(
     if name == "departments":
         return people_in((cleaned or {}).get("departments") or [])
     roles: tuple[str, ...]
-    if name == "quality":
-        roles = tuple(sorted(QUALITY))
-    elif name == "cs":
-        roles = tuple(sorted(CS))
-    elif name == "gm":
-        roles = ("general_manager",)
-    elif name.startswith("role:"):
+    if name.startswith("role:"):
         roles = (name[5:],)
     else:
-        raise ValueError(name)
+        # A name the case's process declares ("cs", "quality", "gm" …): its roles.
+        named = process_for(case.kind, case.process_version).role_set(name)
+        if not named:
+            raise ValueError(name)
+        roles = tuple(sorted(named))
     if memo is None:
         return people_with_role(*roles)
     key = ("roles", roles)

@@ -17,6 +17,10 @@ from qloop.process.spec import ClockSpec, Input, Label, Process, Transition, Who
 CS = frozenset({"cs_clerk", "cs_head"})
 QUALITY = frozenset({"quality_engineer", "quality_head"})
 QUALITY_HEAD = frozenset({"quality_head"})
+GENERAL_MANAGER = frozenset({"general_manager"})
+# The complaint's states in which the corrective work goes on: the 8D record is written and
+# Customer Service follows its progress (R1.5, R1.7).
+CORRECTIVE = frozenset({"corrective_action", "implementing", "standardising", "ready_to_close"})
 
 ANSWER_CHANNELS = tuple(
     (c.value, c.label)
@@ -62,6 +66,12 @@ COMPLAINT_V1 = Process(
         ),
     },
     clocks_on_registration=("customer_answer",),
+    roles={"cs": CS, "quality": QUALITY, "quality_head": QUALITY_HEAD, "gm": GENERAL_MANAGER},
+    state_groups={
+        # R1.8: departments are given tasks during investigation and corrective action.
+        "tasks": frozenset({"investigating", "corrective_action", "implementing", "standardising"}),
+        "corrective": CORRECTIVE,
+    },
     transitions=(
         Transition(
             "assign",
@@ -127,7 +137,7 @@ COMPLAINT_V1 = Process(
             "investigating",
             Who(QUALITY),
             inputs=(Input("reason", _("Why an on-site investigation is needed")),),
-            requests_approval=("onsite", "general_manager"),
+            requests_approval=("onsite", "general_manager"),  # a role code
             notify=("gm",),
             effect="record_onsite_request",
         ),
@@ -247,7 +257,7 @@ COMPLAINT_V1 = Process(
 
 SUPPLY_SALES = frozenset({"supply_sales"})
 # R2.8: the superior manager to whom what cannot be handled at once goes.
-SUPERIOR = frozenset({"general_manager"})
+SUPERIOR = GENERAL_MANAGER
 FEEDBACK_OPEN = frozenset({"new", "handling", "escalated"})
 
 FEEDBACK_V1 = Process(
@@ -269,6 +279,8 @@ FEEDBACK_V1 = Process(
         )
     },
     clocks_on_registration=("customer_answer",),
+    # "cs": a complaint raised from feedback goes to Customer Service (R2.8, R1.1).
+    roles={"intake": SUPPLY_SALES, "gm": SUPERIOR, "cs": CS},
     transitions=(
         Transition(
             "assign",
@@ -360,20 +372,52 @@ FEEDBACK_V1 = Process(
     ),
 )
 
-PROCESSES: dict[tuple[str, int], Process] = {
-    (p.kind, p.version): p for p in (COMPLAINT_V1, FEEDBACK_V1)
-}
-CURRENT_VERSION: dict[str, int] = {"complaint": 1, "feedback": 1}
-
-STATES: dict[str, dict[str, Label]] = {
-    kind: PROCESSES[(kind, version)].states for kind, version in CURRENT_VERSION.items()
-}
-CLOSED_STATES: frozenset[str] = frozenset().union(*(p.terminal for p in PROCESSES.values()))
+# The registry: every process of every profile, each version (running cases keep theirs).
+PROCESSES: dict[tuple[str, int], Process] = {}
+CURRENT_VERSION: dict[str, int] = {}
+STATES: dict[str, dict[str, Label]] = {}
+# Every kind's end states; mutated in place by ``register_process`` so importers see additions.
+CLOSED_STATES: set[str] = set()
 INITIAL_STATE = "new"
+
+
+def register_process(process: Process, *, current: bool = True) -> Process:
+    """Add a process (a profile calls this in its ``AppConfig.ready``); ``current`` makes it the
+    version new cases of its kind start on. Soundness is checked once all apps are ready."""
+    key = (process.kind, process.version)
+    if key in PROCESSES and PROCESSES[key] is not process:
+        raise ImproperlyConfigured(f"Process {process.kind} v{process.version} is declared twice")
+    PROCESSES[key] = process
+    if current:
+        CURRENT_VERSION[process.kind] = process.version
+        STATES[process.kind] = process.states
+    CLOSED_STATES.update(process.terminal)
+    return process
+
+
+register_process(COMPLAINT_V1)
+register_process(FEEDBACK_V1)
 
 
 def process_for(kind: str, version: int | None = None) -> Process:
     return PROCESSES[(kind, version or CURRENT_VERSION[kind])]
+
+
+def clock_names() -> list[str]:
+    """Every clock any registered process declares, in declaration order."""
+    return list(dict.fromkeys(n for p in PROCESSES.values() for n in p.clocks))
+
+
+def clock_label(name: str) -> Label:
+    from qloop.process.models import ClockName
+
+    if name in ClockName.values:
+        return ClockName(name).label
+    for process in PROCESSES.values():
+        spec = process.clocks.get(name)
+        if spec is not None and spec.label:
+            return spec.label
+    return name
 
 
 def state_label(kind: str, state: str) -> Label:
@@ -406,7 +450,20 @@ def states_moved_by(roles: set[str]) -> dict[str, set[str]]:
 
 
 def check_definitions() -> None:
-    """Refuse to start with an unsound process (run from AppConfig.ready)."""
+    """Refuse to start with an unsound process (run once every app is ready)."""
+    from qloop.cases.kinds import KINDS
+    from qloop.process.effects import EFFECTS
+
     problems = [p for process in PROCESSES.values() for p in process.problems()]
+    for process in PROCESSES.values():
+        where = f"{process.kind} v{process.version}"
+        if process.kind not in KINDS:
+            problems.append(f"{where}: no kind {process.kind!r} is registered")
+        for t in process.transitions:
+            if t.effect and t.effect not in EFFECTS:
+                problems.append(f"{where}: {t.name!r} names unknown effect {t.effect!r}")
+    for kind in KINDS:
+        if kind not in CURRENT_VERSION:
+            problems.append(f"kind {kind!r} has no process")
     if problems:
         raise ImproperlyConfigured("Process definitions are unsound:\n" + "\n".join(problems))

@@ -17,8 +17,9 @@ from qloop.org.models import Department, User
 from qloop.process import clocks
 from qloop.process.audience import resolve_all
 from qloop.process.definitions import process_for
+from qloop.process.effects import EFFECTS
 from qloop.process.errors import Conflict
-from qloop.process.models import Approval, ApprovalState, ClockName
+from qloop.process.models import Approval, ApprovalState
 from qloop.process.signatures import sign
 from qloop.process.spec import Input, Process, Transition
 
@@ -198,8 +199,6 @@ def take_transition(
         signed = _signature(actor, signature, t.signature, now, historical=at is not None)
         source, target = case.state, t.target_for(cleaned, case.state)
         if t.effect:
-            from qloop.capa.effects import EFFECTS
-
             EFFECTS[t.effect](case, cleaned, actor, now)
         if t.requests_approval:
             kind, role = t.requests_approval
@@ -217,9 +216,9 @@ def take_transition(
         case.updated_at = now
         case.save()
         for clock in t.stops:
-            clocks.stop_clock(case, ClockName(clock), now=now)
+            clocks.stop_clock(case, clock, now=now)
         for clock in t.starts:
-            clocks.start_clock(case, ClockName(clock), started_at=now)
+            clocks.start_clock(case, clock, started_at=now)
         Event.objects.create(
             case=case,
             actor=actor,

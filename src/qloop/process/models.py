@@ -17,8 +17,17 @@ class ClockState(models.TextChoices):
 
 
 class ClockName(models.TextChoices):
+    """The manufacturer's clocks; other profiles declare theirs in their processes (ClockSpec)."""
+
     CUSTOMER_ANSWER = "customer_answer", _("Answer to the customer")
     INVESTIGATION = "investigation", _("48-hour investigation")
+
+
+def clock_choices() -> list[tuple[str, str]]:
+    """Every clock of every registered process (a callable: no migration per new clock)."""
+    from qloop.process.definitions import clock_label, clock_names
+
+    return [(name, str(clock_label(name))) for name in clock_names()]
 
 
 class ClockUnit(models.TextChoices):
@@ -37,7 +46,7 @@ class ClockDefinition(models.Model):
     """
 
     process = models.CharField(_("process"), max_length=30)
-    name = models.CharField(_("clock"), max_length=40, choices=ClockName.choices)
+    name = models.CharField(_("clock"), max_length=40, choices=clock_choices)
     amount = models.PositiveIntegerField(
         _("duration"),
         null=True,
@@ -73,13 +82,10 @@ class ClockDefinition(models.Model):
         ]
 
     def __str__(self) -> str:
-        from qloop.cases.kinds import CaseKind
+        from qloop.cases.kinds import kind_label
+        from qloop.process.definitions import clock_label
 
-        try:
-            process = str(CaseKind(self.process).label)
-        except ValueError:
-            process = self.process
-        return f"{process} · {self.get_name_display()}"
+        return f"{kind_label(self.process)} · {clock_label(self.name)}"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -145,7 +151,7 @@ class Clock(models.Model):
     """A deadline running on a case: started, due, paused, stopped or breached."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="clocks")
-    name = models.CharField(_("clock"), max_length=40, choices=ClockName.choices)
+    name = models.CharField(_("clock"), max_length=40, choices=clock_choices)
     state = models.CharField(
         _("state"), max_length=20, choices=ClockState.choices, default=ClockState.RUNNING
     )

@@ -62,6 +62,8 @@ class ClockSpec:
     name: str
     hours: int = 0
     working_days: int = 0
+    # What people call it; the manufacturer's clocks take theirs from ClockName.
+    label: Label = ""
     # R2.3's answer deadline: its length is the organisation's setting (QLOOP_ANSWER_DAYS,
     # calendar or working days), not a number in the process.
     from_answer_setting: bool = False
@@ -130,9 +132,23 @@ class Process:
     transitions: tuple[Transition, ...]
     clocks: dict[str, ClockSpec] = field(default_factory=dict)
     clocks_on_registration: tuple[str, ...] = ()
+    # Named sets of role codes: the audiences that ``notify`` tokens name ("cs", "quality",
+    # "gm" …) and the roles that rules outside the transitions ask about (who gives tasks,
+    # who follows corrective work). Roles are the organisation's data; the process says which.
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Named sets of states that rules outside the transitions ask about ("tasks": while
+    # departments may be given tasks; "corrective": while the 8D record is written …).
+    state_groups: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
+
+    def role_set(self, name: str) -> frozenset[str]:
+        """The roles a name stands for in this process; empty when the process has none."""
+        return self.roles.get(name, frozenset())
+
+    def states_in(self, group: str) -> frozenset[str]:
+        return self.state_groups.get(group, frozenset())
 
     def problems(self) -> list[str]:
         """Everything wrong with this declaration; empty when it is sound."""
@@ -143,6 +159,17 @@ class Process:
             out.append(f"{where}: transition {dup!r} is declared twice")
         if self.initial not in self.states:
             out.append(f"{where}: initial state {self.initial!r} is not a state")
+        # The indexes over open cases (cases.Case.Meta) treat "closed" as the one end state.
+        for state in sorted(self.terminal - {"closed"}):
+            out.append(f"{where}: terminal state {state!r} must be called 'closed'")
+        for group, states in self.state_groups.items():
+            for state in sorted(states - set(self.states)):
+                out.append(f"{where}: state group {group!r} names unknown state {state!r}")
+        builtin_audiences = {"handler", "owner", "departments", "department_head"}
+        for t in self.transitions:
+            for token in t.notify:
+                if token not in builtin_audiences and token not in self.roles:
+                    out.append(f"{where}: {t.name!r} notifies unknown audience {token!r}")
         for t in self.transitions:
             for state in t.sources | t.targets():
                 if state not in self.states:

@@ -12,15 +12,22 @@ from django.utils.translation import gettext as _
 from qloop.cases.models import Case, Event
 from qloop.notify.actions import notify, people_in
 from qloop.org.models import Department, User
-from qloop.process.definitions import QUALITY
+from qloop.process.definitions import process_for
 from qloop.process.errors import Conflict
 from qloop.process.models import Task
 
-TASK_STATES = frozenset({"investigating", "corrective_action", "implementing", "standardising"})
+
+def _investigators(case: Case) -> frozenset[str]:
+    """Who give departments tasks in this case (R1.8): its process's "quality" roles."""
+    return process_for(case.kind, case.process_version).role_set("quality")
+
+
+def task_states(case: Case) -> frozenset[str]:
+    return process_for(case.kind, case.process_version).states_in("tasks")
 
 
 def can_give_tasks(user: User, case: Case) -> bool:
-    return (user.is_superuser or user.has_role(*QUALITY)) and not case.is_archived
+    return (user.is_superuser or user.has_role(*_investigators(case))) and not case.is_archived
 
 
 def can_complete(user: User, task: Task) -> bool:
@@ -28,7 +35,7 @@ def can_complete(user: User, task: Task) -> bool:
         user.is_superuser
         or task.assignee_id == user.pk
         or task.department_id in user.department_ids
-        or user.has_role(*QUALITY)
+        or user.has_role(*_investigators(task.case))
     )
 
 
@@ -43,7 +50,7 @@ def create_task(
 ) -> Task:
     if not can_give_tasks(actor, case):
         raise PermissionDenied
-    if case.state not in TASK_STATES:
+    if case.state not in task_states(case):
         raise Conflict(_("Tasks are given during investigation and corrective action."))
     errors: dict[str, list[str]] = {}
     dept = Department.objects.filter(code=department, is_active=True).first()

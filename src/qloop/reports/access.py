@@ -12,30 +12,40 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from qloop.org.models import Department
+from qloop.process.definitions import process_for
 
 if TYPE_CHECKING:
     from qloop.org.models import User
     from qloop.reports.models import ImprovementAction, SurveyReport
 
-SUPPLY_SALES_DEPARTMENT = "SALES"
-SUPPLY_SALES_ROLES = frozenset({"supply_sales", "sales_head"})
-GENERAL_MANAGER = frozenset({"general_manager"})
-QUALITY_HEAD = frozenset({"quality_head"})
+
+def supply_sales() -> Department | None:
+    """The department that takes in customer feedback and writes the report (R2.1, R2.7)."""
+    return Department.intake_for("feedback")
 
 
-def in_department(user: User, code: str) -> bool:
-    dept_id = Department.objects.filter(code=code).values_list("pk", flat=True).first()
-    return dept_id is not None and dept_id in user.department_ids
+def drafter_roles() -> frozenset[str]:
+    return process_for("feedback").role_set("intake")
+
+
+def decider_roles() -> frozenset[str]:
+    """The general manager, the feedback process's superior (R2.7, R2.8)."""
+    return process_for("feedback").role_set("gm")
+
+
+def quality_head_roles() -> frozenset[str]:
+    return process_for("complaint").role_set("quality_head")
 
 
 def can_draft(user: User) -> bool:
     """Supply and Sales collects and analyses satisfaction and writes the report (R2.1, R2.7)."""
     if not user.is_authenticated or not user.is_active:
         return False
+    department = supply_sales()
     return (
         user.is_superuser
-        or user.has_role(*SUPPLY_SALES_ROLES)
-        or in_department(user, SUPPLY_SALES_DEPARTMENT)
+        or user.has_role(*drafter_roles())
+        or (department is not None and department.pk in user.department_ids)
     )
 
 
@@ -43,7 +53,7 @@ def can_decide(user: User) -> bool:
     """The general manager decides the improvement measures (R2.7)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or user.has_role(*GENERAL_MANAGER)
+    return user.is_superuser or user.has_role(*decider_roles())
 
 
 def can_read_reports(user: User) -> bool:

@@ -194,7 +194,7 @@ def submit_report(report: SurveyReport, *, actor: User) -> SurveyReport:
             changes=[{"field": "state", "old": ReportState.DRAFT, "new": ReportState.SUBMITTED}],
         )
         notify(
-            people_with_role(*access.GENERAL_MANAGER),
+            people_with_role(*access.decider_roles()),
             kind="survey_report_submitted",
             data=_note(report, actor),
             exclude=actor,

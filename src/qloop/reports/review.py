@@ -24,7 +24,7 @@ from qloop.capa.models import CorrectiveAction
 from qloop.cases.kinds import CaseKind
 from qloop.cases.models import Case, Category
 from qloop.notify.actions import notify, people_in, people_with_role
-from qloop.org.models import User
+from qloop.org.models import Profile, User
 from qloop.reports import access
 from qloop.reports.models import ImprovementAction, ManagementReview, ReviewSummary, SurveyReport
 
@@ -120,9 +120,10 @@ def prepare_summary(
         period_end=today,
         data=summary_data(start, today),
     )
+    sales = access.supply_sales()
     responsible = [
-        *people_with_role(*access.GENERAL_MANAGER, *access.QUALITY_HEAD),
-        *people_in([access.SUPPLY_SALES_DEPARTMENT], access.SUPPLY_SALES_ROLES),
+        *people_with_role(*access.decider_roles(), *access.quality_head_roles()),
+        *(people_in([sales.code], access.drafter_roles()) if sales else []),
     ]
     notify(
         responsible,
@@ -144,7 +145,10 @@ def summary_data(start: dt.date, end: dt.date) -> dict[str, Any]:
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    cases = Case.objects.live().filter(received_at__gte=since, received_at__lt=until)
+    # The management review is the manufacturer's (R2.7): its cases, not a hospital's.
+    cases = Case.objects.live().filter(
+        profile=Profile.MANUFACTURER, received_at__gte=since, received_at__lt=until
+    )
     return {
         "categories": _by_category(cases),
         "months": _by_month(cases, start, end),
@@ -277,7 +281,9 @@ def _survey_reports(since: dt.datetime) -> list[dict[str, Any]]:
 def _open_corrective_actions(today: dt.date) -> list[dict[str, Any]]:
     rows = []
     for ca in (
-        CorrectiveAction.objects.filter(case__in=Case.objects.open())
+        CorrectiveAction.objects.filter(
+            case__in=Case.objects.open().filter(profile=Profile.MANUFACTURER)
+        )
         .select_related("case", "owner")
         .order_by("due", "case__number")[:200]
     ):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qloop.cases.kinds import CaseKind
+from qloop.cases.kinds import kind_label
 from qloop.org.models import Department, User
 from qloop.process.errors import Conflict
 from qloop.reports import access, actions, review
@@ -433,10 +433,7 @@ def review_summary(request: HttpRequest, review_id: int) -> HttpResponse:
     }
     if summary is not None:
         data = summary.data
-        kinds = [
-            (k, str(CaseKind(k).label) if k in CaseKind.values else k)
-            for k in data["categories"]["kinds"]
-        ]
+        kinds = [(k, str(kind_label(k))) for k in data["categories"]["kinds"]]
         context.update(
             {
                 "data": data,

@@ -7,15 +7,23 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from qloop.org.models import Department
+from qloop.process.definitions import process_for
 from qloop.surveys.models import Campaign, Questionnaire
 
 if TYPE_CHECKING:
     from qloop.org.models import User
 
-# Supply and Sales runs the surveys (R2.7); the department code of the demo organisation.
-SURVEY_DEPARTMENT = "SALES"
-# Results go to the General Manager (R2.6), who decides on improvements (R2.7).
-RESULT_ROLES = ("general_manager",)
+
+def survey_department() -> Department | None:
+    """Supply and Sales runs the surveys (R2.1, R2.7): the department that takes in customer
+    feedback, whatever its code or name."""
+    return Department.intake_for("feedback")
+
+
+def result_roles() -> frozenset[str]:
+    """Results go to the superior of the feedback process, the General Manager (R2.6, R2.7)."""
+    return process_for("feedback").role_set("gm")
 
 
 def can_manage_surveys(user: User) -> bool:
@@ -24,11 +32,12 @@ def can_manage_surveys(user: User) -> bool:
         return False
     if user.administers:
         return True
-    return user.memberships.filter(department__code=SURVEY_DEPARTMENT).exists()
+    department = survey_department()
+    return department is not None and department.pk in user.department_ids
 
 
 def can_see_results(user: User) -> bool:
-    return can_manage_surveys(user) or (user.is_authenticated and user.has_role(*RESULT_ROLES))
+    return can_manage_surveys(user) or (user.is_authenticated and user.has_role(*result_roles()))
 
 
 def check_manager(user: User) -> None:

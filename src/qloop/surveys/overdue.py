@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qloop.notify.actions import notify, people_in
-from qloop.surveys.access import SURVEY_DEPARTMENT
+from qloop.surveys.access import survey_department
 from qloop.surveys.models import Campaign, OverdueWarning
 from qloop.surveys.results import last_campaign_closed_at
 
@@ -39,8 +39,9 @@ def warn_if_no_recent_survey(now: dt.datetime | None = None) -> bool:
             return False
         closed = last_campaign_closed_at()
         OverdueWarning.objects.create(sent_at=now, last_closed_at=closed)
+        department = survey_department()
         notify(
-            people_in([SURVEY_DEPARTMENT]),
+            people_in([department.code] if department else []),
             kind="survey_overdue",
             data={"last_closed_at": closed.isoformat() if closed else None},
             at=now,

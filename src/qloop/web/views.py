@@ -24,7 +24,7 @@ from qloop.cases.choices import Channel
 from qloop.cases.export import export_cases_xlsx
 from qloop.cases.extra import active_fields, display_value
 from qloop.cases.filters import CaseFilter, FilterError, paginate
-from qloop.cases.kinds import KINDS, CaseKind
+from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Contact
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
 from qloop.org.models import ApiToken, Department, User
@@ -105,7 +105,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "filter_error": error,
         "query": params.urlencode(),
         "states": all_states(),
-        "kinds": CaseKind.choices,
+        "kinds": [(spec.kind, spec.label) for spec in enabled_kinds()],
         "now": timezone.now(),
         "departments": Department.objects.filter(is_active=True),
         "handlers": User.objects.filter(is_active=True, memberships__isnull=False)
@@ -153,7 +153,13 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
     ``?kind=feedback`` registers customer feedback (R2.4, R2.5) for Supply and Sales."""
     kind = request.GET.get("kind") or "complaint"
-    if kind not in KINDS:
+    if not is_enabled(kind):
+        raise Http404
+    spec = KINDS[kind]
+    if not spec.product_problem:
+        # Kinds of other profiles have forms of their own.
+        if spec.registration_url:
+            return redirect(spec.registration_url)
         raise Http404
     if request.method == "POST":
         form = RegistrationForm(request.POST, request.FILES, kind=kind)

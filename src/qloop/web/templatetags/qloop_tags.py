@@ -127,10 +127,9 @@ def event_title(event: Any, case: Any) -> str:
             dept = found.display_name if found else dept
         return f"{verb_label(event.verb)}: {title}" + (f" ({dept})" if dept else "")
     if event.verb.startswith("clock_"):
-        from qloop.process.models import ClockName
+        from qloop.process.definitions import clock_label
 
-        clock = event.data.get("clock", "")
-        name = ClockName(clock).label if clock in ClockName.values else clock
+        name = clock_label(event.data.get("clock", ""))
         title = f"{verb_label(event.verb)}: {name}"
         if event.verb == "clock_resumed" and event.data.get("due_at"):
             due = timezone.localtime(dt.datetime.fromisoformat(event.data["due_at"]))
