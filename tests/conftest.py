@@ -25,6 +25,17 @@ def _isolated_files(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(autouse=True)
+def _fresh_profiles() -> Iterator[None]:
+    """Each test reads the profiles of its own organisation, not the last test's (a test's
+    rollback never passes through Organisation.save, which forgets them)."""
+    from qloop.org.models import _PROFILES_SEEN
+
+    _PROFILES_SEEN.clear()
+    yield
+    _PROFILES_SEEN.clear()
+
+
+@pytest.fixture(autouse=True)
 def _immediate_queue() -> Iterator[None]:
     """Jobs run inline in tests unless a test starts a real worker (marked ``worker``)."""
     from huey.contrib.djhuey import HUEY

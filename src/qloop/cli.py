@@ -49,7 +49,9 @@ def serve(host: str, port: int, workers: int) -> int:
     print(f"\nQLoop is running at {url}", flush=True)
     if User.objects.filter(username="cs").exists():
         print("Demo logins (password: the value of QLOOP_DEMO_PASSWORD, default “demo”):")
-        print("  cs, cs_head, qe, qa_head, prod, sales, gm, admin", flush=True)
+        from qloop.demo.registry import demo_logins
+
+        print("  " + ", ".join(name for name, _who in demo_logins()), flush=True)
     print(f"Data directory: {settings.DATA_DIR}   Stop with Ctrl+C.\n", flush=True)
     try:
         from gunicorn.app.base import BaseApplication

@@ -30,6 +30,7 @@ from qloop.api.schemas import (
 )
 from qloop.cases import access, actions
 from qloop.cases.filters import CaseFilter, FilterError, paginate
+from qloop.cases.kinds import KINDS
 from qloop.cases.models import Case, Category
 from qloop.org.models import User
 from qloop.process import clocks, engine, tasks
@@ -233,6 +234,7 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
                 engine.describe_transition(case, t)
                 for t in engine.available_transitions(case, user)
             ],
+            "detail": _detail_out(case, user),
             "tasks": [task_out(t) for t in case.tasks.select_related("department", "assignee")],
             "approvals": [
                 approval_out(a)
@@ -241,6 +243,13 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
         }
     )
     return data
+
+
+def _detail_out(case: Case, user: Any) -> dict[str, Any] | None:
+    spec = KINDS.get(case.kind)
+    if spec is None or spec.detail_out is None:
+        return None
+    return spec.detail_out(case, user)
 
 
 def _feedback_type(case: Case) -> str | None:
@@ -296,6 +305,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
         category_code=payload.category,
         extra=payload.extra,
         feedback_type=payload.feedback_type,
+        detail=payload.detail,
     )
     case = actions.register_case(reg, actor=request.user)  # type: ignore[arg-type]
     case = access.get_case_for_user(request.user, case.number)  # type: ignore[arg-type]

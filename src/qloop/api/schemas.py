@@ -38,6 +38,8 @@ class CaseIn(Schema):
     # Feedback only (R2.4): complaint, opinion, suggestion, market_demand, conversation,
     # competitor.
     feedback_type: str = Field("", max_length=20)
+    # The fields of the kind's own record (pharmacy and clinical kinds); see docs/api.md.
+    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 class ContactOut(Schema):
@@ -211,6 +213,8 @@ class CaseOut(CaseSummaryOut):
     transitions: list[TransitionOut]
     tasks: list[TaskOut]
     approvals: list[ApprovalOut]
+    # The kind's own record as the kind shows it to this person (pharmacy, clinical kinds).
+    detail: dict[str, Any] | None = None
 
 
 class CasePageOut(Schema):

@@ -166,8 +166,10 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 errors[f"detail.{key}" if key != NON_FIELD_ERRORS else "detail"] = messages
+    # A title from the detail only once the detail is known to be good.
     titled = bool(reg.title.strip()) or spec is None or spec.product_problem
-    if not titled and not (spec and spec.title_from and spec.title_from(detail)):
+    detail_ok = not any(key.startswith("detail") for key in errors)
+    if not titled and detail_ok and not (spec and spec.title_from and spec.title_from(detail)):
         errors["title"] = [_("Give the case a title.")]
     if errors:
         raise ValidationError(errors)

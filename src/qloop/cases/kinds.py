@@ -60,6 +60,8 @@ class KindSpec:
     # kind's own registration form (kinds without a product problem).
     case_template: str = ""
     registration_url: str = ""
+    # The words of the button that registers one ("New complaint").
+    new_label: Label = ""
     # Which cases of this kind a person may see, as a filter on Case; None: the general rule
     # (role sees all, own departments, handler, registered, tasked). Kinds with patients'
     # data (pharmacy, clinical) narrow it to the roles that need them.
@@ -97,15 +99,35 @@ def kind_label(kind: str) -> Label:
 
 
 def enabled_profiles() -> list[str]:
+    """The profiles this organisation runs (Organisation.profiles, read at most every few
+    seconds per process: every page and API call asks)."""
     from qloop.org.models import Organisation
 
-    return list(Organisation.current().profiles)
+    return list(Organisation.current_profiles())
 
 
 def enabled_kinds(profiles: Iterable[str] | None = None) -> list[KindSpec]:
     """The kinds of the profiles this organisation runs, in registration order."""
     on = set(enabled_profiles() if profiles is None else profiles)
     return [spec for spec in KINDS.values() if spec.profile in on]
+
+
+def registration_links(profiles: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """A "New …" button for each kind of the profiles that are on, where it is registered."""
+    from django.urls import reverse
+
+    links = []
+    for spec in enabled_kinds(profiles):
+        if spec.product_problem:
+            url = reverse("case-create") + (
+                "" if spec.kind == "complaint" else f"?kind={spec.kind}"
+            )
+        elif spec.registration_url:
+            url = reverse(spec.registration_url)
+        else:
+            continue
+        links.append({"kind": spec.kind, "label": spec.new_label or spec.label, "url": url})
+    return links
 
 
 def is_enabled(kind: str) -> bool:
@@ -121,6 +143,7 @@ register_kind(
         Profile.MANUFACTURER,
         _("Market quality complaint register"),
         product_problem=True,
+        new_label=_("New complaint"),
     )
 )
 register_kind(
@@ -132,5 +155,6 @@ register_kind(
         _("Customer feedback register"),
         product_problem=True,
         detail_relation="feedback",
+        new_label=_("New feedback"),
     )
 )

@@ -135,14 +135,20 @@ def general_visibility(user: User) -> Q:
 def visible_to(user: User) -> Q:
     """The cases this person may see, as one filter: the general rule for kinds that do not
     narrow it, and each narrowing kind's own rule for its cases."""
-    own_rules = {k: spec for k, spec in KINDS.items() if spec.visibility is not None}
+    from qloop.cases.kinds import enabled_kinds
+
+    on = {spec.kind: spec for spec in enabled_kinds()}
+    own_rules = {k: spec for k, spec in on.items() if spec.visibility is not None}
     general = general_visibility(user)
-    if not own_rules:
-        return general
-    rule = Q(~Q(kind__in=sorted(own_rules)), general)
-    for kind, spec in own_rules.items():
-        assert spec.visibility is not None
-        rule |= Q(kind=kind) & spec.visibility(user)
+    rule = general
+    if own_rules:
+        rule = Q(~Q(kind__in=sorted(own_rules)), general)
+        for kind, spec in own_rules.items():
+            assert spec.visibility is not None
+            rule |= Q(kind=kind) & spec.visibility(user)
+    if len(on) < len(KINDS):
+        # A profile switched off takes its cases out of sight with its kinds.
+        rule = Q(kind__in=sorted(on)) & rule
     return rule
 
 

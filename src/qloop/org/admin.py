@@ -17,6 +17,7 @@ from qloop.org.models import (
     Department,
     Membership,
     Organisation,
+    Profile,
     Role,
     User,
     WorkingCalendar,
@@ -149,9 +150,40 @@ class RoleAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class OrganisationForm(forms.ModelForm):
+    """The profiles as boxes to tick: menus, registration, dashboards and the API show the
+    kinds of the profiles that are on, and nothing of the others."""
+
+    profiles = forms.MultipleChoiceField(
+        label=_("profiles"),
+        choices=Profile.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Switch a kind of organisation on or off. Cases already registered stay in the "
+            "register; switched off, their kinds can no longer be registered or seen."
+        ),
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "profiles"]
+
+    def clean_profiles(self) -> list[str]:
+        # In the order of Profile, whatever order the boxes came in.
+        chosen = set(self.cleaned_data["profiles"])
+        return [p for p in Profile.values if p in chosen]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationForm
     list_display = ["name", "profiles"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not Organisation.objects.exists()  # one organisation per installation
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ApiToken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -108,12 +109,33 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _PROFILES_SEEN.clear()
+        transaction.on_commit(_PROFILES_SEEN.clear)
+
     @classmethod
     def current(cls) -> Organisation:
         org = cls.objects.order_by("pk").first()
         if org is None:
             org = cls.objects.create(profiles=[Profile.MANUFACTURER])
         return org
+
+    @classmethod
+    def current_profiles(cls) -> tuple[str, ...]:
+        """The profiles switched on, remembered for a few seconds in this process: menus, the
+        API and every registration ask, and a switch made elsewhere shows within seconds."""
+        now = time.monotonic()
+        cached = _PROFILES_SEEN.get("profiles")
+        if cached is not None and now - cached[0] < PROFILES_FRESH_SECONDS:
+            return cached[1]
+        profiles = tuple(cls.current().profiles)
+        _PROFILES_SEEN["profiles"] = (now, profiles)
+        return profiles
+
+
+PROFILES_FRESH_SECONDS = 5.0
+_PROFILES_SEEN: dict[str, tuple[float, tuple[str, ...]]] = {}
 
 
 def standard_periods() -> list[list[str]]:

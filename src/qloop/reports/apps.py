@@ -9,7 +9,18 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
+        from qloop.org.models import Profile
         from qloop.reports import jobs  # noqa: F401
         from qloop.reports.notices import register_kinds
+        from qloop.web.nav import NavItem, register_nav
 
         register_kinds()
+        register_nav(
+            NavItem(
+                _("Summary reports"),
+                "survey-report-list",
+                Profile.MANUFACTURER,
+                shown_to=lambda user: user.sees_all_cases,
+                order=30,
+            )
+        )

@@ -12,7 +12,19 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
+        from qloop.org.models import Profile
         from qloop.surveys import jobs  # noqa: F401
+        from qloop.surveys.access import can_see_results
         from qloop.surveys.notices import register_kinds
+        from qloop.web.nav import NavItem, register_nav
 
         register_kinds()
+        register_nav(
+            NavItem(
+                _("Surveys"),
+                "survey-home",
+                Profile.MANUFACTURER,
+                shown_to=can_see_results,
+                order=20,
+            )
+        )

@@ -6,8 +6,26 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from qloop.customers.access import can_use_directory
+        from qloop.org.models import Profile
+        from qloop.process.definitions import check_definitions
+        from qloop.web.nav import NavItem, register_nav
+
+        register_nav(
+            NavItem(_("New complaint"), "case-create", Profile.MANUFACTURER, order=10),
+            NavItem(
+                _("Customer feedback"), "case-list", Profile.MANUFACTURER, "kind=feedback", order=40
+            ),
+            NavItem(
+                _("Customers"),
+                "customer-list",
+                Profile.MANUFACTURER,
+                shown_to=can_use_directory,
+                order=50,
+            ),
+        )
         # The site is the last of QLoop's apps in INSTALLED_APPS (settings.py keeps it so):
         # by now every profile has registered its kinds, processes and step effects.
-        from qloop.process.definitions import check_definitions
-
         check_definitions()

@@ -11,10 +11,12 @@ def qloop(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     context: dict[str, Any] = {"QLOOP_DEBUG": settings.DEBUG}
     if user is not None and user.is_authenticated:
+        from qloop.cases.kinds import registration_links
         from qloop.cases.queues import my_work_queryset, open_tasks_for
         from qloop.notify.models import Notification
         from qloop.org.models import Organisation
         from qloop.process.engine import approvals_for
+        from qloop.web.nav import nav_for
 
         approvals = approvals_for(user).count()
         context["approvals_count"] = approvals
@@ -26,4 +28,7 @@ def qloop(request: HttpRequest) -> dict[str, Any]:
             user=user, read_at__isnull=True
         ).count()
         context["ORG_NAME"] = Organisation.current().name
+        profiles = Organisation.current_profiles()
+        context["nav_items"] = nav_for(request, user, profiles)
+        context["new_case_links"] = registration_links(profiles)
     return context

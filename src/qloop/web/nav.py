@@ -1,0 +1,72 @@
+"""The navigation bar's entries, registered by the apps and profiles that own the pages.
+
+Core entries (My work, the register, approvals, administration) are in the base template; each
+profile adds its own here, so switching a profile off (Organisation.profiles) takes its menu
+entries away with its kinds. Whether an entry shows is a courtesy: every view checks again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from qloop.org.models import User
+
+
+def _anyone(user: User) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry: its words, where it goes, whom it is shown to."""
+
+    label: str | Promise
+    url_name: str
+    profile: str | None = None  # None: shown whatever profiles are on
+    query: str = ""  # appended to the URL, e.g. "kind=feedback"
+    shown_to: Callable[[User], bool] = _anyone
+    order: int = 100
+
+
+NAV_ITEMS: list[NavItem] = []
+
+
+def register_nav(*items: NavItem) -> None:
+    for item in items:
+        if item not in NAV_ITEMS:
+            NAV_ITEMS.append(item)
+    NAV_ITEMS.sort(key=lambda i: i.order)
+
+
+def nav_for(request: HttpRequest, user: User, profiles: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The entries this person sees, with their address and whether they are the current page."""
+    match = request.resolver_match
+    here = match.url_name if match else None
+    out = []
+    for item in NAV_ITEMS:
+        if item.profile is not None and item.profile not in profiles:
+            continue
+        if not item.shown_to(user):
+            continue
+        url = reverse(item.url_name)
+        wanted = QueryDict(item.query)
+        current = here == item.url_name and all(
+            request.GET.get(key) == value for key, value in wanted.items()
+        )
+        out.append(
+            {
+                "label": item.label,
+                "url": f"{url}?{item.query}" if item.query else url,
+                "active": current,
+            }
+        )
+    return out
