@@ -12,6 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.conftest import PASSWORD
+
 
 def counts() -> dict[str, int]:
     from qloop.cases.models import Case, Contact, Event
@@ -134,3 +136,19 @@ def test_the_demo_feedback_shows_every_state_whatever_the_hour_it_runs(db: Any, 
     states = set(Case.objects.filter(kind="feedback").values_list("state", flat=True))
     assert {"handling", "escalated", "closed"} <= states
     assert not Case.objects.filter(received_at__gt=now).exists()
+
+
+def test_the_demo_hospital_is_shared_and_loads_twice_without_duplicating(db: Any) -> None:
+    """Documents 3–5: the hospital the pharmacy and clinical profiles share, with the demo
+    users the issues name, each in the right department and role."""
+    from qloop.demo.hospital import HOSPITAL_USERS, load_hospital
+    from qloop.org.models import Department, Membership
+
+    first = load_hospital()
+    again = load_hospital()
+    assert set(first) == set(again) == {name for name, *_rest in HOSPITAL_USERS}
+    assert Membership.objects.filter(user__username__in=list(first)).count() == len(first)
+    doctor = Membership.objects.select_related("department", "role").get(user=first["doctor"])
+    assert (doctor.department.name, doctor.role.code) == ("内科", "physician")
+    assert Department.objects.get(code="PHARM").parent == Department.objects.get(code="HOSP")
+    assert first["pharm"].check_password(PASSWORD)
