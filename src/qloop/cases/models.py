@@ -88,6 +88,20 @@ class ExtraField(models.Model):
         blank=True,
         help_text=_('For a choice field: a list such as ["A", "B"].'),
     )
+    # The same choices as shown in English and Traditional Chinese, in the same order; the
+    # stored value is always the choice in ``choices``.
+    choices_en = models.JSONField(
+        _("English choices"),
+        default=list,
+        blank=True,
+        help_text=_("Empty, or as many as the choices, in the same order."),
+    )
+    choices_zh_hant = models.JSONField(
+        _("Traditional Chinese choices"),
+        default=list,
+        blank=True,
+        help_text=_("Empty, or as many as the choices, in the same order."),
+    )
     required = models.BooleanField(_("required"), default=False)
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
@@ -112,6 +126,29 @@ class ExtraField(models.Model):
         if lang == "zh-hant" and self.label_zh_hant:
             return self.label_zh_hant
         return self.label
+
+    @property
+    def display_choices(self) -> list[tuple[str, str]]:
+        """(stored value, label in the reader's language) for each choice."""
+        lang = get_language() or "zh-hans"
+        shown = {"en": self.choices_en, "zh-hant": self.choices_zh_hant}.get(lang) or []
+        if len(shown) != len(self.choices):
+            shown = self.choices
+        return [(str(v), str(label)) for v, label in zip(self.choices, shown, strict=True)]
+
+    def choice_label(self, value: Any) -> str:
+        return dict(self.display_choices).get(str(value), str(value))
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {
+            name: _("Give as many choices as in “choices”, in the same order, or none.")
+            for name in ("choices_en", "choices_zh_hant")
+            if getattr(self, name) and len(getattr(self, name)) != len(self.choices or [])
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class CaseQuerySet(models.QuerySet["Case"]):

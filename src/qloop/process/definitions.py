@@ -395,13 +395,7 @@ def states_moved_by(roles: set[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for kind, version in CURRENT_VERSION.items():
         process = PROCESSES[(kind, version)]
-        out[kind] = {
-            src
-            for t in process.transitions
-            if t.who.roles & roles
-            for src, dst in t.edges()
-            if src != dst and src not in process.terminal
-        }
+        out[kind] = {state for state in process.states if process.moved_on_by(state) & roles}
     return out
 
 

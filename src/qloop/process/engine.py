@@ -19,10 +19,12 @@ from qloop.process.audience import resolve_all
 from qloop.process.definitions import process_for
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, ApprovalState, ClockName
-from qloop.process.signatures import sign
+from qloop.process.signatures import Meaning, sign
 from qloop.process.spec import Input, Process, Transition
 
 MAX_TEXT = 10_000
+# The meaning an approval's decider signs with: approving is approving, refusing is refusing.
+DECISION_MEANING = {"approve": Meaning.APPROVED.value, "refuse": Meaning.REFUSED.value}
 
 
 def process_of(case: Case) -> Process:
@@ -265,7 +267,7 @@ def decide_approval(
             raise PermissionDenied
         if approval.state != ApprovalState.PENDING:
             raise Conflict(_("This approval has already been decided."))
-        meaning = "approved" if decision == "approve" else "reviewed"
+        meaning = DECISION_MEANING[decision]
         now = at or timezone.now()
         signed = sign(actor, signature, meaning=meaning, at=now)
         approval.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REFUSED

@@ -134,6 +134,20 @@ class Process:
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
 
+    def moved_on_by(self, state: str) -> frozenset[str]:
+        """The roles whose step takes a case out of ``state`` (steps that leave it where it
+        is, like recording progress, do not count): whom the case waits for there."""
+        if state in self.terminal:
+            return frozenset()
+        return frozenset().union(
+            *(
+                t.who.roles
+                for t in self.transitions
+                for src, dst in t.edges()
+                if src == state != dst
+            )
+        )
+
     def problems(self) -> list[str]:
         """Everything wrong with this declaration; empty when it is sound."""
         where = f"{self.kind} v{self.version}"

@@ -155,7 +155,7 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     signature = {
         "password": request.POST.get("signature_password", ""),
-        "meaning": "approved" if decision == "approve" else "reviewed",
+        "meaning": engine.DECISION_MEANING.get(decision, ""),
     }
     _act(
         request,

@@ -145,6 +145,14 @@ def event_title(event: Any, case: Any) -> str:
                 "people": "、".join(event.data.get("to", [])),
             }
         return title
+    if event.verb == "approval_decided":
+        from qloop.process.models import ApprovalKind
+
+        kind = event.data.get("kind", "")
+        what = ApprovalKind(kind).label if kind in ApprovalKind.values else kind
+        if event.data.get("decision") == "approve":
+            return _("Approved: %(what)s") % {"what": what}
+        return _("Refused: %(what)s") % {"what": what}
     if event.verb in {"complaint_raised", "raised_from"}:
         other = event.data.get("complaint") or event.data.get("feedback") or ""
         return f"{verb_label(event.verb)}: {other}"
@@ -190,6 +198,14 @@ def signature_meaning_time(sig: dict[str, Any] | None) -> str:
 @register.filter
 def join_if_list(value: Any) -> str:
     return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+@register.filter
+def own_comment(event: Any) -> str:
+    """An event's comment, unless the timeline already lists it as one of the step's inputs
+    (a progress note is recorded both as the step's input and as its comment)."""
+    inputs = (event.data.get("inputs") or {}) if event.verb == "transition" else {}
+    return "" if event.comment in {str(v) for v in inputs.values()} else event.comment
 
 
 @register.simple_tag
