@@ -28,6 +28,10 @@ ANSWER = (
     Input("answer_channel", _("Answered by"), "choice", choices=ANSWER_CHANNELS),
 )
 
+# The steps of Quality's own investigation before the disposition (R1.4, R1.6): whoever takes
+# them investigated, whoever signs the disposition approved (the printed report's two boxes).
+INVESTIGATION_STEPS = frozenset({"request_onsite", "record_onsite"})
+
 COMPLAINT_STATES: dict[str, Label] = {
     "new": _("New"),
     "cs_review": _("CS review"),

@@ -25,7 +25,7 @@ class Meaning(TextChoices):
     APPROVED = "approved", gettext_lazy("Approved (批准)")
     VERIFIED = "verified", gettext_lazy("Verified (验证)")
     # A refusal is signed as what it is, not as a review (R1.6: the GM refuses on-site work).
-    REFUSED = "refused", gettext_lazy("Refused (不批准)")
+    REFUSED = "refused", gettext_lazy("Refused (驳回)")
 
 
 def _key(user: User) -> str:

@@ -368,7 +368,9 @@ def improvement_action_done(request: HttpRequest, action_id: int) -> HttpRespons
     )
     back = request.POST.get("next", "")
     return redirect(
-        back if back == f"/reports/surveys/{action.report_id}/" else "improvement-action-list"
+        back
+        if back in {f"/reports/surveys/{action.report_id}/", "/my-work/"}
+        else "improvement-action-list"
     )
 
 
