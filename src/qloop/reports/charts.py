@@ -115,6 +115,7 @@ def comparison_bars(
         # Right-aligned at the axis, so a label wider than its column would lose its start:
         # long labels wrap onto a second line and end with "…" if still too long.
         lines = fit_lines(bar.label, label_w - 12, 12)
+        tspans: str
         if len(lines) == 1:
             tspans = escape(lines[0])
         else:
@@ -166,7 +167,7 @@ def chart_pieces(
     """A long bar chart as pieces of ``per_piece`` bars (0: one piece), each with its own axis:
     printed, a page takes as many pieces as fit, instead of the whole chart moving to the next
     page and leaving half of this one blank. The first piece has the title, the last the
-    legend; on screen they read as one chart."""
+    legend."""
     size = per_piece or len(bars) or 1
     chunks = [bars[i : i + size] for i in range(0, len(bars), size)] or [bars]
     return [

@@ -69,7 +69,10 @@ def survey_charts(results: dict[str, Any], *, per_piece: int = 0) -> dict[str, l
     ``chart_pieces``), or of one piece with 0."""
     prev = results.get("previous") or {}
     previous_label = _("Previous: %(title)s") % {"title": prev.get("title", "")} if prev else ""
-    labels = {"current_label": _("This survey"), "previous_label": previous_label}
+    labels: dict[str, Any] = {
+        "current_label": _("This survey"),
+        "previous_label": previous_label,
+    }
     charts = {
         "overall": [
             _safe(
