@@ -64,6 +64,7 @@ COLUMNS = {
         "updated_at",
         "closed_at",
         "next_due_at",
+        "deadline_state",
         "archived_at",
         "archive_reason",
         "search_text",
@@ -535,6 +536,8 @@ class Generator:
                 ts(updated_at),
                 ts(closed_at),
                 ts(next_due),
+                # As qloop.process.clocks keeps it: the state of the case's open clock.
+                clock_state if next_due is not None else "",
                 ts(archived_at),
                 "重复登记" if archived else "",
                 text,

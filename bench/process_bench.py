@@ -6,6 +6,8 @@
 2. The deadline sweep over N open clocks, of which some are past due (breaches and the first
    escalation step) and some have a reminder due: the periodic job's cost, with the bell
    notifications and outbox messages it writes.
+3. The breach statement alone on that set-up, with and without marking the cases breached
+   (``Case.deadline_state``), each run rolled back.
 
     .venv/bin/python bench/process_bench.py transitions --cases 200 [--database-url …]
     .venv/bin/python bench/process_bench.py sweep --clocks 1000000 --due 10000 --alerts 10000 \
@@ -131,10 +133,10 @@ _G_SQLITE = "CAST(substr(c.number, 9) AS INTEGER)"
 _PG_SETUP = f"""
 INSERT INTO cases_case (number, kind, profile, title, received_at, channel, severity,
     department_id, state, process_version, extra, created_at, updated_at, search_text,
-    search_tokens, archive_reason, next_due_at, handler_id)
+    search_tokens, archive_reason, next_due_at, deadline_state, handler_id)
 SELECT 'SW-2026-' || lpad(g::text, 7, '0'), 'complaint', 'manufacturer', '基准测试', now(),
     'phone', 'minor', %(dept)s, 'investigating', 1, '{{}}'::jsonb, now(), now(), '', '', '',
-    {_by_group("g", "due")},
+    {_by_group("g", "due")}, 'running',
     (%(handlers)s::bigint[])[1 + g %% cardinality(%(handlers)s::bigint[])]
 FROM generate_series(1, %(n)s) g;
 INSERT INTO process_clock (case_id, name, state, started_at, due_at, unit, schedule,
@@ -152,10 +154,10 @@ _SQLITE_SETUP = [
     WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < %(n)s)
     INSERT INTO cases_case (number, kind, profile, title, received_at, channel, severity,
         department_id, state, process_version, extra, created_at, updated_at, search_text,
-        search_tokens, archive_reason, next_due_at, handler_id)
+        search_tokens, archive_reason, next_due_at, deadline_state, handler_id)
     SELECT 'SW-2026-' || printf('%%07d', i), 'complaint', 'manufacturer', '基准测试',
         datetime('now'), 'phone', 'minor', %(dept)s, 'investigating', 1, '{{}}',
-        datetime('now'), datetime('now'), '', '', '', {_by_group("i", "due")},
+        datetime('now'), datetime('now'), '', '', '', {_by_group("i", "due")}, 'running',
         json_extract(%(handlers_json)s, '$[' || (i %% %(handler_count)s) || ']')
     FROM g
     """,
@@ -188,7 +190,7 @@ _REARM = [
         AND c.number <= 'SW-2026-' || {last}
     """,
     """
-    UPDATE cases_case SET next_due_at = {due_c}
+    UPDATE cases_case SET next_due_at = {due_c}, deadline_state = 'running'
     WHERE number LIKE 'SW-%%' AND number <= 'SW-2026-' || {last}
     """,
 ]
@@ -397,6 +399,43 @@ def sweep(args: argparse.Namespace) -> None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
+def breaches(args: argparse.Namespace) -> None:
+    """The breach statement alone on the ``sweep`` set-up (issue 12: a breach also marks its
+    case, ``Case.deadline_state``): each run re-arms the past-due clocks, then times marking
+    them inside a transaction that is rolled back, with and without the case update, in turn."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from qloop.process import clocks
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("breaches: PostgreSQL only (SQLite marks breaches in Python batches)")
+    from qloop.org.models import Department
+
+    _migrate_and_org()
+    params = _setup_params(args, Department.objects.get(code="CS").pk, _bench_people(args.robots))
+    with_cases = clocks._BREACH_SQL
+    start = with_cases.index("cases AS (")
+    without_cases = with_cases[: start - 2] + with_cases[with_cases.index("\n)", start) + 2 :]
+    timings: dict[str, list[float]] = {"with the case update": [], "without": []}
+    with transaction.atomic(), connection.cursor() as cur:
+        for sql in _rearm_statements(connection.vendor):
+            cur.execute(sql, params)
+    for _run in range(args.repeat):
+        for name, sql in (("with the case update", with_cases), ("without", without_cases)):
+            with transaction.atomic(), connection.cursor() as cur:
+                t0 = time.perf_counter()
+                cur.execute(sql, {"now": timezone.now()})
+                marked = cur.fetchone()[0]
+                timings[name].append(time.perf_counter() - t0)
+                transaction.set_rollback(True)
+    for name, seconds in timings.items():
+        print(
+            f"{name}: breached={marked} median={statistics.median(seconds):.3f} s "
+            f"runs={' '.join(f'{s:.3f}' for s in seconds)}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -425,11 +464,17 @@ def main() -> None:
         help="on an existing set-up: make the --due and --alerts clocks due again (and delete "
         "the notifications, messages and clock events earlier sweeps wrote)",
     )
-    for p in (p_t, p_s):
+    p_b = sub.add_parser("breaches", help="time the breach statement alone (after `sweep`)")
+    p_b.add_argument("--clocks", type=int, default=1_000_000)
+    p_b.add_argument("--due", type=int, default=10_000)
+    p_b.add_argument("--alerts", type=int, default=10_000)
+    p_b.add_argument("--robots", type=int, default=1, choices=[0, 1, 2])
+    p_b.add_argument("--repeat", type=int, default=5)
+    for p in (p_t, p_s, p_b):
         add_common_arguments(p)
     args = parser.parse_args()
     setup_django(args.database_url, args.data_dir)
-    {"transitions": transitions, "sweep": sweep}[args.command](args)
+    {"transitions": transitions, "sweep": sweep, "breaches": breaches}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -402,7 +402,7 @@ def test_the_general_manager_sees_and_decides_onsite_approvals_with_a_signature(
     assert body["signature"]["meaning"] == "approved"
     assert api("gm").get("/approvals", state="pending").json() == []
 
-    again = api("gm").post(decide, {"decision": "refuse", "signature": signature("reviewed")})
+    again = api("gm").post(decide, {"decision": "refuse", "signature": signature("refused")})
     assert again.status_code == 409
     assert api("qe").get("/approvals", state="approved").json()[0]["id"] == approval_id
 
@@ -418,11 +418,18 @@ def test_a_refused_onsite_approval_keeps_onsite_findings_closed(
     number = case_in("investigating")
     api("qe").step(number, "request_onsite", reason="需到现场")
     approval_id = api("gm").get("/approvals").json()[0]["id"]
+    # A refusal is signed as a refusal, not as a review.
+    as_review = api("gm").post(
+        f"/approvals/{approval_id}/decide",
+        {"decision": "refuse", "signature": signature("reviewed")},
+    )
+    assert (as_review.status_code, fields(as_review)) == (422, {"signature.meaning"})
     response = api("gm").post(
         f"/approvals/{approval_id}/decide",
-        {"decision": "refuse", "comment": "电话沟通即可", "signature": signature("reviewed")},
+        {"decision": "refuse", "comment": "电话沟通即可", "signature": signature("refused")},
     )
     assert (response.status_code, response.json()["state"]) == (200, "refused")
+    assert response.json()["signature"]["meaning"] == "refused"
     assert api("qe").step(number, "record_onsite", findings="x").status_code == 409
     decided = api("qe").get(f"/cases/{number}").json()["events"][-1]
     assert (decided["verb"], decided["data"]["decision"]) == ("approval_decided", "refuse")

@@ -240,20 +240,41 @@ def test_filter_by_date_uses_days_in_china(
     assert listed(users["cs"], **params) == expected
 
 
-def test_filter_overdue_uses_the_running_deadlines(
+def test_filter_overdue_lists_the_breaches_the_sweep_recorded(
     cases: dict[str, Case], users: dict[str, Any]
 ) -> None:
-    """X3, R2.3: overdue means the 2-day answer deadline has passed on an open case."""
+    """X3, R2.3: overdue means a deadline of an open case is breached, as the sweep recorded
+    it (and the timeline says): the filter agrees with the breach records, not with a second
+    reading of the wall clock."""
     # Due: motor 21 Nov 23:59, seal 22 Nov 09:30, impeller 23 Nov 00:30.
     with time_machine.travel(local(2026, 11, 21, 12, 0), tick=False):
+        clocks.sweep()
         assert listed(users["cs"], overdue="1") == []
     with time_machine.travel(local(2026, 11, 22, 12, 0), tick=False):
+        # Past due, but no breach recorded yet: not overdue until the sweep (every minute).
+        assert listed(users["cs"], overdue="1") == []
+        clocks.sweep()
         assert set(listed(users["cs"], overdue="1")) == {"离心泵机械密封漏水", "电机过热"}
         clocks.stop_clock(cases["seal"], ClockName.CUSTOMER_ANSWER)  # answered
         archive_case(cases["motor"], "重复登记", actor=users["cs_head"])
         assert listed(users["cs"], overdue="1") == []
     with time_machine.travel(local(2026, 11, 23, 1, 0), tick=False):
+        clocks.sweep()
         assert listed(users["cs"], overdue="true") == ["葉輪問題"]
+
+
+def test_a_breach_recorded_ahead_of_the_wall_clock_is_overdue(
+    cases: dict[str, Case], users: dict[str, Any]
+) -> None:
+    """X3: a breach the sweep recorded (``qloop manage sweep --now`` run ahead, a server
+    clock set back) makes the case overdue although its due time has not come on this
+    server's clock."""
+    clocks.sweep(local(2026, 11, 22, 12, 0))
+    with time_machine.travel(local(2026, 11, 21, 12, 0), tick=False):
+        assert set(listed(users["cs"], overdue="1")) == {"离心泵机械密封漏水", "电机过热"}
+        seal = Case.objects.get(pk=cases["seal"].pk)
+        assert seal.is_overdue and seal.deadline_state == "breached"
+        assert not Case.objects.get(pk=cases["impeller"].pk).is_overdue
 
 
 def test_filter_by_extra_field(cases: dict[str, Case], users: dict[str, Any]) -> None:

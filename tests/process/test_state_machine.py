@@ -297,7 +297,7 @@ class ComplaintMachine(RuleBasedStateMachine):
         deciders = [p for p in PERSONAS if ROLE[p] == approval.role]
         persona = data.draw(st.sampled_from([persona, *deciders, *deciders]))
         variant = data.draw(st.sampled_from(SIGNATURES))
-        meaning = "approved" if decision == "approve" else "reviewed"
+        meaning = "approved" if decision == "approve" else "refused"
         user = self.users[persona]
         expected: type[Exception] | None = None
         if decision not in {"approve", "refuse"}:

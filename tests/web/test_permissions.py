@@ -126,6 +126,7 @@ ROUTES = [
     Route("set-language", "post", always(302), public=True, data=lambda p: {"language": "en"}),
     Route("healthz", "get", always(200), public=True),
     Route("my-work", "get", always(200)),
+    Route("registered-by-me", "get", always(200)),
     Route("case-list", "get", always(200)),
     Route("case-export", "get", always(200)),
     Route("case-create", "get", always(200)),

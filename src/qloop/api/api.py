@@ -455,7 +455,7 @@ def list_approvals(request: HttpRequest, state: str = "pending") -> list[dict[st
     "/approvals/{approval_id}/decide", response={200: ApprovalOut, **ERRORS}, tags=["process"]
 )
 def decide_approval(request: HttpRequest, approval_id: int, payload: DecisionIn) -> dict[str, Any]:
-    """Approve or refuse, with an e-signature (meaning "approved" to approve, "reviewed" to
+    """Approve or refuse, with an e-signature (meaning "approved" to approve, "refused" to
     refuse)."""
     user: User = request.user  # type: ignore[assignment]
     approval = Approval.objects.select_related("case").filter(pk=approval_id).first()

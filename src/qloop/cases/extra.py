@@ -116,7 +116,7 @@ def form_field(field: ExtraField) -> forms.Field:
     if field.field_type == FieldType.BOOLEAN:
         return forms.BooleanField(**common)
     if field.field_type == FieldType.CHOICE:
-        return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
+        return forms.ChoiceField(choices=[("", "—"), *field.display_choices], **common)
     return forms.CharField(max_length=1000, **common)
 
 
@@ -125,4 +125,6 @@ def display_value(field: ExtraField, value: Any) -> str:
         return ""
     if field.field_type == FieldType.BOOLEAN:
         return _("Yes") if value else _("No")
+    if field.field_type == FieldType.CHOICE:
+        return field.choice_label(value)
     return str(value)

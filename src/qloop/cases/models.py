@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +18,7 @@ from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
 
 if TYPE_CHECKING:
     from qloop.org.models import User
+    from qloop.process.models import DeadlineStatus
 
 
 class Contact(models.Model):
@@ -88,6 +88,20 @@ class ExtraField(models.Model):
         blank=True,
         help_text=_('For a choice field: a list such as ["A", "B"].'),
     )
+    # The same choices as shown in English and Traditional Chinese, in the same order; the
+    # stored value is always the choice in ``choices``.
+    choices_en = models.JSONField(
+        _("English choices"),
+        default=list,
+        blank=True,
+        help_text=_("Empty, or as many as the choices, in the same order."),
+    )
+    choices_zh_hant = models.JSONField(
+        _("Traditional Chinese choices"),
+        default=list,
+        blank=True,
+        help_text=_("Empty, or as many as the choices, in the same order."),
+    )
     required = models.BooleanField(_("required"), default=False)
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
@@ -112,6 +126,29 @@ class ExtraField(models.Model):
         if lang == "zh-hant" and self.label_zh_hant:
             return self.label_zh_hant
         return self.label
+
+    @property
+    def display_choices(self) -> list[tuple[str, str]]:
+        """(stored value, label in the reader's language) for each choice."""
+        lang = get_language() or "zh-hans"
+        shown = {"en": self.choices_en, "zh-hant": self.choices_zh_hant}.get(lang) or []
+        if len(shown) != len(self.choices):
+            shown = self.choices
+        return [(str(v), str(label)) for v, label in zip(self.choices, shown, strict=True)]
+
+    def choice_label(self, value: Any) -> str:
+        return dict(self.display_choices).get(str(value), str(value))
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {
+            name: _("Give as many choices as in “choices”, in the same order, or none.")
+            for name in ("choices_en", "choices_zh_hant")
+            if getattr(self, name) and len(getattr(self, name)) != len(self.choices or [])
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 def general_visibility(user: User) -> Q:
@@ -167,8 +204,12 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
         return self.live().exclude(state__in=CLOSED_STATES)
 
-    def overdue(self, now: dt.datetime | None = None) -> CaseQuerySet:
-        return self.open().filter(next_due_at__lt=now or timezone.now())
+    def overdue(self) -> CaseQuerySet:
+        """Open cases with a breached deadline, as the sweep recorded it (X3): the same cases
+        whose timeline says the deadline was missed, never a second reading of the wall clock."""
+        from qloop.process.models import ClockState
+
+        return self.open().filter(deadline_state=ClockState.BREACHED)
 
     def search(self, query: str) -> CaseQuerySet:
         query = query.strip()
@@ -245,6 +286,12 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    # The state of the deadlines the case waits on: breached if one of its open clocks is,
+    # else running, else paused; empty without an open clock. Kept by qloop.process.clocks
+    # with next_due_at, so that lists show and filter a breach without reading clocks.
+    deadline_state = models.CharField(
+        _("deadline state"), max_length=20, blank=True, default="", editable=False
+    )
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -305,6 +352,12 @@ class Case(models.Model):
                 name="case_open_updated",
                 condition=Q(archived_at__isnull=True) & ~Q(state__in=["closed"]),
             ),
+            # The overdue filter: the few live cases with a breached deadline.
+            models.Index(
+                fields=["next_due_at"],
+                name="case_breached",
+                condition=Q(deadline_state="breached", archived_at__isnull=True),
+            ),
             # Everything "My work" filters and sorts open cases by, so that its count (the badge
             # on every page) and its page of ids are index-only scans of the open cases.
             models.Index(
@@ -345,13 +398,19 @@ class Case(models.Model):
         return self.state in CLOSED_STATES
 
     @property
+    def deadline_status(self) -> DeadlineStatus | None:
+        """What the case's deadline shows in lists and exports: its clocks' state (X3)."""
+        from qloop.process.models import deadline_status
+
+        if self.is_closed or self.is_archived:
+            return None
+        return deadline_status(self.deadline_state, self.next_due_at)
+
+    @property
     def is_overdue(self) -> bool:
-        return (
-            not self.is_closed
-            and not self.is_archived
-            and self.next_due_at is not None
-            and self.next_due_at < timezone.now()
-        )
+        """A deadline of this open case is breached (as ``CaseQuerySet.overdue``)."""
+        status = self.deadline_status
+        return status is not None and status.is_late
 
     @property
     def state_label(self) -> str:

@@ -75,7 +75,7 @@ CATEGORIES = [
 ]
 
 EXTRA_FIELDS = [
-    # kind, code, label, English, 繁體, type, choices
+    # kind, code, label, English, 繁體, type, choices (简体, English, 繁體)
     (
         "complaint",
         "purchase_channel",
@@ -83,9 +83,21 @@ EXTRA_FIELDS = [
         "Bought through",
         "購買渠道",
         FieldType.CHOICE,
-        ["直销", "经销商", "电商平台", "工程项目"],
+        (
+            ["直销", "经销商", "电商平台", "工程项目"],
+            ["Direct sale", "Distributor", "Online shop", "Engineering project"],
+            ["直銷", "經銷商", "電商平台", "工程項目"],
+        ),
     ),
-    ("complaint", "delivery_date", "交货日期", "Delivery date", "交貨日期", FieldType.DATE, []),
+    (
+        "complaint",
+        "delivery_date",
+        "交货日期",
+        "Delivery date",
+        "交貨日期",
+        FieldType.DATE,
+        ([], [], []),
+    ),
 ]
 
 
@@ -154,7 +166,15 @@ def load_organisation() -> dict[str, Any]:
             },
         )
         parents[code] = cat
-    for order, (kind, code, label, en, hant, ftype, choices) in enumerate(EXTRA_FIELDS):
+    for order, (
+        kind,
+        code,
+        label,
+        en,
+        hant,
+        ftype,
+        (choices, choices_en, choices_hant),
+    ) in enumerate(EXTRA_FIELDS):
         ExtraField.objects.update_or_create(
             kind=kind,
             code=code,
@@ -164,6 +184,8 @@ def load_organisation() -> dict[str, Any]:
                 "label_zh_hant": hant,
                 "field_type": ftype,
                 "choices": choices,
+                "choices_en": choices_en,
+                "choices_zh_hant": choices_hant,
                 "order": order,
             },
         )

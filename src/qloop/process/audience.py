@@ -16,7 +16,7 @@ from qloop.process.definitions import process_for
 
 if TYPE_CHECKING:
     from qloop.cases.models import Case
-    from qloop.org.models import User
+    from qloop.org.models import Department, User
 
 LADDER_TOKENS = ("handler", "department_head")
 
@@ -59,6 +59,23 @@ def department_heads(department_id: int | None, memo: dict[Any, Any] | None = No
     if memo is not None:
         memo[key] = heads
     return heads
+
+
+def responsible_departments(case: Case) -> list[Department]:
+    """The departments a case waits for in its state, read from the process definition (the
+    roles whose step moves it on) and the organisation (where people hold those roles): Quality
+    while it investigates, CS while it reviews and answers (R1.3–R1.5). Empty once closed."""
+    from qloop.org.models import Department
+    from qloop.process.definitions import process_for
+
+    roles = process_for(case.kind, case.process_version).moved_on_by(case.state)
+    if not roles:
+        return []
+    return list(
+        Department.objects.filter(is_active=True, memberships__role__code__in=roles)
+        .distinct()
+        .order_by("code")
+    )
 
 
 def resolve(

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Min
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +36,8 @@ if TYPE_CHECKING:
     from qloop.process.spec import ClockSpec
 
 OPEN = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
+# Which open clock a case shows when it has several: a breach first, then the running time.
+DEADLINE_PRECEDENCE = (ClockState.BREACHED, ClockState.RUNNING, ClockState.PAUSED)
 
 
 def answer_setting() -> tuple[int, str]:
@@ -138,14 +139,19 @@ def make_plan(
 
 
 def refresh_next_due(case: Case) -> None:
-    """Keep ``Case.next_due_at`` equal to the soonest due time of the case's open clocks;
-    a paused clock does not count (the case waits on somebody else)."""
-    soonest = case.clocks.filter(state__in=[ClockState.RUNNING, ClockState.BREACHED]).aggregate(
-        m=Min("due_at")
-    )["m"]
-    if soonest != case.next_due_at:
-        case.next_due_at = soonest
-        type(case).objects.filter(pk=case.pk).update(next_due_at=soonest)
+    """Keep ``Case.next_due_at`` equal to the soonest due time of the case's open clocks (a
+    paused clock does not count: the case waits on somebody else), and ``Case.deadline_state``
+    equal to their state: breached if one is, else running, else paused."""
+    open_clocks = list(case.clocks.filter(state__in=OPEN).values_list("state", "due_at"))
+    states = {state for state, _due in open_clocks}
+    soonest = min(
+        (due for state, due in open_clocks if state != ClockState.PAUSED),
+        default=None,
+    )
+    shown = next((str(s) for s in DEADLINE_PRECEDENCE if s in states), "")
+    if soonest != case.next_due_at or shown != case.deadline_state:
+        case.next_due_at, case.deadline_state = soonest, shown
+        type(case).objects.filter(pk=case.pk).update(next_due_at=soonest, deadline_state=shown)
 
 
 def _done_before(steps: list[dict[str, Any]], now: dt.datetime) -> int:
@@ -360,7 +366,7 @@ def sweep_breaches(now: dt.datetime | None = None, *, batch: int = 1000) -> int:
 
 
 def _mark_breaches(now: dt.datetime, *, batch: int) -> int:
-    from qloop.cases.models import Event
+    from qloop.cases.models import Case, Event
 
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
@@ -383,6 +389,9 @@ def _mark_breaches(now: dt.datetime, *, batch: int) -> int:
                 .values_list("pk", flat=True)
             )
             Clock.objects.filter(pk__in=claimed).update(state=ClockState.BREACHED, breached_at=now)
+            Case.objects.filter(pk__in={r[1] for r in rows if r[0] in claimed}).update(
+                deadline_state=ClockState.BREACHED
+            )
             Event.objects.bulk_create(
                 Event(
                     case_id=case_id,
@@ -411,6 +420,10 @@ events AS (
     SELECT case_id, %(now)s, NULL, 'clock_breached', '[]'::jsonb, '',
            jsonb_build_object('clock', name, 'due_at', due_at)
     FROM breached
+),
+cases AS (
+    UPDATE cases_case SET deadline_state = 'breached'
+    WHERE id IN (SELECT case_id FROM breached)
 )
 SELECT count(*) FROM breached
 """

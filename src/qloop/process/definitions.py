@@ -32,6 +32,10 @@ ANSWER = (
     Input("answer_channel", _("Answered by"), "choice", choices=ANSWER_CHANNELS),
 )
 
+# The steps of Quality's own investigation before the disposition (R1.4, R1.6): whoever takes
+# them investigated, whoever signs the disposition approved (the printed report's two boxes).
+INVESTIGATION_STEPS = frozenset({"request_onsite", "record_onsite"})
+
 COMPLAINT_STATES: dict[str, Label] = {
     "new": _("New"),
     "cs_review": _("CS review"),
@@ -439,13 +443,7 @@ def states_moved_by(roles: set[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for kind, version in CURRENT_VERSION.items():
         process = PROCESSES[(kind, version)]
-        out[kind] = {
-            src
-            for t in process.transitions
-            if t.who.roles & roles
-            for src, dst in t.edges()
-            if src != dst and src not in process.terminal
-        }
+        out[kind] = {state for state in process.states if process.moved_on_by(state) & roles}
     return out
 
 

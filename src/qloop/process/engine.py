@@ -20,10 +20,12 @@ from qloop.process.definitions import process_for
 from qloop.process.effects import EFFECTS
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, ApprovalState
-from qloop.process.signatures import sign
+from qloop.process.signatures import Meaning, sign
 from qloop.process.spec import Input, Process, Transition
 
 MAX_TEXT = 10_000
+# The meaning an approval's decider signs with: approving is approving, refusing is refusing.
+DECISION_MEANING = {"approve": Meaning.APPROVED.value, "refuse": Meaning.REFUSED.value}
 
 
 def process_of(case: Case) -> Process:
@@ -264,7 +266,7 @@ def decide_approval(
             raise PermissionDenied
         if approval.state != ApprovalState.PENDING:
             raise Conflict(_("This approval has already been decided."))
-        meaning = "approved" if decision == "approve" else "reviewed"
+        meaning = DECISION_MEANING[decision]
         now = at or timezone.now()
         signed = sign(actor, signature, meaning=meaning, at=now)
         approval.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REFUSED

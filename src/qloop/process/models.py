@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +17,53 @@ class ClockState(models.TextChoices):
     PAUSED = "paused", _("Paused")
     STOPPED = "stopped", _("Stopped")
     BREACHED = "breached", _("Breached")
+
+
+# A running clock is "near" its end in the last quarter of its time, at most these 12 hours.
+NEAR = dt.timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    """What a deadline shows, read from its clock's state (X3): ``late`` once the sweep has
+    recorded a breach, ``paused``, ``met`` or ``late_stop`` once stopped, and only a running
+    clock counts down (``ok``, ``near``, ``due`` when its time is up but the breach is not yet
+    recorded). The wall clock never makes a clock late; the breach record does."""
+
+    kind: str
+    due_at: dt.datetime | None
+    seconds: float = 0.0  # running: time left; breached: time since the due time (if past)
+
+    @property
+    def is_late(self) -> bool:
+        return self.kind in {"late", "late_stop"}
+
+
+def deadline_status(
+    state: str,
+    due_at: dt.datetime | None,
+    *,
+    started_at: dt.datetime | None = None,
+    breached: bool = False,
+    now: dt.datetime | None = None,
+) -> DeadlineStatus | None:
+    """The one reading of a clock's state for every screen and export (see DeadlineStatus);
+    None when there is no deadline to show."""
+    now = now or timezone.now()
+    if state == ClockState.BREACHED:
+        since = (now - due_at).total_seconds() if due_at is not None else 0.0
+        return DeadlineStatus("late", due_at, max(since, 0.0))
+    if state == ClockState.PAUSED:
+        return DeadlineStatus("paused", due_at)
+    if state == ClockState.STOPPED:
+        return DeadlineStatus("late_stop" if breached else "met", due_at)
+    if state != ClockState.RUNNING or due_at is None:
+        return None
+    left = (due_at - now).total_seconds()
+    if left <= 0:
+        return DeadlineStatus("due", due_at, 0.0)
+    near = NEAR if started_at is None else min(NEAR, (due_at - started_at) / 4)
+    return DeadlineStatus("near" if left < near.total_seconds() else "ok", due_at, left)
 
 
 class ClockName(models.TextChoices):
@@ -209,8 +259,12 @@ class Clock(models.Model):
     def was_breached(self) -> bool:
         return self.breached_at is not None
 
-    def remaining_seconds(self) -> float:
-        return (self.due_at - timezone.now()).total_seconds()
+    @property
+    def deadline_status(self) -> DeadlineStatus | None:
+        """What this clock shows, from its own state (see ``deadline_status``)."""
+        return deadline_status(
+            self.state, self.due_at, started_at=self.started_at, breached=self.was_breached
+        )
 
 
 class ApprovalState(models.TextChoices):

@@ -24,6 +24,8 @@ class Meaning(TextChoices):
     REVIEWED = "reviewed", gettext_lazy("Reviewed (审核)")
     APPROVED = "approved", gettext_lazy("Approved (批准)")
     VERIFIED = "verified", gettext_lazy("Verified (验证)")
+    # A refusal is signed as what it is, not as a review (R1.6: the GM refuses on-site work).
+    REFUSED = "refused", gettext_lazy("Refused (驳回)")
 
 
 def _key(user: User) -> str:

@@ -150,6 +150,20 @@ class Process:
     def states_in(self, group: str) -> frozenset[str]:
         return self.state_groups.get(group, frozenset())
 
+    def moved_on_by(self, state: str) -> frozenset[str]:
+        """The roles whose step takes a case out of ``state`` (steps that leave it where it
+        is, like recording progress, do not count): whom the case waits for there."""
+        if state in self.terminal:
+            return frozenset()
+        return frozenset().union(
+            *(
+                t.who.roles
+                for t in self.transitions
+                for src, dst in t.edges()
+                if src == state != dst
+            )
+        )
+
     def problems(self) -> list[str]:
         """Everything wrong with this declaration; empty when it is sound."""
         where = f"{self.kind} v{self.version}"

@@ -54,7 +54,9 @@ def create_task(
         raise Conflict(_("Tasks are given during investigation and corrective action."))
     errors: dict[str, list[str]] = {}
     dept = Department.objects.filter(code=department, is_active=True).first()
-    if dept is None:
+    if not department:
+        errors["department"] = [_("Choose a department.")]
+    elif dept is None:
         errors["department"] = [_("Unknown department.")]
     title = title.strip()
     if not title:

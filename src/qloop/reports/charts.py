@@ -5,8 +5,10 @@ Every text that goes into a chart passes through ``escape``; callers mark the re
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.html import escape
 
@@ -22,6 +24,36 @@ class Bar:
     label: str
     value: float | None
     previous: float | None = None
+
+
+def text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn at font size ``size``: a Chinese character (or any wide
+    one) takes a full em, Latin letters and digits a little over half."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
+
+
+def fit_lines(text: str, width: float, size: float, *, lines: int = 2) -> list[str]:
+    """``text`` broken into at most ``lines`` lines no wider than ``width`` (between words where
+    there are spaces); what does not fit ends the last line with "…". Nothing is ever drawn
+    outside the space given to it."""
+    out: list[str] = []
+    rest = text.strip()
+    while rest and len(out) < lines:
+        last = len(out) == lines - 1
+        take = len(rest)
+        while (
+            take
+            and text_width(rest[:take] + ("…" if last and take < len(rest) else ""), size) > width
+        ):
+            take -= 1
+        if take < len(rest):
+            space = rest.rfind(" ", 0, take + 1)
+            if space > 0 and rest[take - 1 : take + 1].isascii() and rest[take : take + 1] != " ":
+                take = space
+        line = rest[:take].rstrip()
+        rest = rest[take:].lstrip()
+        out.append(line + ("…" if last and rest else ""))
+    return out
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -40,15 +72,17 @@ def comparison_bars(
     previous_label: str,
     width: int = 640,
     title: str = "",
+    legend: bool = True,
 ) -> str:
     """Horizontal bars, one per row, with the previous value as a thin grey bar below it.
 
     ``lo`` may be negative (NPS runs from −100 to 100): bars then grow from zero both ways.
+    Without ``legend`` the chart is one piece of a longer one (see ``chart_pieces``).
     """
     label_w, right = 190, 56
     row_h = 30
     top = 24 if title else 8
-    legend_h = 22
+    legend_h = 22 if legend else 0
     height = top + row_h * max(len(bars), 1) + 22 + legend_h
     plot_w = width - label_w - right
     span = hi - lo or 1
@@ -78,10 +112,22 @@ def comparison_bars(
         )
     for i, bar in enumerate(bars):
         y = top + i * row_h
-        label = bar.label if len(bar.label) <= 16 else bar.label[:15] + "…"
+        # Right-aligned at the axis, so a label wider than its column would lose its start:
+        # long labels wrap onto a second line and end with "…" if still too long.
+        lines = fit_lines(bar.label, label_w - 12, 12)
+        tspans: str
+        if len(lines) == 1:
+            tspans = escape(lines[0])
+        else:
+            lines = fit_lines(bar.label, label_w - 12, 11)
+            tspans = "".join(
+                f'<tspan x="{label_w - 6}" y="{y + 11 + 12 * n}" font-size="11">{escape(line)}'
+                "</tspan>"
+                for n, line in enumerate(lines)
+            )
         out.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'
-            f"<title>{escape(bar.label)}</title>{escape(label)}</text>"
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="bar-label">'
+            f"<title>{escape(bar.label)}</title>{tspans}</text>"
         )
         if bar.value is not None:
             x0, x1 = sorted((zero, x(bar.value)))
@@ -104,14 +150,35 @@ def comparison_bars(
         'stroke-width="0.8"/>'
     )
     ly = height - 8
-    out.append(f'<rect x="{label_w}" y="{ly - 9}" width="14" height="10" fill="{INK}"/>')
-    out.append(f'<text x="{label_w + 18}" y="{ly}">{escape(current_label)}</text>')
-    if any(b.previous is not None for b in bars):
+    if legend:
+        out.append(f'<rect x="{label_w}" y="{ly - 9}" width="14" height="10" fill="{INK}"/>')
+        out.append(f'<text x="{label_w + 18}" y="{ly}">{escape(current_label)}</text>')
+    if legend and any(b.previous is not None for b in bars):
         px = label_w + 150
         out.append(f'<rect x="{px}" y="{ly - 6}" width="14" height="5" fill="{PREVIOUS}"/>')
         out.append(f'<text x="{px + 18}" y="{ly}">{escape(previous_label)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def chart_pieces(
+    bars: Sequence[Bar], *, per_piece: int = 4, title: str = "", **kw: Any
+) -> list[str]:
+    """A long bar chart as pieces of ``per_piece`` bars (0: one piece), each with its own axis:
+    printed, a page takes as many pieces as fit, instead of the whole chart moving to the next
+    page and leaving half of this one blank. The first piece has the title, the last the
+    legend."""
+    size = per_piece or len(bars) or 1
+    chunks = [bars[i : i + size] for i in range(0, len(bars), size)] or [bars]
+    return [
+        comparison_bars(
+            chunk,
+            title=title if n == 0 else "",
+            legend=n == len(chunks) - 1,
+            **kw,
+        )
+        for n, chunk in enumerate(chunks)
+    ]
 
 
 def month_columns(

@@ -122,13 +122,14 @@ def survey_report_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_context(report: SurveyReport) -> dict[str, Any]:
+def _report_context(report: SurveyReport, *, printed: bool = False) -> dict[str, Any]:
     return {
         "report": report,
         "results": report.results,
         "previous": report.results.get("previous") or {},
         "rows": question_rows(report.results),
-        "charts": survey_charts(report.results),
+        # Printed, a long chart comes in pieces that fill the page; on screen, in one piece.
+        "charts": survey_charts(report.results, per_piece=4 if printed else 0),
         "actions": list(report.actions.select_related("owner", "department", "done_by")),
         "today": timezone.localdate(),
     }
@@ -318,7 +319,7 @@ def survey_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
 def survey_report_print(request: HttpRequest, report_id: int) -> HttpResponse:
     """《顾客满意度调查总结报告》 as an A4 page that prints like the paper report (X4)."""
     report = _report(request, report_id)
-    context = _report_context(report)
+    context = _report_context(report, printed=True)
     events = list(report.events.select_related("actor"))
     context["drafted"] = next((e for e in events if e.verb == "drafted"), None)
     return render(request, "reports/survey_report_print.html", context)
@@ -367,7 +368,9 @@ def improvement_action_done(request: HttpRequest, action_id: int) -> HttpRespons
     )
     back = request.POST.get("next", "")
     return redirect(
-        back if back == f"/reports/surveys/{action.report_id}/" else "improvement-action-list"
+        back
+        if back in {f"/reports/surveys/{action.report_id}/", "/my-work/"}
+        else "improvement-action-list"
     )
 
 

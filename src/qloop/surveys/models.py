@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -157,6 +157,14 @@ class Question(models.Model):
         return SCALES.get(self.type)
 
 
+class CampaignStatus(models.TextChoices):
+    """Where a campaign stands: one word for it on every page."""
+
+    SCHEDULED = "scheduled", _("scheduled")
+    OPEN = "open", pgettext_lazy("survey campaign", "open")
+    CLOSED = "closed", pgettext_lazy("survey campaign", "closed")
+
+
 class Campaign(models.Model):
     """One run of a questionnaire: who is asked, when, and through which links."""
 
@@ -205,6 +213,18 @@ class Campaign(models.Model):
 
     def has_not_opened(self, at: Any = None) -> bool:
         return (at or timezone.now()) < self.opens_at
+
+    def status(self, at: Any = None) -> CampaignStatus:
+        now = at or timezone.now()
+        if now < self.opens_at:
+            return CampaignStatus.SCHEDULED
+        if self.closes_at is not None and self.closes_at <= now:
+            return CampaignStatus.CLOSED
+        return CampaignStatus.OPEN
+
+    @property
+    def current_status(self) -> CampaignStatus:
+        return self.status()
 
 
 class Invitation(models.Model):

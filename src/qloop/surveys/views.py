@@ -433,7 +433,11 @@ def campaign_card(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "surveys/card.html",
         {
             "campaign": campaign,
-            "qr_svg": _qr(request, campaign).svg_inline(scale=7, border=2),
+            # A viewBox (no fixed size), so the code scales to the card whole; the standard
+            # quiet zone of 4 modules on a white ground, so phones find and read it.
+            "qr_svg": _qr(request, campaign).svg_inline(
+                border=4, omitsize=True, light="#fff", svgclass="qr-code", title=_("QR code")
+            ),
             "public_link": actions.public_link(_base_url(request), campaign),
         },
     )

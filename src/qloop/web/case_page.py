@@ -11,6 +11,7 @@ from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
 from qloop.cases.models import Case
 from qloop.org.models import Department, User
 from qloop.process import engine
+from qloop.process.audience import responsible_departments
 from qloop.process.diagram import render_svg
 from qloop.process.signatures import Meaning
 from qloop.process.tasks import can_complete, can_give_tasks
@@ -51,6 +52,7 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
             (a, a.state == "pending" and (user.is_superuser or user.has_role(a.role)))
             for a in approvals
         ],
+        "responsible_departments": responsible_departments(case),
         "active_departments": Department.objects.filter(is_active=True),
         "active_people": User.objects.filter(is_active=True, memberships__isnull=False)
         .distinct()

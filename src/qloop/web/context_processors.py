@@ -16,13 +16,19 @@ def qloop(request: HttpRequest) -> dict[str, Any]:
         from qloop.notify.models import Notification
         from qloop.org.models import Organisation
         from qloop.process.engine import approvals_for
+        from qloop.reports.queues import improvement_actions_for, reports_waiting_for
         from qloop.web.nav import nav_for
 
         approvals = approvals_for(user).count()
         context["approvals_count"] = approvals
-        # The badge counts everything waiting: cases, my department's tasks, my approvals.
+        # The badge counts everything waiting: cases, my department's tasks, my approvals,
+        # summary reports to decide or finish, my improvement actions.
         context["my_work_count"] = (
-            my_work_queryset(user).count() + open_tasks_for(user).count() + approvals
+            my_work_queryset(user).count()
+            + open_tasks_for(user).count()
+            + approvals
+            + reports_waiting_for(user).count()
+            + improvement_actions_for(user).count()
         )
         context["unread_count"] = Notification.objects.filter(
             user=user, read_at__isnull=True

@@ -22,7 +22,12 @@ from qloop.notify.actions import mark_read
 from qloop.notify.models import Notification
 from qloop.org.models import Department, User
 from qloop.process import clocks, engine, tasks
-from qloop.process.definitions import PROCESSES, process_for
+from qloop.process.definitions import (
+    ANSWER_CHANNELS,
+    INVESTIGATION_STEPS,
+    PROCESSES,
+    process_for,
+)
 from qloop.process.diagram import render_svg
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, Task
@@ -155,7 +160,7 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     signature = {
         "password": request.POST.get("signature_password", ""),
-        "meaning": "approved" if decision == "approve" else "reviewed",
+        "meaning": engine.DECISION_MEANING.get(decision, ""),
     }
     _act(
         request,
@@ -205,7 +210,7 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
     case = access.get_case_for_user(user, number)
     reach = access.contact_details(user, case)
     events = list(
-        case.events.filter(verb__in=["transition", "approval_decided"])
+        case.events.filter(verb__in=["transition", "approval_decided", "task_created"])
         .select_related("actor")
         .order_by("at", "id")
     )
@@ -215,6 +220,25 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
     def step(name: str) -> Any:
         found = [e for e in events if e.verb == "transition" and e.data.get("transition") == name]
         return found[-1] if found else None
+
+    disposed = step("dispose_not_ours") or step("dispose_ours")
+    # Who investigated: the last to take an investigation step or give a task before the
+    # disposition (the engineer), else whoever disposed it (a head who did it all himself).
+    investigating = [
+        e
+        for e in events
+        if (disposed is None or (e.at, e.pk) < (disposed.at, disposed.pk))
+        and (
+            e.verb == "task_created"
+            or (e.verb == "transition" and e.data.get("transition") in INVESTIGATION_STEPS)
+        )
+    ]
+    investigated = investigating[-1] if investigating else disposed
+    onsite = (
+        case.approvals.filter(kind="onsite", decided_at__isnull=False)
+        .select_related("decided_by")
+        .first()
+    )
 
     return render(
         request,
@@ -235,10 +259,14 @@ def case_report(request: HttpRequest, number: str) -> HttpResponse:
             .select_related("owner")
             .first(),
             "forwarded": step("forward_to_quality"),
-            "disposed": step("dispose_not_ours") or step("dispose_ours"),
+            "disposed": disposed,
+            "investigated": investigated,
             "verified": step("verify_effectiveness"),
             "closed": step("close") or step("resolve_directly"),
-            "onsite": case.approvals.filter(kind="onsite").select_related("decided_by").first(),
+            "onsite": onsite,
+            "answer_channel": dict(ANSWER_CHANNELS).get(
+                investigation.answer_channel if investigation else "", ""
+            ),
         },
     )
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("language/", views.set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
     path("my-work/", views.my_work, name="my-work"),
+    path("my-work/registered/", views.registered_by_me, name="registered-by-me"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/export.xlsx", views.case_export, name="case-export"),
     path("cases/new/", views.case_create, name="case-create"),

@@ -63,19 +63,56 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
+    """Everything waiting for this person: approvals, summary reports to decide or finish,
+    tasks, improvement actions, a survey that is due, and the cases whose next step is theirs."""
+    from qloop.reports.queues import improvement_actions_for, reports_waiting_for
+    from qloop.surveys.access import can_manage_surveys
+    from qloop.surveys.overdue import survey_ran_recently
+
     user: User = request.user  # type: ignore[assignment]
     qs = my_work_queryset(user).select_related(*LIST_RELATED)
     page = paginate(qs, _page(request), 50)
+    now = timezone.now()
     return render(
         request,
         "cases/my_work.html",
         {
             "page": page,
-            "now": timezone.now(),
+            "now": now,
             # The general manager's approvals come first on the first page after login.
             "approvals": engine.approvals_for(user)[:20],
+            "reports": reports_waiting_for(user)[:20],
             "tasks": open_tasks_for(user)[:50],
+            "improvement_actions": improvement_actions_for(user)[:50],
+            "today": timezone.localdate(),
+            # R2.5 c: at least one survey a year; the job's warning, also where work is found.
+            "survey_due": can_manage_surveys(user) and not survey_ran_recently(now),
             "follow_up": corrective_follow_up(user)[:50],
+        },
+    )
+
+
+@login_required
+def registered_by_me(request: HttpRequest) -> HttpResponse:
+    """The cases this person registered, in any state, and the tasks they completed: for
+    anyone outside Customer Service who passes information on (R1.1) and wants to follow it."""
+    from qloop.process.models import Task
+
+    user: User = request.user  # type: ignore[assignment]
+    qs = (
+        Case.objects.for_user(user)
+        .filter(registered_by=user)
+        .select_related(*LIST_RELATED)
+        .order_by("-received_at", "-id")
+    )
+    return render(
+        request,
+        "cases/registered_by_me.html",
+        {
+            "page": paginate(qs, _page(request), 25),
+            "tasks_done": Task.objects.filter(done_by=user, case__in=Case.objects.for_user(user))
+            .select_related("case", "department")
+            .order_by("-done_at", "-id")[:50],
         },
     )
 

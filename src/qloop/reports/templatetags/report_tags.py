@@ -31,6 +31,15 @@ def number(value: Any, digits: int = 1) -> str:
 
 
 @register.filter
+def all_answers(results: Any) -> int | None:
+    """Every answer a campaign got: by personal link, public link or paper, as the results
+    page and each question count them (``answered`` alone is the personal links')."""
+    if not results:
+        return None
+    return int(results.get("answered") or 0) + int(results.get("public_answers") or 0)
+
+
+@register.filter
 def percent(fraction: Any) -> str:
     """A fraction 0–1 as a percentage (the response rate)."""
     if fraction is None or fraction == "":

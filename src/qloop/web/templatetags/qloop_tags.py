@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils import timezone
@@ -11,9 +11,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-register = template.Library()
+if TYPE_CHECKING:
+    from qloop.process.models import DeadlineStatus
 
-NEAR = dt.timedelta(hours=12)
+register = template.Library()
 
 
 def _span(seconds: float) -> str:
@@ -32,34 +33,37 @@ def _span(seconds: float) -> str:
 
 
 @register.simple_tag
-def deadline(
-    due_at: dt.datetime | None, started_at: dt.datetime | None = None, stopped: bool = False
-) -> SafeString | str:
-    """A countdown: green while there is time, amber near the end, red once breached."""
-    if due_at is None:
+def deadline(subject: Any) -> SafeString | str:
+    """A case's or a clock's deadline as its clock's state says (X3): red once the sweep has
+    recorded a breach, grey while paused, the outcome once stopped, and a countdown only while
+    running (amber near the end)."""
+    status: DeadlineStatus | None = subject.deadline_status
+    if status is None:
         return ""
-    now = timezone.now()
-    left = (due_at - now).total_seconds()
-    local = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
-    if stopped:
-        return format_html(
-            '<span class="deadline text-muted" title="{}">{}</span>', local, _("stopped")
+    local = timezone.localtime(status.due_at).strftime("%Y-%m-%d %H:%M") if status.due_at else ""
+    if status.kind == "late":
+        text = (
+            _("%(span)s overdue") % {"span": _span(status.seconds)}
+            if status.seconds >= 60
+            else _("Breached")
         )
-    near = NEAR
-    if started_at is not None:
-        near = min(NEAR, (due_at - started_at) / 4)
-    if left < 0:
-        return format_html(
-            '<span class="deadline late" title="{}">⚠ {}</span>',
-            local,
-            _("%(span)s overdue") % {"span": _span(left)},
-        )
-    css = "near" if left < near.total_seconds() else "ok"
+        css, text = "late", f"⚠ {text}"
+    elif status.kind == "paused":
+        css, text = "paused", _("Paused")
+    elif status.kind == "met":
+        css, text = "met", _("met")
+    elif status.kind == "late_stop":
+        css, text = "late-stop", _("answered late")
+    elif status.kind == "due":
+        css, text = "near", _("time is up")
+    else:
+        css, text = status.kind, _("%(span)s left") % {"span": _span(status.seconds)}
     return format_html(
-        '<span class="deadline {}" title="{}">{}</span>',
+        '<span class="deadline {}" title="{}" data-state="{}">{}</span>',
         css,
         local,
-        _("%(span)s left") % {"span": _span(left)},
+        status.kind,
+        text,
     )
 
 
@@ -140,6 +144,14 @@ def event_title(event: Any, case: Any) -> str:
                 "people": "、".join(event.data.get("to", [])),
             }
         return title
+    if event.verb == "approval_decided":
+        from qloop.process.models import ApprovalKind
+
+        kind = event.data.get("kind", "")
+        what = ApprovalKind(kind).label if kind in ApprovalKind.values else kind
+        if event.data.get("decision") == "approve":
+            return _("Approved: %(what)s") % {"what": what}
+        return _("Refused: %(what)s") % {"what": what}
     if event.verb in {"complaint_raised", "raised_from"}:
         other = event.data.get("complaint") or event.data.get("feedback") or ""
         return f"{verb_label(event.verb)}: {other}"
@@ -185,6 +197,14 @@ def signature_meaning_time(sig: dict[str, Any] | None) -> str:
 @register.filter
 def join_if_list(value: Any) -> str:
     return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+@register.filter
+def own_comment(event: Any) -> str:
+    """An event's comment, unless the timeline already lists it as one of the step's inputs
+    (a progress note is recorded both as the step's input and as its comment)."""
+    inputs = (event.data.get("inputs") or {}) if event.verb == "transition" else {}
+    return "" if event.comment in {str(v) for v in inputs.values()} else event.comment
 
 
 @register.simple_tag
