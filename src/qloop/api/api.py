@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,8 +34,9 @@ from qloop.cases.models import Case, Category
 from qloop.org.models import User
 from qloop.process import clocks, engine, tasks
 from qloop.process.errors import Conflict
-from qloop.process.models import Approval, ApprovalState, Task
+from qloop.process.models import Approval, ApprovalState, ClockUnit, Task
 from qloop.surveys.api import router as surveys_router
+from qloop.web.middleware import body_too_large_message
 
 api = NinjaAPI(
     title="QLoop API",
@@ -49,7 +50,16 @@ api = NinjaAPI(
 
 api.add_router("/surveys/", surveys_router)
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# Every operation may answer these; 400: a body that is not JSON, 413: a body over the limit.
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 
 
 def _error(
@@ -87,7 +97,13 @@ def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRespon
 def _schema_message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
-    if kind == "missing":
+    if kind in {"control_character", "qq"}:
+        return str(ctx["message"])
+    if kind == "choice":
+        return _("Choose one of: %(choices)s.") % {"choices": ctx["choices"]}
+    if kind == "extra_forbidden":
+        return _("This field is not known here.")
+    if kind in {"missing", "string_too_short"}:
         return _("This field is required.")
     if kind == "string_too_long":
         return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
@@ -97,6 +113,8 @@ def _schema_message(err: dict[str, Any]) -> str:
         return _("The number is out of range.")
     if kind.startswith("datetime"):
         return _("Enter a date and time such as 2026-11-25T09:30:00+08:00.")
+    if kind.startswith("date"):
+        return _("Enter a date as YYYY-MM-DD.")
     if kind in {"string_type", "dict_type", "model_type", "json_invalid"}:
         return _("This value has the wrong type.")
     return str(err.get("msg", _("Enter a valid value.")))
@@ -135,7 +153,16 @@ def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # ninja's own wording, in English only
+        return _error(request, 400, _("The body of the request is not valid JSON."))
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Mostly answered by the limits middleware before the body is read; this is for a body
+    # sent without a Content-Length.
+    return _error(request, 413, body_too_large_message())
 
 
 # Serialisation ---------------------------------------------------------------------------------
@@ -203,7 +230,10 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
                     "due_at": c.due_at,
                     "stopped_at": c.stopped_at,
                     "breached_at": c.breached_at,
+                    "paused_at": c.paused_at,
                     "state": c.state,
+                    # Clocks from before units were recorded ran in calendar hours.
+                    "unit": c.unit or ClockUnit.HOURS,
                 }
                 for c in case.clocks.all()
             ],

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.cases import access
 from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import clean_extra
@@ -105,6 +106,19 @@ def _record(
 
 def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) -> dict[str, Any]:
     """Check everything before anything is written; errors are keyed by field path."""
+    # First, and alone: a control character could break the look-ups below (NUL on PostgreSQL).
+    inputs.check_texts(
+        {
+            **{f"contact.{k}": v for k, v in vars(reg.contact).items()},
+            **{f"product.{k}": v for k, v in vars(reg.product).items()},
+            "symptom": reg.symptom,
+            "current_status": reg.current_status,
+            "title": reg.title,
+            "category": reg.category_code,
+            "feedback_type": reg.feedback_type,
+            **{f"extra.{k}": [k, v] for k, v in reg.extra.items()},
+        }
+    )
     errors: dict[str, list[Any]] = {}
     spec = KINDS.get(reg.kind)
     if spec is None:
@@ -123,9 +137,8 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
     errors.update(_contact_errors(c.name, c.phone, c.email, c.qq))
     if not reg.symptom.strip():
         errors["symptom"] = [_("Describe the problem.")]
-    now = timezone.now()
-    if reg.received_at is not None and reg.received_at > now + dt.timedelta(minutes=5):
-        errors["received_at"] = [_("The time received cannot be in the future.")]
+    if reg.received_at is not None:
+        errors.update(_received_at_errors(reg.received_at))
     if reg.product.quantity is not None and reg.product.quantity < 0:
         errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
     category = None
@@ -313,6 +326,7 @@ def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> li
 
 
 def add_comment(case: Case, body: str, *, actor: User) -> Comment:
+    inputs.check_texts({"body": body})
     body = body.strip()
     if not body:
         raise ValidationError({"body": [_("Write a comment first.")]})
@@ -355,6 +369,12 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
     """
     if not access.can_edit(actor, case):
         raise PermissionDenied
+    inputs.check_texts({**changes, "reason": reason})
+    if isinstance(changes.get("received_at"), dt.datetime):
+        # Before the change is shown on the timeline: a year 1 cannot be turned into local time.
+        out_of_range = _received_at_errors(changes["received_at"])
+        if out_of_range:
+            raise ValidationError(out_of_range)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         product = ProductProblem.objects.get(case=case)
@@ -448,14 +468,31 @@ def _contact_errors(name: str, phone: str, email: str, qq: str) -> dict[str, lis
     return errors
 
 
+def _received_at_errors(received_at: dt.datetime) -> dict[str, list[Any]]:
+    """From 2000-01-01 to now (a few minutes' grace for a clock that runs fast): a year 1
+    would be numbered QC-1-000001, and a year 9999 cannot be turned into local time."""
+    earliest = dt.datetime.combine(
+        inputs.EARLIEST_DATE, dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    if received_at < earliest:
+        return {
+            "received_at": [
+                _("The time received must be on or after %(date)s.")
+                % {"date": inputs.EARLIEST_DATE.isoformat()}
+            ]
+        }
+    if received_at > timezone.now() + dt.timedelta(minutes=5):
+        return {"received_at": [_("The time received cannot be in the future.")]}
+    return {}
+
+
 def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) -> None:
     """Hold an edit to the rules of registration (R1.2), with the same messages."""
     errors: dict[str, list[Any]] = {}
     for name, choices in (("channel", Channel.values), ("severity", Severity.values)):
         if getattr(case, name) not in choices:
             errors[name] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]
-    if case.received_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["received_at"] = [_("The time received cannot be in the future.")]
+    errors.update(_received_at_errors(case.received_at))
     if product.quantity is not None and product.quantity < 0:
         errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
     if not product.symptom.strip():
@@ -468,6 +505,7 @@ def _check_edit(case: Case, product: ProductProblem, contact: Contact | None) ->
 
 def archive_case(case: Case, reason: str, *, actor: User) -> Case:
     """Archive instead of delete: the case leaves the queues and stays in the register."""
+    inputs.check_texts({"reason": reason})
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason for archiving.")]})
