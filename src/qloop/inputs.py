@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -70,6 +71,25 @@ def check_texts(fields: Mapping[str, Any]) -> None:
             ]
     if errors:
         raise ValidationError(errors)
+
+
+class InputRulesForm(forms.Form):
+    """The base of QLoop's forms: every text field refuses control characters and every date
+    field dates out of range, with the messages above, however and whenever it was added (the
+    organisation's extra fields come in ``__init__``)."""
+
+    def full_clean(self) -> None:
+        for field in self.fields.values():
+            rule = (
+                validate_text
+                if isinstance(field, forms.CharField)
+                else validate_date
+                if isinstance(field, forms.DateField | forms.DateTimeField)
+                else None
+            )
+            if rule is not None and rule not in field.validators:
+                field.validators.append(rule)
+        super().full_clean()
 
 
 def cell_text(value: str) -> str:

@@ -7,7 +7,8 @@ event that records the change.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ from qloop.cases.models import (
     FeedbackDetail,
     ProductProblem,
 )
-from qloop.cases.uploads import check_photo, make_thumbnail, new_token
+from qloop.cases.uploads import CheckedImage, check_photo, new_token
 from qloop.org.models import Department, Organisation
 from qloop.org.models import Sequence as NumberSequence
 from qloop.process import clocks
@@ -221,7 +222,7 @@ def register_case(
             {"kind": [_("No department is set up to receive this kind of case.")]}
         )
     received_at = reg.received_at or timezone.now()
-    with transaction.atomic():
+    with _photo_files(checked["photos"], actor) as attachments, transaction.atomic():
         contact = _find_or_create_contact(reg.contact, reg.contact_id)
         number = next_number(reg.kind, timezone.localtime(received_at).year)
         symptom = reg.symptom.strip()
@@ -259,8 +260,9 @@ def register_case(
         )
         if reg.kind == "feedback":
             FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
-        for photo in checked["photos"]:
-            _store_attachment(case, photo, actor)
+        for attachment in attachments:
+            attachment.case = case
+            attachment.save()
         process = process_for(reg.kind)
         for name in process.clocks_on_registration:
             clocks.start_clock(case, ClockName(name), started_at=received_at)
@@ -283,22 +285,33 @@ def register_case(
     return case
 
 
-def _store_attachment(case: Case, photo: Any, actor: User | None) -> Attachment:
-    att = Attachment(
-        case=case,
-        token=new_token(),
-        original_name=photo.name,
-        content_type=photo.content_type,
-        extension=photo.extension,
-        size=photo.size,
-        width=photo.width,
-        height=photo.height,
-        uploaded_by=actor,
-    )
-    att.file.save("photo", photo.upload, save=False)
-    att.thumbnail.save("thumb", make_thumbnail(photo.upload), save=False)
-    att.save()
-    return att
+@contextmanager
+def _photo_files(photos: Sequence[CheckedImage], actor: User | None) -> Iterator[list[Attachment]]:
+    """Write each photo and its thumbnail to storage before the transaction (writing ten photos
+    must not hold the numbering lock), as unsaved attachments for the caller to save; if the
+    caller's block fails (its transaction rolled back), the files are removed again."""
+    written: list[Attachment] = []
+    try:
+        for photo in photos:
+            att = Attachment(
+                token=new_token(),
+                original_name=photo.name,
+                content_type=photo.content_type,
+                extension=photo.extension,
+                size=photo.size,
+                width=photo.width,
+                height=photo.height,
+                uploaded_by=actor,
+            )
+            written.append(att)
+            att.file.save("photo", photo.upload, save=False)
+            att.thumbnail.save("thumb", photo.thumbnail, save=False)
+        yield written
+    except BaseException:
+        for att in written:
+            att.file.delete(save=False)
+            att.thumbnail.delete(save=False)
+        raise
 
 
 def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> list[Attachment]:
@@ -318,8 +331,10 @@ def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> li
             errors.extend(exc.messages)
     if errors:
         raise ValidationError({"photos": errors})
-    with transaction.atomic():
-        stored = [_store_attachment(case, p, actor) for p in checked]
+    with _photo_files(checked, actor) as stored, transaction.atomic():
+        for attachment in stored:
+            attachment.case = case
+            attachment.save()
         _touch(case)
         _record(case, actor, "photos_added", data={"files": [a.original_name for a in stored]})
     return stored

@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "qloop.cases"
     label = "cases"
     verbose_name = _("Register")
+
+    def ready(self) -> None:
+        from qloop.cases.uploads import set_pillow_limit
+
+        set_pillow_limit()

@@ -95,5 +95,8 @@ class RequestLimitsMiddleware:
         if status == 422:
             status = 400  # a page answers a bad address with "bad request"
         return render(
-            request, "refused.html", {"status": status, "field": field, "message": message}, status
+            request,
+            "refused.html",
+            {"status": status, "field": field, "message": message},
+            status=status,
         )
