@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Validati
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Query, Schema, Status
+from ninja import File, Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 
+from qloop.api import idempotency
 from qloop.api.auth import api_auth
 from qloop.api.schemas import (
     ApprovalOut,
@@ -311,25 +312,54 @@ def approval_out(a: Approval) -> dict[str, Any]:
 
 
 @api.post("/cases", response={201: CaseOut, **ERRORS}, tags=["cases"])
-def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
-    """Register a case (R1.1, R1.2). It lands in the intake department's queue."""
-    reg = actions.Registration(
-        kind=payload.kind,
-        channel=payload.channel,
-        received_at=payload.received_at,
-        contact=actions.ContactData(**payload.contact.dict()),
-        product=actions.ProductData(**payload.product.dict()),
-        symptom=payload.symptom,
-        current_status=payload.current_status,
-        title=payload.title,
-        severity=payload.severity,
-        category_code=payload.category,
-        extra=payload.extra,
-        feedback_type=payload.feedback_type,
+def create_case(
+    request: HttpRequest,
+    payload: CaseIn,
+    response: HttpResponse,
+    idempotency_key: str | None = Header(
+        None,
+        alias=idempotency.HEADER,
+        description="Any unique string (a UUID): a retry with the same key within 24 hours "
+        "gets the first answer instead of registering again.",
+        max_length=idempotency.MAX_LENGTH,
+    ),
+) -> Status[dict[str, Any]]:
+    """Register a case (R1.1, R1.2). It lands in the intake department's queue.
+
+    With an ``Idempotency-Key``, a retry of the same request within 24 hours answers what the
+    first one did (with ``Idempotent-Replayed: true``); the key with another request is a 422.
+    """
+    user: User = request.user  # type: ignore[assignment]
+
+    def register() -> tuple[int, dict[str, Any], Case]:
+        reg = actions.Registration(
+            kind=payload.kind,
+            channel=payload.channel,
+            received_at=payload.received_at,
+            contact=actions.ContactData(**payload.contact.dict()),
+            product=actions.ProductData(**payload.product.dict()),
+            symptom=payload.symptom,
+            current_status=payload.current_status,
+            title=payload.title,
+            severity=payload.severity,
+            category_code=payload.category,
+            extra=payload.extra,
+            feedback_type=payload.feedback_type,
+        )
+        case = actions.register_case(reg, actor=user)
+        case = access.get_case_for_user(user, case.number)
+        body = CaseOut.model_validate(case_detail(case, user)).model_dump(mode="json")
+        return 201, body, case
+
+    if idempotency_key is None:
+        status, body, _case = register()
+        return Status(status, body)
+    status, body, replayed = idempotency.once(
+        user, idempotency_key, idempotency.fingerprint(payload.model_dump(mode="json")), register
     )
-    case = actions.register_case(reg, actor=request.user)  # type: ignore[arg-type]
-    case = access.get_case_for_user(request.user, case.number)  # type: ignore[arg-type]
-    return Status(201, case_detail(case, request.user))
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(status, body)
 
 
 @api.get("/categories", response={200: list[CategoryOut], **ERRORS}, tags=["cases"])
