@@ -216,9 +216,7 @@ def test_a_time_received_out_of_range_is_a_422_and_numbers_nothing(
     before = stored()
     response = api.post("/cases", complaint(received_at=received_at))
     error = assert_error(response, 422, "received_at")
-    assert (
-        "2000-01-01" in error["detail"] or "晚于当前时间" in error["detail"]
-    )
+    assert "2000-01-01" in error["detail"] or "晚于当前时间" in error["detail"]
     assert stored() == before
     assert not Sequence.objects.exists()
 

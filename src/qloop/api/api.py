@@ -16,6 +16,7 @@ from ninja.files import UploadedFile
 from qloop.api import idempotency
 from qloop.api.auth import api_auth
 from qloop.api.schemas import (
+    ERROR_RESPONSES,
     ApprovalOut,
     CaseIn,
     CaseOut,
@@ -23,7 +24,6 @@ from qloop.api.schemas import (
     CategoryOut,
     ClockActionIn,
     DecisionIn,
-    ErrorOut,
     TaskDoneIn,
     TaskIn,
     TaskOut,
@@ -51,16 +51,7 @@ api = NinjaAPI(
 
 api.add_router("/surveys/", surveys_router)
 
-# Every operation may answer these; 400: a body that is not JSON, 413: a body over the limit.
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = ERROR_RESPONSES
 
 
 def _error(

@@ -335,3 +335,10 @@ class CasePageOut(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+# Every operation may answer these; 400: a body that is not JSON, 413: a body over the limit
+# (QLOOP_MAX_BODY_MB), 422: a parameter or field that breaks a rule, named in ``errors``.
+ERROR_RESPONSES: dict[int, Any] = {
+    status: ErrorOut for status in (400, 401, 403, 404, 409, 413, 422)
+}
