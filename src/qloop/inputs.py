@@ -91,6 +91,14 @@ class InputRulesForm(forms.Form):
                 field.validators.append(rule)
         super().full_clean()
 
+    def refusal(self, fallback: str) -> str:
+        """For a page that answers a refused form with a message: ``fallback`` when a field is
+        only missing, else the form's own messages (a control character, a date out of range)."""
+        errors = self.errors.as_data()
+        if {e.code for errs in errors.values() for e in errs} <= {"required"}:
+            return fallback
+        return " ".join(m for errs in errors.values() for err in errs for m in err.messages)
+
 
 def cell_text(value: str) -> str:
     """Text as an Excel cell can hold it: the characters XML 1.0 forbids are dropped, so a
