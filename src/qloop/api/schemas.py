@@ -303,7 +303,8 @@ class CategoryOut(Schema):
 
 
 class CaseOut(CaseSummaryOut):
-    feedback_type: Annotated[str, OneOf(FeedbackType.values)] | None = None
+    # Empty: feedback not classified yet; null: not feedback.
+    feedback_type: Annotated[str, OneOf(["", *FeedbackType.values])] | None = None
     source_case: str | None = None
     raised_cases: list[str] = Field(default_factory=list)
     contact: ContactOut | None
