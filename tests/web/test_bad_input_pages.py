@@ -74,7 +74,7 @@ def test_every_form_of_qloop_checks_its_text_and_dates_with_the_shared_rule() ->
         ("contact_name", "王\x0b芳"),
         ("symptom", "漏水\x01"),
         ("product_model", "QL\x1fCP50"),
-        ("extra__purchase_channel", "经销\x0b商"),
+        ("contact_organisation", "恒通\x0b水务"),
     ],
 )
 def test_registration_refuses_a_control_character_at_its_field_in_both_languages(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Header, NinjaAPI, Query, Schema, Status
+from ninja import Field, File, Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -17,6 +17,7 @@ from qloop.api import idempotency
 from qloop.api.auth import api_auth
 from qloop.api.schemas import (
     ERROR_RESPONSES,
+    STATES,
     ApprovalOut,
     CaseIn,
     CaseOut,
@@ -24,13 +25,16 @@ from qloop.api.schemas import (
     CategoryOut,
     ClockActionIn,
     DecisionIn,
+    OneOf,
     TaskDoneIn,
     TaskIn,
     TaskOut,
     TransitionIn,
+    text_field,
 )
 from qloop.cases import access, actions
-from qloop.cases.filters import CaseFilter, FilterError, paginate
+from qloop.cases.filters import SORTS, CaseFilter, FilterError, paginate
+from qloop.cases.kinds import CaseKind
 from qloop.cases.models import Case, Category
 from qloop.org.models import User
 from qloop.process import clocks, engine, tasks
@@ -374,20 +378,20 @@ def list_categories(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 class ListParams(Schema):
-    kind: str = ""
-    state: str = ""
-    department: str = ""
-    handler: str = ""
-    category: str = ""
-    model: str = ""
-    received_from: str = ""
-    received_to: str = ""
+    kind: Annotated[str, OneOf(["", *CaseKind.values])] = ""
+    state: Annotated[str, OneOf(["", *STATES])] = ""
+    department: str = text_field(max_length=30)
+    handler: str = text_field(max_length=150, description="A user name, `me` or `none`.")
+    category: str = text_field(max_length=20)
+    model: str = text_field(max_length=100)
+    received_from: str = text_field(max_length=10, description="YYYY-MM-DD")
+    received_to: str = text_field(max_length=10, description="YYYY-MM-DD")
     overdue: bool = False
     archived: bool = False
-    q: str = ""
-    sort: str = "-received_at"
-    page: int = 1
-    page_size: int = 25
+    q: str = text_field(max_length=200)
+    sort: Annotated[str, OneOf(SORTS)] = "-received_at"
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(25, ge=1, le=200)
 
 
 @api.get("/cases", response={200: CasePageOut, **ERRORS}, tags=["cases"])
@@ -471,23 +475,17 @@ def resume_clock(request: HttpRequest, number: str, name: str, payload: ClockAct
 
 
 @api.get("/approvals", response={200: list[ApprovalOut], **ERRORS}, tags=["process"])
-def list_approvals(request: HttpRequest, state: str = "pending") -> list[dict[str, Any]]:
+def list_approvals(
+    request: HttpRequest, state: Annotated[str, OneOf(ApprovalState.values)] = "pending"
+) -> list[dict[str, Any]]:
     """Approvals the caller may decide (``state=pending``), or has asked for or decided."""
     user: User = request.user  # type: ignore[assignment]
     if state == ApprovalState.PENDING:
         qs = engine.approvals_for(user)
-    elif state in ApprovalState.values:
+    else:  # the schema allows only the approval states
         visible = Case.objects.for_user(user).values("pk")
         qs = Approval.objects.filter(state=state, case__in=visible).select_related(
             "case", "requested_by", "decided_by"
-        )
-    else:
-        raise ValidationError(
-            {
-                "state": [
-                    _("Choose one of: %(choices)s.") % {"choices": ", ".join(ApprovalState.values)}
-                ]
-            }
         )
     return [approval_out(a) for a in qs[:200]]
 
