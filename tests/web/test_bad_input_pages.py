@@ -293,9 +293,7 @@ def test_the_survey_builder_refuses_a_control_character(
     client_for: Callable[[str], Client],
 ) -> None:
     client = english(client_for("sales"))
-    response = client.post(
-        "/surveys/questionnaires/new/", {"title": "满意度\x0b调查"}, follow=True
-    )
+    response = client.post("/surveys/questionnaires/new/", {"title": "满意度\x0b调查"}, follow=True)
     assert "contains a control character (U+000B)" in text(response)
 
 
