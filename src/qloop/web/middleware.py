@@ -4,9 +4,9 @@
   up to ``QLOOP_MAX_BODY_MB``; a form with photos up to ``QLOOP_MAX_PHOTOS`` ×
   ``QLOOP_MAX_UPLOAD_MB`` more. The API answers JSON with a ``detail``, a page says it plainly.
 - A control character in the address is a 404 (no record is named with one); in a query
-  parameter a 422 naming it (the API) or a 400 page; NUL in a posted form field a 400 naming the
-  field. PostgreSQL cannot compare or store NUL, so without this a search, a filter or a lookup
-  by name fails with a server error. Other control characters in posted text reach the form or
+  parameter, or NUL in a posted form field, a 422 naming it (the API) or a 400 page naming it.
+  PostgreSQL cannot compare or store NUL, so without this a search, a filter or a look-up by
+  name fails with a server error. Other control characters in posted text reach the form or
   the action, which refuses them at their field with the message of ``qloop.inputs``.
 """
 
@@ -78,7 +78,7 @@ class RequestLimitsMiddleware:
                 return self._respond(request, 400, "", _("The form could not be read."))
             for name, values in posted:
                 if any("\x00" in v for v in [name, *values]):
-                    return self._respond(request, 400, name, control_character_message("U+0000"))
+                    return self._respond(request, 422, name, control_character_message("U+0000"))
         return None
 
     def _respond(self, request: HttpRequest, status: int, field: str, message: str) -> HttpResponse:
@@ -93,7 +93,7 @@ class RequestLimitsMiddleware:
         if status == 404:
             return render(request, "404.html", status=404)
         if status == 422:
-            status = 400  # a page answers a bad address with "bad request"
+            status = 400  # a page answers "bad request"; the API names the field with a 422
         return render(
             request,
             "refused.html",
