@@ -101,7 +101,6 @@ class InputSchema(Schema):
         return refuse_control_characters(value)
 
 
-MEANINGS = Meaning.values
 STATES = sorted({state for p in PROCESSES.values() for state in p.states})
 State = Annotated[str, OneOf(STATES)]
 
@@ -238,7 +237,7 @@ class TransitionOut(Schema):
 
 class SignatureIn(InputSchema):
     password: str = text_field(max_length=200, required=True)
-    meaning: Annotated[str, OneOf(MEANINGS)] = Field(..., examples=["approved"])
+    meaning: Annotated[str, OneOf(Meaning.values)] = Field(..., examples=["approved"])
 
 
 class TransitionIn(BaseModel):
