@@ -4,6 +4,7 @@ behind by a registration that rolls back."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -68,7 +69,7 @@ def test_the_big_png_of_the_probe_is_refused_from_its_header(
     is refused with its size and the limit, and not one pixel of it is decoded."""
     data = real_png(8_900, 8_900)
     assert len(data) < 400 * 1024
-    with Image.open(__import__("io").BytesIO(data)) as probe:  # it is a real, whole PNG
+    with Image.open(io.BytesIO(data)) as probe:  # it is a real, whole PNG
         assert probe.size == (8_900, 8_900)
 
     with pytest.raises(ValidationError) as caught:
@@ -101,7 +102,7 @@ def test_pillow_itself_refuses_what_is_far_over_the_limit() -> None:
     check_photo still cannot be made to decode a bomb."""
     assert Image.MAX_IMAGE_PIXELS == 40_000_000
     with pytest.raises(Image.DecompressionBombError):
-        Image.open(__import__("io").BytesIO(real_png(9_000, 9_000)))
+        Image.open(io.BytesIO(real_png(9_000, 9_000)))
 
 
 def test_a_registration_with_big_pngs_is_refused_and_decodes_none(
