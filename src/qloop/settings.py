@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qloop.org.middleware.LanguageMiddleware",
+    # Before any view reads the body: over-large bodies and control characters (413, 4xx).
+    "qloop.web.middleware.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -221,7 +223,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 QLOOP_MAX_UPLOAD_MB = env_int("QLOOP_MAX_UPLOAD_MB", 10)
 QLOOP_MAX_PHOTOS = env_int("QLOOP_MAX_PHOTOS", 10)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Width × height, checked from the file's header before a photo is decoded: a small file can
+# hold a picture that takes gigabytes to decode. 40 megapixels fits every phone camera.
+QLOOP_MAX_IMAGE_MEGAPIXELS = env_int("QLOOP_MAX_IMAGE_MEGAPIXELS", 40)
+# A request's form fields or JSON body (photos come on top of it); larger ones get a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("QLOOP_MAX_BODY_MB", 5) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # People ------------------------------------------------------------------------------------

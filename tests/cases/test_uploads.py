@@ -213,7 +213,14 @@ def test_the_refusal_messages_say_what_is_wrong() -> None:
         "“photo.jpg” is not a photo QLoop can read (JPEG, PNG, GIF or WebP)."
     ]
     assert _refusal(b"").messages == ["“photo.jpg” is empty."]
-    assert _refusal(png_claiming(20_000, 20_000)).messages == ["“photo.jpg” has too many pixels."]
+    assert _refusal(png_claiming(8_000, 6_000)).messages == [
+        "“photo.jpg” is 8000 × 6000 pixels (48 megapixels); photos may have at most 40 "
+        "megapixels. Send a smaller copy."
+    ]
+    assert _refusal(png_claiming(20_000, 20_000)).messages == [
+        "“photo.jpg” has far more pixels than a photo; photos may have at most 40 megapixels. "
+        "Send a smaller copy."
+    ]
 
 
 def test_it_refuses_a_photo_over_the_size_limit(settings: Any) -> None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Query, Schema, Status
+from ninja import Field, File, Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 
+from qloop.api import idempotency
 from qloop.api.auth import api_auth
 from qloop.api.schemas import (
+    ERROR_RESPONSES,
     ApprovalOut,
     CaseIn,
     CaseOut,
@@ -22,21 +24,24 @@ from qloop.api.schemas import (
     CategoryOut,
     ClockActionIn,
     DecisionIn,
-    ErrorOut,
+    OneOf,
     TaskDoneIn,
     TaskIn,
     TaskOut,
     TransitionIn,
+    all_states,
+    text_field,
 )
 from qloop.cases import access, actions
-from qloop.cases.filters import CaseFilter, FilterError, paginate
+from qloop.cases.filters import SORTS, CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS
 from qloop.cases.models import Case, Category
 from qloop.org.models import User
 from qloop.process import clocks, engine, tasks
 from qloop.process.errors import Conflict
-from qloop.process.models import Approval, ApprovalState, Task
+from qloop.process.models import Approval, ApprovalState, ClockUnit, Task
 from qloop.surveys.api import router as surveys_router
+from qloop.web.middleware import body_too_large_message
 
 api = NinjaAPI(
     title="QLoop API",
@@ -50,7 +55,7 @@ api = NinjaAPI(
 
 api.add_router("/surveys/", surveys_router)
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = ERROR_RESPONSES
 
 
 def _error(
@@ -88,7 +93,13 @@ def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRespon
 def _schema_message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
-    if kind == "missing":
+    if kind in {"control_character", "qq"}:
+        return str(ctx["message"])
+    if kind == "choice":
+        return _("Choose one of: %(choices)s.") % {"choices": ctx["choices"]}
+    if kind == "extra_forbidden":
+        return _("This field is not known here.")
+    if kind in {"missing", "string_too_short"}:
         return _("This field is required.")
     if kind == "string_too_long":
         return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
@@ -98,6 +109,8 @@ def _schema_message(err: dict[str, Any]) -> str:
         return _("The number is out of range.")
     if kind.startswith("datetime"):
         return _("Enter a date and time such as 2026-11-25T09:30:00+08:00.")
+    if kind.startswith("date"):
+        return _("Enter a date as YYYY-MM-DD.")
     if kind in {"string_type", "dict_type", "model_type", "json_invalid"}:
         return _("This value has the wrong type.")
     return str(err.get("msg", _("Enter a valid value.")))
@@ -136,7 +149,16 @@ def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # ninja's own wording, in English only
+        return _error(request, 400, _("The body of the request is not valid JSON."))
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Mostly answered by the limits middleware before the body is read; this is for a body
+    # sent without a Content-Length.
+    return _error(request, 413, body_too_large_message())
 
 
 # Serialisation ---------------------------------------------------------------------------------
@@ -204,7 +226,10 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
                     "due_at": c.due_at,
                     "stopped_at": c.stopped_at,
                     "breached_at": c.breached_at,
+                    "paused_at": c.paused_at,
                     "state": c.state,
+                    # Clocks from before units were recorded ran in calendar hours.
+                    "unit": c.unit or ClockUnit.HOURS,
                 }
                 for c in case.clocks.all()
             ],
@@ -290,26 +315,55 @@ def approval_out(a: Approval) -> dict[str, Any]:
 
 
 @api.post("/cases", response={201: CaseOut, **ERRORS}, tags=["cases"])
-def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
-    """Register a case (R1.1, R1.2). It lands in the intake department's queue."""
-    reg = actions.Registration(
-        kind=payload.kind,
-        channel=payload.channel,
-        received_at=payload.received_at,
-        contact=actions.ContactData(**payload.contact.dict()),
-        product=actions.ProductData(**payload.product.dict()),
-        symptom=payload.symptom,
-        current_status=payload.current_status,
-        title=payload.title,
-        severity=payload.severity,
-        category_code=payload.category,
-        extra=payload.extra,
-        feedback_type=payload.feedback_type,
-        detail=payload.detail,
+def create_case(
+    request: HttpRequest,
+    payload: CaseIn,
+    response: HttpResponse,
+    idempotency_key: str | None = Header(
+        None,
+        alias=idempotency.HEADER,
+        description="Any unique string (a UUID): a retry with the same key within 24 hours "
+        "gets the first answer instead of registering again.",
+        max_length=idempotency.MAX_LENGTH,
+    ),
+) -> Status[dict[str, Any]]:
+    """Register a case (R1.1, R1.2). It lands in the intake department's queue.
+
+    With an ``Idempotency-Key``, a retry of the same request within 24 hours answers what the
+    first one did (with ``Idempotent-Replayed: true``); the key with another request is a 422.
+    """
+    user: User = request.user  # type: ignore[assignment]
+
+    def register() -> tuple[int, dict[str, Any], Case]:
+        reg = actions.Registration(
+            kind=payload.kind,
+            channel=payload.channel,
+            received_at=payload.received_at,
+            contact=actions.ContactData(**payload.contact.dict()),
+            product=actions.ProductData(**payload.product.dict()),
+            symptom=payload.symptom,
+            current_status=payload.current_status,
+            title=payload.title,
+            severity=payload.severity,
+            category_code=payload.category,
+            extra=payload.extra,
+            feedback_type=payload.feedback_type,
+            detail=payload.detail,
+        )
+        case = actions.register_case(reg, actor=user)
+        case = access.get_case_for_user(user, case.number)
+        body = CaseOut.model_validate(case_detail(case, user)).model_dump(mode="json")
+        return 201, body, case
+
+    if idempotency_key is None:
+        status, body, _case = register()
+        return Status(status, body)
+    status, body, replayed = idempotency.once(
+        user, idempotency_key, idempotency.fingerprint(payload.model_dump(mode="json")), register
     )
-    case = actions.register_case(reg, actor=request.user)  # type: ignore[arg-type]
-    case = access.get_case_for_user(request.user, case.number)  # type: ignore[arg-type]
-    return Status(201, case_detail(case, request.user))
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(status, body)
 
 
 @api.get("/categories", response={200: list[CategoryOut], **ERRORS}, tags=["cases"])
@@ -333,20 +387,20 @@ def list_categories(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 class ListParams(Schema):
-    kind: str = ""
-    state: str = ""
-    department: str = ""
-    handler: str = ""
-    category: str = ""
-    model: str = ""
-    received_from: str = ""
-    received_to: str = ""
+    kind: Annotated[str, OneOf(lambda: ["", *KINDS])] = ""
+    state: Annotated[str, OneOf(lambda: ["", *all_states()])] = ""
+    department: str = text_field(max_length=30)
+    handler: str = text_field(max_length=150, description="A user name, `me` or `none`.")
+    category: str = text_field(max_length=20)
+    model: str = text_field(max_length=100)
+    received_from: str = text_field(max_length=10, description="YYYY-MM-DD")
+    received_to: str = text_field(max_length=10, description="YYYY-MM-DD")
     overdue: bool = False
     archived: bool = False
-    q: str = ""
-    sort: str = "-received_at"
-    page: int = 1
-    page_size: int = 25
+    q: str = text_field(max_length=200)
+    sort: Annotated[str, OneOf(SORTS)] = "-received_at"
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(25, ge=1, le=200)
 
 
 @api.get("/cases", response={200: CasePageOut, **ERRORS}, tags=["cases"])
@@ -430,23 +484,17 @@ def resume_clock(request: HttpRequest, number: str, name: str, payload: ClockAct
 
 
 @api.get("/approvals", response={200: list[ApprovalOut], **ERRORS}, tags=["process"])
-def list_approvals(request: HttpRequest, state: str = "pending") -> list[dict[str, Any]]:
+def list_approvals(
+    request: HttpRequest, state: Annotated[str, OneOf(ApprovalState.values)] = "pending"
+) -> list[dict[str, Any]]:
     """Approvals the caller may decide (``state=pending``), or has asked for or decided."""
     user: User = request.user  # type: ignore[assignment]
     if state == ApprovalState.PENDING:
         qs = engine.approvals_for(user)
-    elif state in ApprovalState.values:
+    else:  # the schema allows only the approval states
         visible = Case.objects.for_user(user).values("pk")
         qs = Approval.objects.filter(state=state, case__in=visible).select_related(
             "case", "requested_by", "decided_by"
-        )
-    else:
-        raise ValidationError(
-            {
-                "state": [
-                    _("Choose one of: %(choices)s.") % {"choices": ", ".join(ApprovalState.values)}
-                ]
-            }
         )
     return [approval_out(a) for a in qs[:200]]
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction
 from qloop.cases.models import Case, Event
 from qloop.org.models import User
@@ -39,6 +40,7 @@ def update_eight_d(case: Case, values: dict[str, Any], *, actor: User) -> Correc
     unknown = [k for k in values if k not in EIGHT_D_FIELDS]
     if unknown:
         raise ValidationError({k: [_("This field cannot be changed.")] for k in unknown})
+    inputs.check_texts(values)
     with transaction.atomic():
         ca, _created = CorrectiveAction.objects.select_for_update().get_or_create(case=case)
         diff = []

@@ -7,7 +7,8 @@ event that records the change.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.cases import access
 from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import clean_extra
@@ -33,7 +35,7 @@ from qloop.cases.models import (
     FeedbackDetail,
     ProductProblem,
 )
-from qloop.cases.uploads import check_photo, make_thumbnail, new_token
+from qloop.cases.uploads import CheckedImage, check_photo, new_token
 from qloop.org.models import Department, Organisation
 from qloop.org.models import Sequence as NumberSequence
 from qloop.process import clocks
@@ -108,6 +110,19 @@ def _record(
 
 def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) -> dict[str, Any]:
     """Check everything before anything is written; errors are keyed by field path."""
+    # First, and alone: a control character could break the look-ups below (NUL on PostgreSQL).
+    inputs.check_texts(
+        {
+            **{f"contact.{k}": v for k, v in vars(reg.contact).items()},
+            **{f"product.{k}": v for k, v in vars(reg.product).items()},
+            "symptom": reg.symptom,
+            "current_status": reg.current_status,
+            "title": reg.title,
+            "category": reg.category_code,
+            "feedback_type": reg.feedback_type,
+            **{f"extra.{k}": [k, v] for k, v in reg.extra.items()},
+        }
+    )
     errors: dict[str, list[Any]] = {}
     spec = KINDS.get(reg.kind)
     if spec is None:
@@ -129,9 +144,8 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
             errors["symptom"] = [_("Describe the problem.")]
     elif reg.symptom.strip() or reg.current_status.strip() or any(vars(reg.product).values()):
         errors["product"] = [_("This kind of case has no product problem; use its own fields.")]
-    now = timezone.now()
-    if reg.received_at is not None and reg.received_at > now + dt.timedelta(minutes=5):
-        errors["received_at"] = [_("The time received cannot be in the future.")]
+    if reg.received_at is not None:
+        errors.update(_received_at_errors(reg.received_at))
     if reg.product.quantity is not None and reg.product.quantity < 0:
         errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
     category = None
@@ -239,7 +253,7 @@ def register_case(
             {"kind": [_("No department is set up to receive this kind of case.")]}
         )
     received_at = reg.received_at or timezone.now()
-    with transaction.atomic():
+    with _photo_files(checked["photos"], actor) as attachments, transaction.atomic():
         contact = _find_or_create_contact(reg.contact, reg.contact_id)
         number = next_number(reg.kind, timezone.localtime(received_at).year)
         spec = KINDS[reg.kind]
@@ -286,8 +300,9 @@ def register_case(
             FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
         elif spec.create_detail is not None:
             spec.create_detail(case, checked["detail"], actor)
-        for photo in checked["photos"]:
-            _store_attachment(case, photo, actor)
+        for attachment in attachments:
+            attachment.case = case
+            attachment.save()
         process = process_for(reg.kind)
         for name in process.clocks_on_registration:
             clocks.start_clock(case, name, started_at=received_at)
@@ -310,22 +325,33 @@ def register_case(
     return case
 
 
-def _store_attachment(case: Case, photo: Any, actor: User | None) -> Attachment:
-    att = Attachment(
-        case=case,
-        token=new_token(),
-        original_name=photo.name,
-        content_type=photo.content_type,
-        extension=photo.extension,
-        size=photo.size,
-        width=photo.width,
-        height=photo.height,
-        uploaded_by=actor,
-    )
-    att.file.save("photo", photo.upload, save=False)
-    att.thumbnail.save("thumb", make_thumbnail(photo.upload), save=False)
-    att.save()
-    return att
+@contextmanager
+def _photo_files(photos: Sequence[CheckedImage], actor: User | None) -> Iterator[list[Attachment]]:
+    """Write each photo and its thumbnail to storage before the transaction (writing ten photos
+    must not hold the numbering lock), as unsaved attachments for the caller to save; if the
+    caller's block fails (its transaction rolled back), the files are removed again."""
+    written: list[Attachment] = []
+    try:
+        for photo in photos:
+            att = Attachment(
+                token=new_token(),
+                original_name=photo.name,
+                content_type=photo.content_type,
+                extension=photo.extension,
+                size=photo.size,
+                width=photo.width,
+                height=photo.height,
+                uploaded_by=actor,
+            )
+            written.append(att)
+            att.file.save("photo", photo.upload, save=False)
+            att.thumbnail.save("thumb", photo.thumbnail, save=False)
+        yield written
+    except BaseException:
+        for att in written:
+            att.file.delete(save=False)
+            att.thumbnail.delete(save=False)
+        raise
 
 
 def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> list[Attachment]:
@@ -345,14 +371,17 @@ def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> li
             errors.extend(exc.messages)
     if errors:
         raise ValidationError({"photos": errors})
-    with transaction.atomic():
-        stored = [_store_attachment(case, p, actor) for p in checked]
+    with _photo_files(checked, actor) as stored, transaction.atomic():
+        for attachment in stored:
+            attachment.case = case
+            attachment.save()
         _touch(case)
         _record(case, actor, "photos_added", data={"files": [a.original_name for a in stored]})
     return stored
 
 
 def add_comment(case: Case, body: str, *, actor: User) -> Comment:
+    inputs.check_texts({"body": body})
     body = body.strip()
     if not body:
         raise ValidationError({"body": [_("Write a comment first.")]})
@@ -395,6 +424,12 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
     """
     if not access.can_edit(actor, case):
         raise PermissionDenied
+    inputs.check_texts({**changes, "reason": reason})
+    if isinstance(changes.get("received_at"), dt.datetime):
+        # Before the change is shown on the timeline: a year 1 cannot be turned into local time.
+        out_of_range = _received_at_errors(changes["received_at"])
+        if out_of_range:
+            raise ValidationError(out_of_range)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         product = ProductProblem.objects.filter(case=case).first()
@@ -489,14 +524,31 @@ def _contact_errors(name: str, phone: str, email: str, qq: str) -> dict[str, lis
     return errors
 
 
+def _received_at_errors(received_at: dt.datetime) -> dict[str, list[Any]]:
+    """From 2000-01-01 to now (a few minutes' grace for a clock that runs fast): a year 1
+    would be numbered QC-1-000001, and a year 9999 cannot be turned into local time."""
+    earliest = dt.datetime.combine(
+        inputs.EARLIEST_DATE, dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    if received_at < earliest:
+        return {
+            "received_at": [
+                _("The time received must be on or after %(date)s.")
+                % {"date": inputs.EARLIEST_DATE.isoformat()}
+            ]
+        }
+    if received_at > timezone.now() + dt.timedelta(minutes=5):
+        return {"received_at": [_("The time received cannot be in the future.")]}
+    return {}
+
+
 def _check_edit(case: Case, product: ProductProblem | None, contact: Contact | None) -> None:
     """Hold an edit to the rules of registration (R1.2), with the same messages."""
     errors: dict[str, list[Any]] = {}
     for name, choices in (("channel", Channel.values), ("severity", Severity.values)):
         if getattr(case, name) not in choices:
             errors[name] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]
-    if case.received_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["received_at"] = [_("The time received cannot be in the future.")]
+    errors.update(_received_at_errors(case.received_at))
     if product is not None and product.quantity is not None and product.quantity < 0:
         errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
     if product is not None and not product.symptom.strip():
@@ -509,6 +561,7 @@ def _check_edit(case: Case, product: ProductProblem | None, contact: Contact | N
 
 def archive_case(case: Case, reason: str, *, actor: User) -> Case:
     """Archive instead of delete: the case leaves the queues and stays in the register."""
+    inputs.check_texts({"reason": reason})
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason for archiving.")]})

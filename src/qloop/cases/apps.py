@@ -9,6 +9,8 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from qloop.cases.feedback import FEEDBACK_EFFECTS
+        from qloop.cases.uploads import set_pillow_limit
         from qloop.process.effects import register_effects
 
         register_effects(FEEDBACK_EFFECTS)
+        set_pillow_limit()

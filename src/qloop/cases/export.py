@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from qloop.cases import access
 from qloop.cases.extra import active_fields, display_value
 from qloop.cases.models import CaseQuerySet
+from qloop.inputs import cell_text
 
 if TYPE_CHECKING:
     from qloop.org.models import User
@@ -22,8 +23,13 @@ MAX_ROWS = 100_000
 
 
 def _safe(value: object) -> object:
-    """Cells that start like a formula are written as text, so opening the file runs nothing."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A value as a cell holds it safely: a text that starts like a formula is written as text,
+    so opening the file runs nothing; characters a workbook cannot hold are dropped, so one
+    stored before the input checks (or by an import) never breaks the export for everyone."""
+    if not isinstance(value, str):
+        return value
+    value = cell_text(value)
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
@@ -58,7 +64,7 @@ def export_cases_xlsx(qs: CaseQuerySet, user: User, *, kind: str) -> bytes:
         _("Next deadline"),
         _("Overdue"),
     ] + [d.display_label for d in extra_defs]
-    ws.append(headers)
+    ws.append([_safe(h) for h in headers])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F3")

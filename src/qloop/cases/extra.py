@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from qloop.cases.choices import FieldType
 from qloop.cases.models import ExtraField
+from qloop.inputs import validate_date
 
 
 def active_fields(kind: str) -> list[ExtraField]:
@@ -44,9 +45,9 @@ def clean_value(field: ExtraField, raw: Any) -> Any:
                 raise ValueError
             return str(number)
         if kind == FieldType.DATE:
-            if isinstance(raw, dt.date):
-                return raw.isoformat()
-            return dt.date.fromisoformat(str(raw).strip()).isoformat()
+            day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw).strip())
+            validate_date(day)
+            return day.isoformat()
         if kind == FieldType.BOOLEAN:
             if isinstance(raw, bool):
                 return raw

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from qloop.cases.choices import FieldType
 from qloop.cases.extra import active_fields, clean_value
 from qloop.cases.models import CaseQuerySet
+from qloop.inputs import clamp_date
 from qloop.org.models import User
 
 SORTS: dict[str, list[Any]] = {
@@ -38,10 +39,12 @@ class FilterError(ValueError):
 
 
 def _date(name: str, raw: str) -> dt.date | None:
+    """A date filter; one outside the range any case can have is moved to its edge (9999-12-31
+    reads "until the end"), so the search that follows never overflows."""
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        return clamp_date(dt.date.fromisoformat(raw))
     except ValueError as exc:
         raise FilterError(name, _("Enter a date as YYYY-MM-DD.")) from exc
 

@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from qloop.cases import access
 from qloop.cases.export import _safe
 from qloop.cases.models import Case
+from qloop.inputs import clamp_date
 from qloop.process.models import Clock, ClockName, ClockState
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class Period:
             if not raw:
                 continue
             try:
-                values[name] = dt.date.fromisoformat(raw)
+                values[name] = clamp_date(dt.date.fromisoformat(raw))
             except ValueError as exc:
                 raise PeriodError(name, _("Enter a date as YYYY-MM-DD.")) from exc
         start = values.get("from") or today.replace(day=1)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.cases.actions import _contact_errors
 from qloop.cases.choices import Gender
 from qloop.cases.models import Case, Contact
@@ -37,6 +38,7 @@ def create_customer(
     """A new customer; the contacts already registered with this organisation's name (on
     earlier cases) become its contact persons, so its history is there from the start."""
     _require(actor)
+    inputs.check_texts({"name": name, "address": address, "notes": notes})
     name = name.strip()
     errors: dict[str, list[Any]] = {}
     if not name:
@@ -73,6 +75,15 @@ def add_contact_person(
 ) -> CustomerContact:
     """A contact person, with the same rules as a case's contact (R1.2)."""
     _require(actor)
+    inputs.check_texts(
+        {
+            "contact.name": name,
+            "contact.phone": phone,
+            "contact.email": email,
+            "contact.qq": qq,
+            "position": position,
+        }
+    )
     errors = _contact_errors(name, phone, email, qq)
     if gender not in Gender.values:
         errors["contact.gender"] = [
@@ -108,11 +119,14 @@ def add_contact_record(
 ) -> ContactRecord:
     """Record a visit, call, letter or message and what the customer said (R2.5 b)."""
     _require(actor)
+    inputs.check_texts({"summary": summary, "case": case_number})
     errors: dict[str, list[Any]] = {}
     if date is None:
         errors["date"] = [_("Enter a date as YYYY-MM-DD.")]
     elif date > timezone.localdate():
         errors["date"] = [_("The date cannot be in the future.")]
+    elif date < inputs.EARLIEST_DATE:
+        errors["date"] = [inputs.date_range_message()]
     if way not in ContactWay.values:
         errors["way"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(ContactWay.values)}

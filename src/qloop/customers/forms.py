@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from qloop.cases.choices import Gender
 from qloop.customers.models import ContactWay, CustomerKind
+from qloop.inputs import InputRulesForm
 from qloop.web.forms import style_fields
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(InputRulesForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -24,7 +25,7 @@ class CustomerForm(forms.Form):
         style_fields(self)
 
 
-class ContactPersonForm(forms.Form):
+class ContactPersonForm(InputRulesForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     position = forms.CharField(label=_("Position"), max_length=100, required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
@@ -37,7 +38,7 @@ class ContactPersonForm(forms.Form):
         style_fields(self)
 
 
-class ContactRecordForm(forms.Form):
+class ContactRecordForm(InputRulesForm):
     date = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

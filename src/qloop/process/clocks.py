@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.org.calendars import WorkCalendar, get_calendar
 from qloop.process import schedule as plan
 from qloop.process.errors import Conflict
@@ -255,6 +256,7 @@ def pause_clock(
     """Stop the time while the case waits on somebody else (the customer, a part)."""
     from qloop.cases.models import Event
 
+    inputs.check_texts({"reason": reason})
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the deadline is paused.")}, code="required")
     if not _spec_for(case, name).pausable:
@@ -284,6 +286,7 @@ def resume_clock(
     """Run the clock again; the due time moves by the working time spent paused."""
     from qloop.cases.models import Event
 
+    inputs.check_texts({"reason": reason})
     now = now or timezone.now()
     with transaction.atomic():
         clock = _open_clock(case, name, ClockState.PAUSED)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.cases.models import Case, Event
 from qloop.notify.actions import notify
 from qloop.org.models import Department, User
@@ -44,6 +45,8 @@ def available_transitions(case: Case, user: User) -> list[Transition]:
 
 
 def _clean_input(spec: Input, raw: Any) -> Any:
+    # Before any lookup: a user or department named with NUL is a server error on PostgreSQL.
+    inputs.validate_text(raw)
     if raw is None or raw == "" or raw == []:
         if spec.required:
             raise ValidationError(_("This field is required."), code="required")
@@ -78,12 +81,12 @@ def _clean_input(spec: Input, raw: Any) -> Any:
             )
         return list(dict.fromkeys(codes))
     if spec.type == "date":
-        if isinstance(raw, dt.date):
-            return raw
         try:
-            return dt.date.fromisoformat(str(raw))
+            day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
         except ValueError as exc:
             raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid") from exc
+        inputs.validate_date(day)
+        return day
     if spec.type == "choice":
         allowed = [value for value, _label in spec.choices]
         if raw not in allowed:
@@ -260,6 +263,7 @@ def decide_approval(
     """The deciding role approves or refuses, with an e-signature."""
     if decision not in {"approve", "refuse"}:
         raise ValidationError({"decision": [_("Choose approve or refuse.")]})
+    inputs.check_texts({"comment": comment})
     with transaction.atomic():
         approval = Approval.objects.select_for_update().select_related("case").get(pk=approval.pk)
         if not (actor.is_superuser or actor.has_role(approval.role)):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.cases.models import Case, Event
 from qloop.notify.actions import notify, people_in
 from qloop.org.models import Department, User
@@ -52,6 +53,8 @@ def create_task(
         raise PermissionDenied
     if case.state not in task_states(case):
         raise Conflict(_("Tasks are given during investigation and corrective action."))
+    inputs.check_texts({"department": department, "title": title})
+    inputs.check_dates({"due": due})
     errors: dict[str, list[str]] = {}
     dept = Department.objects.filter(code=department, is_active=True).first()
     if not department:
@@ -99,6 +102,7 @@ def create_task(
 def complete_task(task: Task, result: str, *, actor: User) -> Task:
     if not can_complete(actor, task):
         raise PermissionDenied
+    inputs.check_texts({"result": result})
     result = result.strip()
     if not result:
         raise ValidationError({"result": [_("Say what was done.")]})

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.notify.actions import notify, people_with_role
 from qloop.org.models import Department, User
 from qloop.org.models import Sequence as NumberSequence
@@ -46,6 +47,7 @@ def _new_number(now: dt.datetime) -> str:
 
 
 def _check_period(start: dt.date | None, end: dt.date | None) -> None:
+    inputs.check_dates({"period_start": start, "period_end": end})
     if start and end and end < start:
         raise ValidationError({"period_end": [_("The period ends before it starts.")]})
 
@@ -61,6 +63,7 @@ def draft_report(
     """Start a report from a campaign's results; the numbers are taken now and kept."""
     if not access.can_draft(actor):
         raise PermissionDenied
+    inputs.check_texts({"title": title})
     results = results_snapshot(campaign_id)
     default_start, default_end = campaign_period(campaign_id)
     period_start = period_start or default_start
@@ -110,6 +113,7 @@ def update_report(report: SurveyReport, values: dict[str, Any], *, actor: User) 
     unknown = [k for k in values if k not in EDITABLE_FIELDS]
     if unknown:
         raise ValidationError({k: [_("This field cannot be changed.")] for k in unknown})
+    inputs.check_texts(values)
     cleaned: dict[str, Any] = {}
     for key, value in values.items():
         if key.startswith("period_"):
@@ -206,6 +210,7 @@ def return_report(report: SurveyReport, comment: str, *, actor: User) -> SurveyR
     """The general manager sends a submitted report back to its drafters with a reason."""
     if not access.can_decide(actor):
         raise PermissionDenied
+    inputs.check_texts({"comment": comment})
     comment = comment.strip()
     if not comment:
         raise ValidationError({"comment": [_("Say what should be changed.")]})
@@ -243,6 +248,7 @@ def add_decision(
     """The general manager decides one improvement measure; it becomes a tracked action."""
     if not access.can_decide(actor):
         raise PermissionDenied
+    inputs.check_texts({"measure": measure})
     errors: dict[str, list[str]] = {}
     measure = measure.strip()
     if not measure:
@@ -259,6 +265,8 @@ def add_decision(
         errors["due"] = [_("Enter a due date as YYYY-MM-DD.")]
     elif due < timezone.localdate():
         errors["due"] = [_("The due date has already passed.")]
+    elif due > inputs.LATEST_DATE:
+        errors["due"] = [inputs.date_range_message()]
     if errors:
         raise ValidationError(errors)
     assert owner is not None and department is not None and due is not None
@@ -304,6 +312,7 @@ def decide_report(report: SurveyReport, *, comment: str, actor: User) -> SurveyR
     """The general manager closes the decision: the report is decided and signed (R2.7)."""
     if not access.can_decide(actor):
         raise PermissionDenied
+    inputs.check_texts({"comment": comment})
     comment = comment.strip()
     if len(comment) > MAX_TEXT:
         raise ValidationError({"comment": [_("At most %(n)s characters.") % {"n": MAX_TEXT}]})
@@ -339,6 +348,7 @@ def complete_action(action: ImprovementAction, result: str, *, actor: User) -> I
     """The owner (or the department) records what was done; the GM is told."""
     if not access.can_complete_action(actor, action):
         raise PermissionDenied
+    inputs.check_texts({"result": result})
     result = result.strip()
     if not result:
         raise ValidationError({"result": [_("Say what was done.")]})

@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.capa.models import CorrectiveAction
 from qloop.cases.kinds import CaseKind
 from qloop.cases.models import Case, Category
@@ -54,8 +55,10 @@ def create_review(
     """An administrator sets the date of a management review."""
     if not access.can_set_reviews(actor):
         raise PermissionDenied
+    inputs.check_texts({"title": title, "notes": notes})
     if held_on is None:
         raise ValidationError({"held_on": [_("Enter a date as YYYY-MM-DD.")]})
+    inputs.check_dates({"held_on": held_on})
     if held_on < timezone.localdate():
         raise ValidationError({"held_on": [_("The date has already passed.")]})
     if ManagementReview.objects.filter(held_on=held_on).exists():

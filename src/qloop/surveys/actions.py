@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from qloop import inputs
 from qloop.cases.models import Contact
 from qloop.surveys.access import check_manager
 from qloop.surveys.defaults import TEMPLATES
@@ -71,6 +72,7 @@ def _has_answers(questionnaire: Questionnaire) -> bool:
 
 def create_questionnaire(title: str, *, intro: str = "", actor: User) -> Questionnaire:
     check_manager(actor)
+    inputs.check_texts({"title": title, "intro": intro})
     if not title.strip():
         raise ValidationError({"title": [_("Enter a title.")]})
     return Questionnaire.objects.create(
@@ -88,6 +90,9 @@ def update_questionnaire(
     actor: User,
 ) -> Questionnaire:
     check_manager(actor)
+    inputs.check_texts(
+        {"title": title, "intro": intro, "title_en": title_en, "title_zh_hant": title_zh_hant}
+    )
     if not title.strip():
         raise ValidationError({"title": [_("Enter a title.")]})
     questionnaire.title = title.strip()[:200]
@@ -100,6 +105,7 @@ def update_questionnaire(
 
 def add_section(questionnaire: Questionnaire, title: str, *, actor: User) -> Section:
     check_manager(actor)
+    inputs.check_texts({"title": title})
     if not title.strip():
         raise ValidationError({"title": [_("Enter a title.")]})
     last = questionnaire.sections.aggregate(m=Max("order"))["m"]
@@ -111,6 +117,7 @@ def add_section(questionnaire: Questionnaire, title: str, *, actor: User) -> Sec
 def _clean_question(
     questionnaire: Questionnaire, data: QuestionData, *, instance: Question | None = None
 ) -> dict[str, Any]:
+    inputs.check_texts(vars(data))
     errors: dict[str, list[str]] = {}
     text = data.text.strip()
     if not text:
@@ -272,9 +279,13 @@ def create_campaign(
     actor: User,
 ) -> Campaign:
     check_manager(actor)
+    inputs.check_texts({"title": title})
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = [_("Enter a title.")]
+    for name, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if moment is not None and not inputs.EARLIEST_DATE <= moment.date() <= inputs.LATEST_DATE:
+            errors[name] = [inputs.date_range_message()]
     if not questionnaire.questions.exists():
         errors["questionnaire"] = [_("The questionnaire has no questions yet.")]
     opens_at = opens_at or timezone.now()
@@ -463,6 +474,10 @@ def clean_answers(
             if len(text) > MAX_TEXT:
                 errors[question.code] = [_("At most %(n)s characters.") % {"n": MAX_TEXT}]
                 continue
+            found = inputs.control_character(text)
+            if found:
+                errors[question.code] = [inputs.control_character_message(found)]
+                continue
             cleaned.append((question, [], text))
             continue
         allowed: range = SCALES.get(question.type) or range(len(question.choices))
@@ -491,6 +506,7 @@ def clean_answers(
 def _respondent_contact(data: RespondentData | None) -> Contact | None:
     if data is None or not data.given():
         return None
+    inputs.check_texts({f"respondent.{k}": v for k, v in vars(data).items()})
     errors: dict[str, list[str]] = {}
     if not data.name.strip():
         errors["respondent.name"] = [_("Enter your name, or leave your details empty.")]

@@ -8,12 +8,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from qloop.api.schemas import ErrorOut
+from qloop.api.schemas import ERROR_RESPONSES
 from qloop.surveys import access
 from qloop.surveys.results import CampaignResults, campaign_results
 
 router = Router(tags=["surveys"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+ERRORS = ERROR_RESPONSES
 
 
 class QuestionResultOut(Schema):

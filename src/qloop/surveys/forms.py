@@ -5,11 +5,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from qloop.inputs import InputRulesForm
 from qloop.surveys.models import QuestionType
 from qloop.web.forms import style_fields
 
 
-class StyledForm(forms.Form):
+class StyledForm(InputRulesForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         style_fields(self)

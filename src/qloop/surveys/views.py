@@ -104,7 +104,7 @@ def questionnaire_create(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["title"], intro=form.cleaned_data["intro"], actor=user
         )
         return redirect("questionnaire-builder", questionnaire.pk)
-    messages.error(request, _("Enter a title."))
+    messages.error(request, form.refusal(_("Enter a title.")))
     return redirect("survey-home")
 
 

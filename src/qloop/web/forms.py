@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qloop.cases.choices import Channel, FeedbackType, Gender, Severity
 from qloop.cases.extra import active_fields, form_field
 from qloop.cases.models import Category
+from qloop.inputs import InputRulesForm
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -75,7 +76,7 @@ class ExtraFieldsMixin:
         return [self[f"extra__{d.code}"] for d in self.extra_defs]  # type: ignore[index]
 
 
-class CaseFieldsForm(ExtraFieldsMixin, forms.Form):
+class CaseFieldsForm(ExtraFieldsMixin, InputRulesForm):
     """The fields of R1.2 that registration and correction share."""
 
     received_at = forms.DateTimeField(
@@ -152,23 +153,23 @@ class EditCaseForm(CaseFieldsForm):
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
 
 
-class CommentForm(forms.Form):
+class CommentForm(InputRulesForm):
     body = forms.CharField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
     )
 
 
-class PhotoForm(forms.Form):
+class PhotoForm(InputRulesForm):
     photos = MultiplePhotoField(label=_("Photos"))
 
 
-class ArchiveForm(forms.Form):
+class ArchiveForm(InputRulesForm):
     reason = forms.CharField(
         label=_("Reason for archiving"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(InputRulesForm):
     name = forms.CharField(label=_("What the token is for"), max_length=100)
 
 

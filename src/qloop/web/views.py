@@ -376,7 +376,7 @@ def case_comment(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, _("Comment added."))
     else:
-        messages.error(request, _("Write a comment first."))
+        messages.error(request, form.refusal(_("Write a comment first.")))
     return redirect(reverse("case-detail", args=[case.number]) + "#comments")
 
 
@@ -407,7 +407,7 @@ def case_archive(request: HttpRequest, number: str) -> HttpResponse:
         raise PermissionDenied
     form = ArchiveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a reason for archiving."))
+        messages.error(request, form.refusal(_("Give a reason for archiving.")))
         return redirect("case-detail", number=case.number)
     actions.archive_case(case, form.cleaned_data["reason"], actor=user)
     messages.success(request, _("Archived. The case stays in the register."))
