@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from qloop.cases.kinds import KINDS
 from qloop.process.definitions import PROCESSES
 
 TEXT_RULE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
@@ -90,20 +91,25 @@ def test_request_bodies_refuse_unknown_fields(document: dict[str, Any]) -> None:
 
 def test_choices_are_enums_and_required_texts_are_non_empty(document: dict[str, Any]) -> None:
     case_in = schema(document, "CaseIn")["properties"]
-    assert case_in["kind"]["enum"] == ["complaint", "feedback"]
+    # Every registered kind (the profiles' too), the manufacturer's first.
+    assert case_in["kind"]["enum"][:2] == ["complaint", "feedback"]
+    assert case_in["kind"]["enum"] == list(KINDS)
     assert "phone" in case_in["channel"]["enum"] and "survey" in case_in["channel"]["enum"]
     assert case_in["severity"]["enum"] == ["minor", "major", "critical"]
     assert "market_demand" in case_in["feedback_type"]["enum"]
-    assert case_in["symptom"]["minLength"] == 1
+    # The symptom is the manufacturer's: other kinds send their own ``detail`` instead.
+    assert "detail" in case_in["symptom"]["description"]
     assert schema(document, "ContactIn")["properties"]["name"]["minLength"] == 1
     assert schema(document, "ContactIn")["properties"]["gender"]["enum"] == ["", "male", "female"]
     assert schema(document, "TaskIn")["properties"]["title"]["minLength"] == 1
     assert schema(document, "TaskDoneIn")["properties"]["result"]["minLength"] == 1
     assert schema(document, "DecisionIn")["properties"]["decision"]["enum"] == ["approve", "refuse"]
+    # A refusal is signed as a refusal (issue 12 point 5).
     assert schema(document, "SignatureIn")["properties"]["meaning"]["enum"] == [
         "reviewed",
         "approved",
         "verified",
+        "refused",
     ]
     states = {s for p in PROCESSES.values() for s in p.states}
     assert set(schema(document, "CaseSummaryOut")["properties"]["state"]["enum"]) == states
