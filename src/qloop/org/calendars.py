@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Unit = Literal["hours", "days", "working_hours", "working_days"]
+Unit = Literal["minutes", "hours", "days", "working_hours", "working_days"]
 UNITS: tuple[Unit, ...] = get_args(Unit)
 
 STANDARD_PERIODS: tuple[tuple[str, str], ...] = (("08:30", "12:00"), ("13:30", "17:30"))
@@ -399,7 +399,7 @@ def _is_working(unit: str) -> bool:
 
 
 def _seconds_of(amount: float, unit: Unit) -> float:
-    return amount * (86_400 if unit == "days" else 3_600)
+    return amount * {"days": 86_400, "minutes": 60}.get(unit, 3_600)
 
 
 # Snapshots of the calendars in the database -------------------------------------------------

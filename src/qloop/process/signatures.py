@@ -24,6 +24,8 @@ class Meaning(TextChoices):
     REVIEWED = "reviewed", gettext_lazy("Reviewed (审核)")
     APPROVED = "approved", gettext_lazy("Approved (批准)")
     VERIFIED = "verified", gettext_lazy("Verified (验证)")
+    # A clinician's acknowledgement of a result fed back to them (R5.1, R5.5).
+    RECEIVED = "received", gettext_lazy("Received (已接收)")
 
 
 def _key(user: User) -> str:

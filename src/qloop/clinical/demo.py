@@ -1,0 +1,316 @@
+"""The clinical part of the demo: the hospital's registers with months of believable entries,
+findings acknowledged by signature or call (a few late, one still waiting), report cards,
+patients' opinions and special requests (document 5).
+
+Results are entered through the same actions as the pages, with times in the past; the demo
+is idempotent (a second run adds nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from qloop.demo.registry import DemoPart
+from qloop.org.models import Department, Membership, Profile, Role, User
+
+# user name, name, department, role (beside the shared hospital's; heads and nurses of the
+# clinical departments, so escalations reach somebody)
+EXTRA_USERS = [
+    ("im_head", "黄志明", "IM", "clinical_head"),
+    ("nurse_im", "杨丽", "IM", "nurse"),
+    ("surg_doctor", "何建军", "SURG", "physician"),
+    ("ped_doctor", "罗晓燕", "PED", "physician"),
+    ("er_doctor", "梁海涛", "ER", "physician"),
+    ("rad_head", "许国栋", "RAD", "radiology_head"),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌海燕"
+
+# test code, name, unit, reference range, normal low, normal high, decimals, specimen
+LAB_TESTS = [
+    ("K", "血钾", "mmol/L", "3.5-5.3", 3.5, 5.3, 1, "血清"),
+    ("NA", "血钠", "mmol/L", "137-147", 137, 147, 0, "血清"),
+    ("GLU", "血糖", "mmol/L", "3.9-6.1", 3.9, 6.1, 1, "血浆"),
+    ("HGB", "血红蛋白", "g/L", "115-150", 115, 150, 0, "全血"),
+    ("PLT", "血小板", "10^9/L", "125-350", 125, 350, 0, "全血"),
+    ("WBC", "白细胞", "10^9/L", "3.5-9.5", 3.5, 9.5, 1, "全血"),
+]
+TEXT_TESTS = [
+    ("HBSAG", "乙肝表面抗原", "阴性", "阳性", "血清"),
+    ("TPPA", "梅毒螺旋体抗体", "阴性", "阳性", "血清"),
+    ("FLUA", "甲型流感病毒抗原", "阴性", "阳性", "鼻咽拭子"),
+    ("17576-0", "志贺菌培养", "未检出", "检出宋内志贺菌", "粪便"),
+]
+STUDIES = [
+    ("CXR", "胸部正位片", "双肺纹理清晰，心影不大。", "右上肺片状影，建议复查。"),
+    ("CT-HEAD", "头颅CT平扫", "颅内未见明显异常。", "左侧基底节区出血，约 25 ml。"),
+    ("CXR-TB", "胸部CT（结核筛查）", "未见活动性病灶。", "右上肺空洞性病变，提示活动性肺结核。"),
+]
+
+OPINIONS = [
+    ("complaint", "抽血排队时间太长，等了四十多分钟。"),
+    ("suggestion", "希望报告可以在手机上查看。"),
+    ("praise", "采血的护士很耐心，一点都不疼。"),
+    ("complaint", "拍片的时候没有告知需要取下项链，又重新排队。"),
+    ("suggestion", "放射科候诊区的座位太少。"),
+]
+REQUESTS = [
+    ("IM", "lab", "血培养加做厌氧瓶", "疑似腹腔感染，需排除厌氧菌。"),
+    ("PED", "lab", "微量采血测血铅", "儿童铅暴露筛查，静脉采血困难。"),
+    ("SURG", "rad", "术前加做下肢血管超声", "拟行关节置换，需评估深静脉血栓。"),
+]
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _ensure_users(base: dict[str, Any]) -> dict[str, Any]:
+    from qloop.demo.loader import check_password_allowed
+
+    password = check_password_allowed()
+    users = dict(base)
+    nurse, _c = Role.objects.get_or_create(
+        code="nurse",
+        defaults={"name": "护士", "name_zh_hant": "護士", "name_en": "Nurse"},
+    )
+    for username, name, dept, role in EXTRA_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"display_name": name, "email": f"{username}@hospital.example.com"},
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        role_obj = nurse if role == "nurse" else Role.objects.get(code=role)
+        Membership.objects.get_or_create(
+            user=user, department=Department.objects.get(code=dept), role=role_obj
+        )
+        users[username] = user
+    return users
+
+
+def load_clinical(options: dict[str, Any]) -> dict[str, int]:
+    from qloop.clinical.models import ResultEntry, Ward
+    from qloop.clinical.setup import load_clinical_setup
+    from qloop.demo.hospital import load_hospital
+    from qloop.org.models import Organisation
+
+    users = _ensure_users(load_hospital())
+    setup = load_clinical_setup()
+    org = Organisation.current()
+    if Profile.CLINICAL not in org.profiles:
+        org.profiles = [*org.profiles, Profile.CLINICAL]
+        org.save()
+    wards: dict[str, Ward] = setup["wards"]
+    wards["IM1"].staff.add(users["nurse_im"])
+    if ResultEntry.objects.exists():
+        return {"people": len(users), "results": 0}
+    days = int(options.get("clinical_days", 120))
+    made = _history(users, setup, days=days)
+    return {"people": len(users), **made}
+
+
+def _history(users: dict[str, Any], setup: dict[str, Any], *, days: int) -> dict[str, int]:
+    """Months of register entries; findings acknowledged as they would be in a real
+    laboratory (most within minutes, some late, one waiting now)."""
+    from qloop.clinical.actions import ResultData, register_result
+    from qloop.clinical.models import CallOutcome, Sex
+    from qloop.process.engine import take_transition
+
+    rng = random.Random(20261)  # noqa: S311 - demo data
+    registers = setup["registers"]
+    wards = list(setup["wards"].values())
+    doctors = {
+        "IM": users["doctor"],
+        "SURG": users["surg_doctor"],
+        "PED": users["ped_doctor"],
+        "ER": users["er_doctor"],
+    }
+    now = timezone.now()
+    start = now - dt.timedelta(days=days)
+    results = findings = late = 0
+    for day in range(days):
+        base = timezone.localtime(start + dt.timedelta(days=day)).replace(
+            hour=7, minute=30, second=0, microsecond=0
+        )
+        for i in range(rng.randint(10, 16)):
+            ward = rng.choice(wards)
+            dept = ward.department.code
+            doctor = doctors.get(dept)
+            reported = base + dt.timedelta(minutes=rng.randint(20, 600) + i)
+            if reported >= now - dt.timedelta(minutes=30):
+                continue
+            is_study = rng.random() < 0.2
+            is_child = dept == "PED"
+            age = Decimal(rng.randint(1, 14) if is_child else rng.randint(18, 90))
+            sex = rng.choice([Sex.MALE, Sex.FEMALE])
+            reporter = users["rad"] if is_study else users["lab"]
+            if is_study:
+                code, name, normal, abnormal = rng.choice(STUDIES)
+                bad = rng.random() < 0.06
+                data = ResultData(
+                    patient_name=_name(rng),
+                    patient_id=f"{rng.randint(100000, 999999)}",
+                    test_code=code,
+                    test_name=name,
+                    result_value=abnormal if bad else normal,
+                    abnormal_flag="AA" if bad and code == "CT-HEAD" else ("A" if bad else ""),
+                    specimen="",
+                    ordering_department=dept,
+                    ordering_doctor_name=doctor.printed_name if doctor else "",
+                    ordering_doctor=doctor.username if doctor else "",
+                    ward=ward.code,
+                    bed=str(rng.randint(1, ward.beds or 20)),
+                    sex=sex,
+                    age_years=age,
+                    collected_at=reported - dt.timedelta(hours=2),
+                    received_at=reported - dt.timedelta(hours=1, minutes=50),
+                    reported_at=reported,
+                )
+                register = registers["rad"]
+            else:
+                if rng.random() < 0.2:
+                    code, name, neg, pos, specimen = rng.choice(TEXT_TESTS)
+                    value, unit, ref, flag = (
+                        (pos, "", "阴性", "A") if rng.random() < 0.08 else (neg, "", "阴性", "")
+                    )
+                else:
+                    code, name, unit, ref, lo, hi, dec, specimen = rng.choice(LAB_TESTS)
+                    roll = rng.random()
+                    if roll < 0.03:
+                        number = lo * rng.uniform(0.55, 0.75)
+                    elif roll < 0.06:
+                        number = hi * rng.uniform(1.3, 1.6)
+                    else:
+                        number = rng.uniform(lo * 0.9, hi * 1.1)
+                    value = f"{number:.{dec}f}"
+                    flag = "L" if number < lo else "H" if number > hi else ""
+                data = ResultData(
+                    patient_name=_name(rng),
+                    patient_id=f"{rng.randint(100000, 999999)}",
+                    test_code=code,
+                    test_name=name,
+                    result_value=value,
+                    unit=unit,
+                    reference_range=ref,
+                    abnormal_flag=flag,
+                    specimen=specimen,
+                    ordering_department=dept,
+                    ordering_doctor_name=doctor.printed_name if doctor else "",
+                    ordering_doctor=doctor.username if doctor else "",
+                    ward=ward.code,
+                    bed=str(rng.randint(1, ward.beds or 20)),
+                    sex=sex,
+                    age_years=age,
+                    accession=f"S{reported:%y%m%d}{i:04d}",
+                    collected_at=reported - dt.timedelta(minutes=rng.randint(60, 180)),
+                    received_at=reported - dt.timedelta(minutes=rng.randint(30, 55)),
+                    reported_at=reported,
+                )
+                register = registers["lab"]
+            entry, opened = register_result(data, register=register, actor=reporter)
+            results += 1
+            for case in opened:
+                findings += 1
+                minutes = rng.choice([3, 5, 6, 8, 9, 11, 12, 14, 18, 25])
+                if minutes > case.finding.limit_minutes:
+                    late += 1
+                when = reported + dt.timedelta(minutes=minutes)
+                if when > now:
+                    continue
+                if rng.random() < 0.4 and case.finding.recipient_user is not None:
+                    take_transition(
+                        case,
+                        "acknowledge",
+                        {"note": "已阅，已处理"},
+                        actor=case.finding.recipient_user,
+                        signature={"meaning": "received", "imported": True},
+                        at=when,
+                    )
+                else:
+                    if rng.random() < 0.25:
+                        take_transition(
+                            case,
+                            "record_call",
+                            {"outcome": CallOutcome.NOT_REACHED, "note": "病区电话占线"},
+                            actor=reporter,
+                            at=when - dt.timedelta(minutes=2),
+                        )
+                    take_transition(
+                        case,
+                        "record_call",
+                        {
+                            "receiver_name": "杨丽",
+                            "receiver_role": "nurse",
+                            "outcome": CallOutcome.CONFIRMED,
+                            "readback_name": entry.patient_name,
+                            "readback_patient_id": entry.patient_id,
+                            "readback_result": entry.result_value,
+                        },
+                        actor=reporter,
+                        at=when,
+                    )
+                if case.finding.recipient_user is not None:
+                    take_transition(
+                        case,
+                        "close",
+                        {"action": "已通知主管医师，调整治疗方案并复查。"},
+                        actor=case.finding.recipient_user,
+                        at=when + dt.timedelta(minutes=30),
+                    )
+    made = {"results": results, "findings": findings, "late_findings": late}
+    made.update(_waiting_now(users, registers))
+    return made
+
+
+def _waiting_now(users: dict[str, Any], registers: dict[str, Any]) -> dict[str, int]:
+    """A critical value reported a few minutes ago that the doctor has not acknowledged."""
+    from qloop.clinical.actions import ResultData, register_result
+
+    now = timezone.now()
+    data = ResultData(
+        patient_name="王建华",
+        patient_id="880123",
+        test_code="K",
+        test_name="血钾",
+        result_value="2.4",
+        unit="mmol/L",
+        reference_range="3.5-5.3",
+        abnormal_flag="LL",
+        specimen="血清",
+        ordering_department="IM",
+        ordering_doctor_name=users["doctor"].printed_name,
+        ordering_doctor="doctor",
+        ward="IM1",
+        bed="12",
+        sex="M",
+        age_years=Decimal(67),
+        accession=f"S{timezone.localtime(now):%y%m%d}9999",
+        collected_at=now - dt.timedelta(minutes=50),
+        received_at=now - dt.timedelta(minutes=35),
+        reported_at=now - dt.timedelta(minutes=4),
+    )
+    register_result(data, register=registers["lab"], actor=users["lab"])
+    return {"waiting": 1}
+
+
+DEMO_PART = DemoPart(
+    Profile.CLINICAL,
+    load_clinical,
+    logins=(
+        ("lab", "检验技师 laboratory technologist"),
+        ("lab_head", "检验科主任 head of laboratory"),
+        ("rad", "放射技师 radiology technologist"),
+        ("doctor", "内科医师 physician"),
+        ("med_affairs", "医务科 medical affairs"),
+        ("ic", "院感科 infection control"),
+    ),
+    order=20,
+)
