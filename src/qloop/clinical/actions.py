@@ -496,6 +496,7 @@ def _report_disease(finding: Finding, disease: NotifiableDisease, actor: User | 
     )
     if earlier is not None:
         Finding.objects.filter(pk=finding.pk).update(disease_report=earlier.case)
+        finding.disease_report = earlier.case
         Event.objects.create(
             case=earlier.case,
             actor=actor,
@@ -517,6 +518,7 @@ def _report_disease(finding: Finding, disease: NotifiableDisease, actor: User | 
     )
     case = register_case(reg, actor=actor)
     Finding.objects.filter(pk=finding.pk).update(disease_report=case)
+    finding.disease_report = case
     from qloop.clinical.processes import INFECTION_CONTROL
 
     notify(
