@@ -67,7 +67,10 @@ def test_nobody_acknowledging_goes_to_the_heads_then_to_medical_affairs(
 
 def _positive(report: Callable[..., Any], **overrides: Any) -> Any:
     return report(
-        test_code="17576-0", test_name="粪便培养（志贺菌）", result_value="检出福氏志贺菌", **overrides
+        test_code="17576-0",
+        test_name="粪便培养（志贺菌）",
+        result_value="检出福氏志贺菌",
+        **overrides,
     )[1][0]
 
 
@@ -102,7 +105,12 @@ def test_class_a_is_reported_within_two_hours_under_the_rule_in_force(
     hospital: dict[str, Any], report: Callable[..., Any], at: Callable[..., None]
 ) -> None:
     at(T0)
-    case = report(test_code="VIBRIO", test_name="霍乱弧菌培养", result_value="检出 O1 群霍乱弧菌", reported_at=T0)[1][0]
+    case = report(
+        test_code="VIBRIO",
+        test_name="霍乱弧菌培养",
+        result_value="检出 O1 群霍乱弧菌",
+        reported_at=T0,
+    )[1][0]
     clock = Clock.objects.get(case=case.finding.disease_report, name="disease_report")
     assert clock.due_at == T0 + dt.timedelta(hours=2)
     # A newer version of the rule applies to cards made after it comes into force only.
