@@ -71,6 +71,8 @@ class ResultForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["ordering_department"].choices = _departments()  # type: ignore[attr-defined]
         self.fields["ward"].choices = _wards()  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control form-control-sm")
 
     def result_data(self) -> ResultData:
         d = self.cleaned_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qloop.clinical import views
+from qloop.clinical import casework_views, views
 
 urlpatterns = [
     path("clinical/registers/", views.registers, name="clinical-registers"),
@@ -23,4 +23,22 @@ urlpatterns = [
     path("clinical/findings/", views.findings, name="clinical-findings"),
     path("clinical/timeliness/", views.timeliness_page, name="clinical-timeliness"),
     path("clinical/report-cards/<str:number>/", views.report_card, name="clinical-report-card"),
+    path(
+        "clinical/report-cards/<str:number>/edit/",
+        casework_views.report_card_edit,
+        name="clinical-report-card-edit",
+    ),
+    path("clinical/opinions/new/", casework_views.opinion_create, name="clinical-opinion-create"),
+    path(
+        "clinical/opinions/qr/<slug:code>/", casework_views.opinion_qr, name="clinical-opinion-qr"
+    ),
+    path("clinical/requests/new/", casework_views.request_create, name="clinical-request-create"),
+    path("clinical/messages/", casework_views.hl7_messages, name="clinical-messages"),
+    path(
+        "clinical/messages/<int:pk>/replay/",
+        casework_views.hl7_replay,
+        name="clinical-message-replay",
+    ),
+    # Public: the patients' opinion page behind the QR code (no login).
+    path("p/opinion/<slug:code>/", casework_views.opinion_public, name="clinical-opinion-public"),
 ]

@@ -22,6 +22,7 @@ from qloop.clinical import actions, timeliness
 from qloop.clinical.access import mask_id, mask_name
 from qloop.clinical.forms import CorrectionForm, ImportForm, ResultForm
 from qloop.clinical.models import (
+    CaseClassification,
     ClinicalRegister,
     Finding,
     FindingKind,
@@ -403,5 +404,6 @@ def report_card(request: HttpRequest, number: str) -> HttpResponse:
             "case": case,
             "r": case.disease_report,
             "full": can_see_personal_data(_user(request), case),
+            "classifications": CaseClassification.choices,
         },
     )
