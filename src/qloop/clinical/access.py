@@ -39,11 +39,11 @@ def _ward_staff(user: User) -> Exists:
 
 def finding_visibility(user: User) -> Q:
     depts = sorted(user.department_ids)
-    rule = (
+    rule: Q = (
         Q(department_id__in=depts)
         | Q(finding__ordering_department_id__in=depts)
         | Q(finding__recipient_user_id=user.pk)
-        | _ward_staff(user)
+        | Q(_ward_staff(user))
     )
     if user.has_role(*MEDICAL_AFFAIRS):
         return Q()
@@ -60,7 +60,7 @@ def names_clinician(user: User, finding: Finding) -> bool:
         if finding.recipient_user_id == user.pk:
             return True
     elif (
-        finding.recipient_ward_id is not None
+        finding.recipient_ward is not None
         and finding.recipient_ward.staff.filter(pk=user.pk).exists()
     ) or finding.ordering_department_id in user.department_ids:
         return True
@@ -88,7 +88,7 @@ def disease_report_visibility(user: User) -> Q:
     found_here = Finding.objects.filter(
         disease_report_id=OuterRef("pk"), register__department_id__in=depts
     )
-    return Q(disease_report__reporting_department_id__in=depts) | Exists(found_here)
+    return Q(disease_report__reporting_department_id__in=depts) | Q(Exists(found_here))
 
 
 def disease_report_personal_data(user: User, case: Case) -> bool:

@@ -631,7 +631,9 @@ def update_report_card(
                 changes.append(
                     {
                         "field": name,
-                        "label": str(DiseaseReport._meta.get_field(name).verbose_name),
+                        "label": str(
+                            getattr(DiseaseReport._meta.get_field(name), "verbose_name", name)
+                        ),
                         "old": "" if old is None else str(old),
                         "new": "" if new is None else str(new),
                     }

@@ -161,12 +161,12 @@ def results_of(message: hl7.Message) -> list[ResultData]:
     for seg in message:
         name = str(seg[0])
         if name == "PID":
-            birth = _f(seg, 7)
+            born = _f(seg, 7)
             patient = {
                 "patient_id": _f(seg, 3),
                 "patient_name": _person_name(seg, 5),
                 "sex": {"M": "M", "F": "F"}.get(_f(seg, 8).upper(), "U"),
-                "birth": _when(birth) if birth else None,
+                "birth": _when(born) if born else None,
             }
         elif name == "PV1":
             visit = {"ward": _f(seg, 3, 1), "bed": _f(seg, 3, 3), "department": _f(seg, 10)}
@@ -204,9 +204,9 @@ def results_of(message: hl7.Message) -> list[ResultData]:
                 )
             reported = _when(_f(seg, 19)) or order.get("reported") or _when(_f(seg, 14))
             collected = order.get("collected") or _when(_f(seg, 14))
-            age = None
-            birth = patient.get("birth")
-            if birth is not None and collected is not None:
+            age: float | None = None
+            birth: dt.datetime | None = patient.get("birth")
+            if birth is not None and isinstance(collected, dt.datetime):
                 age = max(0, (collected - birth).days) / 365.25
             data = ResultData(
                 patient_name=patient["patient_name"],
@@ -488,7 +488,7 @@ def replay(msg: HL7Message, *, actor: User) -> Outcome:
 
 def frames(buffer: bytearray) -> list[bytes]:
     """Take every complete MLLP frame (VT … FS CR) out of the buffer; the rest waits."""
-    out = []
+    out: list[bytes] = []
     while True:
         start = buffer.find(START)
         if start < 0:

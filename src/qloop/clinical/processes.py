@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from qloop.process.spec import Label
+
 from qloop.clinical.models import CallOutcome, CaseClassification, ReceiverRole
 from qloop.process.spec import ClockSpec, Input, Process, Transition, Who
 
@@ -158,7 +160,7 @@ DISEASE_REPORT_V1 = Process(
     ),
 )
 
-DEPARTMENT_CASE_STATES = {
+DEPARTMENT_CASE_STATES: dict[str, Label] = {
     "new": _("New"),
     "handling": _("Handling"),
     "closed": _("Closed"),

@@ -60,7 +60,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        host, port = server.server_address[:2]
+        host, port = str(server.server_address[0]), server.server_address[1]
         self.stdout.write(f"Listening for HL7 v2 (MLLP) on {host}:{port}", ending="\n")
         self.stdout.flush()
         with server:
