@@ -111,10 +111,10 @@ def load_clinical(options: dict[str, Any]) -> dict[str, int]:
     wards: dict[str, Ward] = setup["wards"]
     wards["IM1"].staff.add(users["nurse_im"])
     if ResultEntry.objects.exists():
-        return {"people": len(users), "results": 0}
-    days = int(options.get("clinical_days", 120))
-    made = _history(users, setup, days=days)
-    return {"people": len(users), **made}
+        return {}
+    # Four months for the full demo (300 complaints), two weeks for a small one (tests).
+    days = max(14, min(120, int(options.get("cases", 300)) * 2 // 5))
+    return _history(users, setup, days=days)
 
 
 def _history(users: dict[str, Any], setup: dict[str, Any], *, days: int) -> dict[str, int]:

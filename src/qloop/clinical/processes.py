@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from qloop.process.spec import Label
-
 from qloop.clinical.models import CallOutcome, CaseClassification, ReceiverRole
-from qloop.process.spec import ClockSpec, Input, Process, Transition, Who
+from qloop.process.spec import ClockSpec, Input, Label, Process, Transition, Who
 
 LABORATORY = frozenset({"lab_technologist", "lab_head"})
 RADIOLOGY = frozenset({"radiology_technologist", "radiology_head"})

@@ -36,6 +36,17 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def hospital_name(department: Any) -> str:
+    """The top of a department's tree (the hospital), for the heading of printed forms."""
+    if isinstance(department, str) or department is None:
+        return department or ""
+    seen = 0
+    while department.parent_id is not None and seen < 10:
+        department = department.parent
+        seen += 1
+    return str(department.display_name)
+
+
 def _put_errors(form: Any, exc: ValidationError) -> None:
     for name, msgs in exc.message_dict.items():
         for msg in msgs:
@@ -346,6 +357,11 @@ def findings(request: HttpRequest) -> HttpResponse:
         "error": error,
         "filters": filters,
         "query": request.GET.urlencode(),
+        "hospital": hospital_name(
+            ClinicalRegister.objects.select_related("department__parent")
+            .values_list("department__parent__name", flat=True)
+            .first()
+        ),
     }
     template = "clinical/findings_print.html" if printing else "clinical/findings.html"
     return render(request, template, context)
@@ -405,5 +421,6 @@ def report_card(request: HttpRequest, number: str) -> HttpResponse:
             "r": case.disease_report,
             "full": can_see_personal_data(_user(request), case),
             "classifications": CaseClassification.choices,
+            "hospital": hospital_name(case.department),
         },
     )
