@@ -202,13 +202,15 @@ def register_result(
     actor: User | None,
     source: str = EntrySource.FORM,
     message: HL7Message | None = None,
+    by_system: bool = False,
 ) -> tuple[ResultEntry, list[Case]]:
     """Enter a result in the register (R5.1); open the findings it is (R5.5).
 
-    A hospital system's message (``message``) writes as the system; a person must belong to
-    the register's department. Returns the entry and the finding cases opened.
+    A hospital system (``by_system``: HL7 v2, FHIR; its caller checked the sender) writes as
+    the system; a person must belong to the register's department. Returns the entry and the
+    finding cases opened.
     """
-    if message is None and not can_write_register(actor, register):
+    if not (by_system or message is not None) and not can_write_register(actor, register):
         raise PermissionDenied
     values = clean_result(data, register)
     with transaction.atomic():
@@ -241,10 +243,11 @@ def correct_result(
     actor: User | None,
     source: str = EntrySource.FORM,
     message: HL7Message | None = None,
+    by_system: bool = False,
 ) -> tuple[ResultEntry, list[Case]]:
     """A reported result changes only by a new version with a reason; the old values stay
     (R5.1). A corrected result that is now a finding opens one."""
-    if message is None and not can_write_register(actor, entry.register):
+    if not (by_system or message is not None) and not can_write_register(actor, entry.register):
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the reason for the correction.")]})

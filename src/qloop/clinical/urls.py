@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qloop.clinical import casework_views, views
+from qloop.clinical import casework_views, fhir, views
 
 urlpatterns = [
     path("clinical/registers/", views.registers, name="clinical-registers"),
@@ -41,4 +41,7 @@ urlpatterns = [
     ),
     # Public: the patients' opinion page behind the QR code (no login).
     path("p/opinion/<slug:code>/", casework_views.opinion_public, name="clinical-opinion-public"),
+    # FHIR R4: results in, acknowledgements out (R5.8).
+    path("fhir/r4/<str:resource>", fhir.endpoint, name="fhir-r4"),
+    path("fhir/r4/<str:resource>/<str:rid>", fhir.read, name="fhir-r4-read"),
 ]
