@@ -72,7 +72,7 @@ def _patient(resource: Patient | None) -> dict[str, Any]:
     name = ""
     if resource.name:
         human = resource.name[0]
-        name = human.text or "".join([human.family or "", *(human.given or [])])
+        name = human.text or "".join([human.family or "", *(g or "" for g in human.given or [])])
     record = ""
     if resource.identifier:
         record = resource.identifier[0].value or ""
