@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from qloop.cases.actions import ContactData, Registration, register_case
 from qloop.cases.models import Case, Event
 from qloop.cases.search import normalise
+from qloop.clinical import lookups
 from qloop.clinical.models import (
     ENTRY_FIELDS,
     AbnormalFlag,
@@ -39,7 +40,6 @@ from qloop.clinical.models import (
     ResultEntry,
     ResultVersion,
     Sex,
-    Ward,
 )
 from qloop.clinical.processes import CLINICIAN_ACK, DEPARTMENT_STAFF, DISEASE_REPORT
 from qloop.clinical.rules import Match, as_number, matches
@@ -156,13 +156,13 @@ def clean_result(data: ResultData, register: ClinicalRegister) -> dict[str, Any]
     values["age_years"] = age
     values["ordering_department"] = None
     if data.ordering_department:
-        dept = Department.objects.filter(code=data.ordering_department, is_active=True).first()
+        dept = lookups.department(data.ordering_department)
         if dept is None:
             errors["ordering_department"] = [_("There is no such department.")]
         values["ordering_department"] = dept
     values["ward"] = None
     if data.ward:
-        ward = Ward.objects.filter(code=data.ward).select_related("department").first()
+        ward = lookups.ward(data.ward)
         if ward is None:
             errors["ward"] = [_("There is no such ward.")]
         elif values["ordering_department"] is None:
@@ -170,9 +170,7 @@ def clean_result(data: ResultData, register: ClinicalRegister) -> dict[str, Any]
         values["ward"] = ward
     values["ordering_doctor"] = None
     if data.ordering_doctor:
-        values["ordering_doctor"] = User.objects.filter(
-            username=data.ordering_doctor, is_active=True
-        ).first()
+        values["ordering_doctor"] = lookups.user(data.ordering_doctor)
     now = timezone.now()
     for name in ("collected_at", "received_at", "reported_at"):
         moment = _aware(getattr(data, name))
@@ -304,7 +302,7 @@ def open_findings(entry: ResultEntry, *, actor: User | None) -> list[Case]:
     """A finding case for each reason the result is one, unless one of that kind is already
     open for this entry (a correction does not tell the clinician twice)."""
     opened = []
-    for match in matches(entry):
+    for match in matches(entry, lookups.rules(entry.register_id)):
         already = entry.findings.filter(kind=match.kind).exclude(case__state="closed").exists()
         if already:
             continue

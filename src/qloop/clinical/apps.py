@@ -145,6 +145,9 @@ class ClinicalConfig(AppConfig):
         from qloop.demo.registry import register_demo
 
         register_entries()
+        from qloop.clinical import lookups
+
+        lookups.connect()
         from qloop.clinical.demo import DEMO_PART
 
         register_demo(DEMO_PART)

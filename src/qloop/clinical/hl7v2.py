@@ -75,6 +75,9 @@ class Outcome:
     message: HL7Message | None = None
     entries: list[ResultEntry] = field(default_factory=list)
     duplicate: bool = False
+    # The message as parsed, and its character set (for the ACK).
+    parsed: Any = None
+    codec: str = ""
 
 
 def charset_of(raw: bytes) -> str:
@@ -138,7 +141,9 @@ def _person_name(seg: Any, field_num: int, offset: int = 0) -> str:
 
 
 def _register_for(sending_app: str) -> ClinicalRegister | None:
-    registers = list(ClinicalRegister.objects.filter(is_active=True).order_by("id"))
+    from qloop.clinical import lookups
+
+    registers = lookups.registers()
     for register in registers:
         if (
             register.hl7_application
@@ -244,18 +249,14 @@ def results_of(message: hl7.Message) -> list[ResultData]:
 def _known(data: ResultData) -> ResultData:
     """Codes the hospital does not know (a doctor's number, a ward) are kept as names, not
     refused: the result must reach the register."""
-    from qloop.clinical.models import Ward
-    from qloop.org.models import Department, User
+    from qloop.clinical import lookups
 
-    if data.ordering_doctor and not User.objects.filter(username=data.ordering_doctor).exists():
+    if data.ordering_doctor and lookups.user(data.ordering_doctor) is None:
         data.ordering_doctor = ""
-    if data.ward and not Ward.objects.filter(code=data.ward).exists():
+    if data.ward and lookups.ward(data.ward) is None:
         data.bed = f"{data.ward} {data.bed}".strip()
         data.ward = ""
-    if (
-        data.ordering_department
-        and not Department.objects.filter(code=data.ordering_department).exists()
-    ):
+    if data.ordering_department and lookups.department(data.ordering_department) is None:
         data.ordering_department = ""
     if data.abnormal_flag and data.abnormal_flag not in {"N", "H", "L", "HH", "LL", "A", "AA"}:
         data.abnormal_flag = ""
@@ -304,9 +305,24 @@ def handle(raw: bytes, *, transport: str, replay_of: HL7Message | None = None) -
     """Store and apply one message; the outcome says which ACK to give."""
     try:
         message, codec = _parse(raw)
-        sender, control_id, kind = _key(message)
+        key = _key(message)
     except Refused as exc:
         return _keep(raw, transport, "", "", "", "", MessageStatus.REJECTED, "AR", str(exc))
+    outcome = _handle(raw, message, codec, key, transport=transport, replay_of=replay_of)
+    outcome.parsed, outcome.codec = message, codec
+    return outcome
+
+
+def _handle(
+    raw: bytes,
+    message: hl7.Message,
+    codec: str,
+    key: tuple[str, str, str],
+    *,
+    transport: str,
+    replay_of: HL7Message | None,
+) -> Outcome:
+    sender, control_id, kind = key
     if not control_id:
         return _keep(
             raw,
@@ -366,8 +382,8 @@ def handle(raw: bytes, *, transport: str, replay_of: HL7Message | None = None) -
             )
             with override(settings.LANGUAGE_CODE):
                 entries = _apply(results_of(message), register, msg)
+            HL7Message.objects.filter(pk=msg.pk).update(entries=len(entries))
             msg.entries = len(entries)
-            msg.save(update_fields=["entries"])
             if replay_of is not None:
                 HL7Message.objects.filter(pk=replay_of.pk).update(replayed_at=timezone.now())
     except IntegrityError:
@@ -424,7 +440,9 @@ def ack_for(raw: bytes, outcome: Outcome) -> bytes:
     """The ACK, in the message's own character set (UTF-8 when it could not be read)."""
     declared = ""
     try:
-        message, codec = _parse(raw)
+        message, codec = (
+            (outcome.parsed, outcome.codec) if outcome.parsed is not None else _parse(raw)
+        )
         declared = _f(message.segment("MSH"), 18)
         text = str(message.create_ack(outcome.code))
     except Exception:

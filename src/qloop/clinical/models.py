@@ -246,16 +246,16 @@ class ResultEntry(models.Model):
 
 def age_text(years: Decimal | None) -> str:
     """An age as a clinician writes it: 45 岁, 3 月, 12 天 (in the active language)."""
-    from django.utils.translation import gettext as _g
+    from django.utils.translation import gettext
 
     if years is None:
         return ""
     if years >= 1:
-        return _g("%(n)s y") % {"n": int(years)}
+        return gettext("%(n)s y") % {"n": int(years)}
     months = int(years * 12)
     if months >= 1:
-        return _g("%(n)s mo") % {"n": months}
-    return _g("%(n)s d") % {"n": int(years * 365)}
+        return gettext("%(n)s mo") % {"n": months}
+    return gettext("%(n)s d") % {"n": int(years * 365)}
 
 
 class ResultVersion(models.Model):
