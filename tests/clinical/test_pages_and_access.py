@@ -89,6 +89,10 @@ ROUTES = [
         {"lab", "lab_head", "rad", "doctor", "im_head", "nurse_im", "med_affairs", "ic", "admin"},
     ),
     ("/clinical/messages/", {"admin"}),
+    (
+        "/clinical/feedback-forms/",
+        {"lab", "lab_head", "rad", "doctor", "im_head", "nurse_im", "med_affairs", "ic", "admin"},
+    ),
     ("/clinical/requests/new/", {"doctor", "im_head", "nurse_im", "admin"}),
     ("/clinical/opinions/new/", {"lab", "lab_head", "rad", "admin"}),
 ]

@@ -140,7 +140,10 @@ class ClinicalConfig(AppConfig):
         register_audience("clinicians_concerned", _clinicians_concerned)
         register_audience("ordering_department_head", _ordering_department_head)
 
-        from qloop.clinical import notices  # noqa: F401  (message kinds)
+        from qloop.clinical import jobs, notices  # noqa: F401  (periodic jobs, message kinds)
+        from qloop.clinical.feedback import register_template
+
+        register_template()
         from qloop.clinical.nav import register_entries
         from qloop.demo.registry import register_demo
 

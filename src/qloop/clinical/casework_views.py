@@ -283,3 +283,110 @@ def hl7_replay(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("Replayed, still refused: %(reason)s") % {"reason": outcome.reason}
             )
     return redirect("clinical-messages")
+
+
+# --- information feedback forms ------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def feedback_forms(request: HttpRequest) -> HttpResponse:
+    """Sent → returned per department, the return rate and the late ones (R5.2, R5.3); a
+    clinician sees their department's forms to fill in."""
+    from django.utils import timezone
+
+    from qloop.clinical.feedback import can_collect
+    from qloop.clinical.models import FeedbackForm, FeedbackSchedule
+
+    user = _user(request)
+    schedules = [
+        s for s in FeedbackSchedule.objects.select_related("register") if can_collect(user, s)
+    ]
+    qs = FeedbackForm.objects.select_related("department", "schedule__register__department")
+    if schedules:
+        qs = qs.filter(schedule__in=schedules)
+    else:
+        from qloop.clinical.nav import follows_findings
+
+        if not follows_findings(user):
+            raise PermissionDenied
+        qs = qs.filter(department_id__in=user.department_ids)
+    forms = list(qs.order_by("-sent_at", "department__code")[:300])
+    returned = sum(1 for f in forms if f.returned_at)
+    return render(
+        request,
+        "clinical/feedback_forms.html",
+        {
+            "forms": forms,
+            "collector": bool(schedules),
+            "rate": round(100 * returned / len(forms), 1) if forms else None,
+            "returned": returned,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """Fill in (the clinical department) or review item by item (the collector)."""
+    from qloop.clinical import feedback
+    from qloop.clinical.models import FeedbackForm
+    from qloop.surveys.models import Answer
+
+    user = _user(request)
+    form = (
+        FeedbackForm.objects.select_related(
+            "campaign__questionnaire", "department", "schedule__register"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if form is None:
+        raise Http404
+    collector = feedback.can_collect(user, form.schedule)
+    if not (collector or feedback.can_fill_in(user, form)):
+        raise PermissionDenied
+    errors: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "review":
+                issues = [
+                    (code[6:], bool(request.POST.get(f"important_{code[6:]}")))
+                    for code in request.POST
+                    if code.startswith("issue_")
+                ]
+                made = feedback.review_form(form, issues, actor=user)
+                messages.success(
+                    request,
+                    _("Reviewed: %(n)s issues registered.") % {"n": len(made)},
+                )
+            else:
+                raw = {k[2:]: request.POST.getlist(k) for k in request.POST if k.startswith("q_")}
+                feedback.return_form(form, raw, actor=user)
+                messages.success(request, _("Thank you: the form is returned."))
+            return redirect("clinical-feedback-form", pk=form.pk)
+        except ValidationError as exc:
+            errors = exc.message_dict
+            status = 422
+    answers = (
+        list(Answer.objects.filter(response=form.response).select_related("question"))
+        if form.response_id
+        else []
+    )
+    from qloop.surveys.actions import questions_of
+
+    return render(
+        request,
+        "clinical/feedback_form.html",
+        {
+            "form": form,
+            "questions": questions_of(form.campaign),
+            "answers": answers,
+            "collector": collector,
+            "errors": errors,
+            "issues": form.issues.select_related("case") if form.reviewed_at else [],
+        },
+        status=status,
+    )

@@ -267,7 +267,150 @@ def _history(users: dict[str, Any], setup: dict[str, Any], *, days: int) -> dict
                     )
     made = {"results": results, "findings": findings, "late_findings": late}
     made.update(_waiting_now(users, registers))
+    made.update(_casework(users, registers, rng, days))
     return made
+
+
+def _casework(
+    users: dict[str, Any], registers: dict[str, Any], rng: random.Random, days: int
+) -> dict[str, int]:
+    """Patients' opinions, special requests and two rounds of feedback forms, each handled
+    as a department would."""
+    from qloop.cases.actions import ContactData, Registration, register_case
+    from qloop.clinical import feedback
+    from qloop.clinical.models import FeedbackForm, FeedbackSchedule
+    from qloop.process.engine import take_transition
+    from qloop.surveys.actions import create_from_template
+
+    now = timezone.now()
+    opinions = 0
+    for i, (kind, text) in enumerate(OPINIONS):
+        when = now - dt.timedelta(days=rng.randint(2, max(3, days - 1)), hours=i)
+        register = registers["rad"] if "拍片" in text or "放射" in text else registers["lab"]
+        case = register_case(
+            Registration(
+                kind="patient_opinion",
+                channel="web" if i % 2 else "visit",
+                contact=ContactData(name=""),
+                symptom="",
+                received_at=when,
+                detail={
+                    "register": register.code,
+                    "opinion_type": kind,
+                    "content": text,
+                    "patient_name": _name(rng) if i % 2 else "",
+                    "phone": f"139{rng.randint(10000000, 99999999)}" if i % 2 else "",
+                    "from_public_page": bool(i % 2),
+                },
+            ),
+            actor=None if i % 2 else users["lab"],
+            registered_at=when,
+        )
+        opinions += 1
+        if i < 3:
+            head = users["lab_head"] if register.code == "lab" else users["rad_head"]
+            take_transition(
+                case,
+                "close",
+                {"handling": "已向病人了解情况并改进流程。", "answer": "已电话答复病人。"},
+                actor=head,
+                at=when + dt.timedelta(days=1),
+            )
+    requests = 0
+    for i, (dept, register, test, reason) in enumerate(REQUESTS):
+        when = now - dt.timedelta(days=10 + 7 * i)
+        doctor = {"IM": users["doctor"], "PED": users["ped_doctor"], "SURG": users["surg_doctor"]}[
+            dept
+        ]
+        case = register_case(
+            Registration(
+                kind="special_request",
+                channel="web",
+                contact=ContactData(name=""),
+                symptom="",
+                received_at=when,
+                detail={
+                    "register": register,
+                    "requesting_department": dept,
+                    "test_or_study": test,
+                    "clinical_reason": reason,
+                },
+            ),
+            actor=doctor,
+            registered_at=when,
+        )
+        requests += 1
+        head = users["lab_head"] if register == "lab" else users["rad_head"]
+        if i == 0:
+            take_transition(
+                case,
+                "accept",
+                {"plan": "次日起常规开展，标本 2 小时内送达。"},
+                actor=head,
+                at=when + dt.timedelta(hours=5),
+            )
+            take_transition(
+                case,
+                "complete",
+                {"result": "已开展 12 例。"},
+                actor=users["lab"],
+                at=when + dt.timedelta(days=3),
+            )
+        elif i == 1:
+            take_transition(
+                case,
+                "accept",
+                {"plan": "使用末梢血铅检测仪，每周二、四开展。"},
+                actor=head,
+                at=when + dt.timedelta(hours=6),
+            )
+    schedule = FeedbackSchedule.objects.create(
+        register=registers["lab"],
+        questionnaire=create_from_template("clinical_feedback", actor=None),
+        collector=users["lab_head"],
+        every_days=30,
+        days_to_return=10,
+        next_send_on=timezone.localdate(now - dt.timedelta(days=61)),
+    )
+    schedule.departments.set(
+        Department.objects.filter(code__in=["IM", "SURG", "PED", "OBGYN", "ER"])
+    )
+    first = now - dt.timedelta(days=61)
+    feedback.send_due_forms(first)
+    feedback.send_due_forms(now - dt.timedelta(days=31))
+    answers = {
+        "timeliness": ["3"],
+        "accuracy": ["5"],
+        "critical_values": ["4"],
+        "communication": ["4"],
+        "problems": ["夜间急诊生化报告偶尔超过 1 小时。"],
+        "requests": ["希望开展降钙素原检测。"],
+    }
+    forms = list(
+        FeedbackForm.objects.select_related("department").order_by("sent_at", "department__code")
+    )
+    members = {
+        "IM": users["doctor"],
+        "SURG": users["surg_doctor"],
+        "PED": users["ped_doctor"],
+        "ER": users["er_doctor"],
+    }
+    for i, form in enumerate(forms):
+        clinician = members.get(form.department.code)
+        if clinician is None or (form.sent_at > first + dt.timedelta(days=1) and i % 2):
+            continue
+        feedback.return_form(form, answers, actor=clinician)
+        if form.sent_at < first + dt.timedelta(days=1):
+            feedback.review_form(
+                form,
+                [("problems", form.department.code == "ER"), ("requests", False)],
+                actor=users["lab_head"],
+            )
+    return {
+        "patient opinions": opinions,
+        "special requests": requests,
+        "feedback forms": len(forms),
+    }
 
 
 def _waiting_now(users: dict[str, Any], registers: dict[str, Any]) -> dict[str, int]:

@@ -50,4 +50,11 @@ def register_entries() -> None:
         NavItem(
             _("Timeliness"), "clinical-timeliness", clinical, shown_to=reads_timeliness, order=62
         ),
+        NavItem(
+            _("Information feedback forms"),
+            "clinical-feedback-forms",
+            clinical,
+            shown_to=follows_findings,
+            order=63,
+        ),
     )

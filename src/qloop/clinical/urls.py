@@ -39,6 +39,12 @@ urlpatterns = [
         casework_views.hl7_replay,
         name="clinical-message-replay",
     ),
+    path("clinical/feedback-forms/", casework_views.feedback_forms, name="clinical-feedback-forms"),
+    path(
+        "clinical/feedback-forms/<int:pk>/",
+        casework_views.feedback_form,
+        name="clinical-feedback-form",
+    ),
     # Public: the patients' opinion page behind the QR code (no login).
     path("p/opinion/<slug:code>/", casework_views.opinion_public, name="clinical-opinion-public"),
     # FHIR R4: results in, acknowledgements out (R5.8).
