@@ -21,6 +21,9 @@ def patient_of(context: Any, case: Any) -> dict[str, Any]:
     if case.kind == "disease_report":
         r = case.disease_report
         return patient(user, case, r.patient_name, r.patient_id)
+    if case.kind == "patient_opinion":
+        o = case.patient_opinion
+        return patient(user, case, o.patient_name, o.phone)
     return {"patient_name": "", "patient_id": "", "personal_data": False}
 
 
