@@ -244,11 +244,7 @@ def register_case(
         )
     received_at = reg.received_at or timezone.now()
     with transaction.atomic():
-        contact = (
-            _find_or_create_contact(reg.contact, reg.contact_id)
-            if KINDS[reg.kind].has_contact
-            else None
-        )
+        contact = _find_or_create_contact(reg.contact, reg.contact_id) if spec.has_contact else None
         number = next_number(reg.kind, timezone.localtime(received_at).year)
         symptom = reg.symptom.strip()
         if spec.product_problem:
