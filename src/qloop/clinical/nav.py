@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qloop.clinical.processes import (
     CLINICIANS,
@@ -46,7 +47,13 @@ def register_entries() -> None:
             shown_to=works_in_department,
             order=60,
         ),
-        NavItem(_("Findings"), "clinical-findings", clinical, shown_to=follows_findings, order=61),
+        NavItem(
+            pgettext_lazy("clinical", "Findings"),
+            "clinical-findings",
+            clinical,
+            shown_to=follows_findings,
+            order=61,
+        ),
         NavItem(
             _("Timeliness"), "clinical-timeliness", clinical, shown_to=reads_timeliness, order=62
         ),

@@ -7,6 +7,7 @@ that calls its roles differently changes them in one place.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qloop.clinical.models import CallOutcome, CaseClassification, ReceiverRole
 from qloop.process.spec import ClockSpec, Input, Label, Process, Transition, Who
@@ -189,7 +190,7 @@ PATIENT_OPINION_V1 = Process(
             "closed",
             Who(DEPARTMENT_HEADS, handler=True),
             inputs=(
-                Input("handling", _("Handling")),
+                Input("handling", pgettext_lazy("clinical record", "Handling")),
                 Input("answer", _("Answer to the patient"), required=False),
             ),
             effect="close_patient_opinion",
