@@ -398,8 +398,11 @@ def _is_working(unit: str) -> bool:
     return unit.startswith("working_")
 
 
+_UNIT_SECONDS = {"minutes": 60, "days": 86_400}
+
+
 def _seconds_of(amount: float, unit: Unit) -> float:
-    return amount * {"days": 86_400, "minutes": 60}.get(unit, 3_600)
+    return amount * _UNIT_SECONDS.get(unit, 3_600)
 
 
 # Snapshots of the calendars in the database -------------------------------------------------
