@@ -73,6 +73,8 @@ def figures(
     """The table for a period: counts by aggregate, percentiles by the database's own means."""
     key_field, label_field = GROUPS[group]
     qs = findings_in(start, end, register=register, kind=kind)
+    if connection.vendor == "postgresql":
+        return _postgresql(qs, group)
     counts = (
         qs.values(key_field, label_field)
         .annotate(
@@ -101,6 +103,66 @@ def figures(
             )
         )
     return rows
+
+
+# The column each grouping reads on the finding itself, and where its label comes from: one
+# scan of the findings, no join, the few labels looked up afterwards.
+_COLUMNS = {
+    "register": "register_id",
+    "test": "test_code",
+    "ordering_department": "ordering_department_id",
+}
+
+
+def _postgresql(qs: QuerySet[Finding], group: str) -> list[Row]:
+    """Counts and percentiles in one pass over the period's findings (PostgreSQL)."""
+    column = _COLUMNS[group]
+    filtered = qs.values(column, "ack_seconds", "limit_minutes")
+    sql, params = filtered.query.sql_with_params()
+    query = (
+        "SELECT k, count(*), count(s), count(*) FILTER (WHERE s <= m * 60), "  # noqa: S608
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY s) "
+        f"FROM ({sql}) AS t(k, s, m) GROUP BY k ORDER BY k"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        found = cursor.fetchall()
+    labels = _labels(group, [row[0] for row in found])
+    rows = []
+    for key, total, acked, on_time, median, p90 in found:
+        code, label = labels.get(key, (str(key or ""), "—"))
+        rows.append(
+            Row(
+                key=code,
+                label=label,
+                total=total,
+                acknowledged=acked,
+                on_time=on_time,
+                late=acked - on_time,
+                unacknowledged=total - acked,
+                median_seconds=_f(median),
+                p90_seconds=_f(p90),
+            )
+        )
+    return sorted(rows, key=lambda r: r.key)
+
+
+def _labels(group: str, keys: list[Any]) -> dict[Any, tuple[str, str]]:
+    from qloop.clinical.models import ClinicalRegister
+    from qloop.org.models import Department
+
+    if group == "register":
+        return {r.pk: (r.code, r.name) for r in ClinicalRegister.objects.filter(pk__in=keys)}
+    if group == "ordering_department":
+        return {d.pk: (d.code, d.name) for d in Department.objects.filter(pk__in=keys)}
+    names = dict(
+        Finding.objects.filter(test_code__in=[k for k in keys if k])
+        .order_by()
+        .values_list("test_code", "test_name")
+        .distinct()
+    )
+    return {k: (k or "", names.get(k, k) or "—") for k in keys}
 
 
 def _percentiles(
