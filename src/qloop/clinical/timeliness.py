@@ -115,14 +115,15 @@ _COLUMNS = {
 
 
 def _postgresql(qs: QuerySet[Finding], group: str) -> list[Row]:
-    """Counts and percentiles in one pass over the period's findings (PostgreSQL)."""
+    """Counts and percentiles in one pass over the period's findings (PostgreSQL). The
+    percentiles are nearest-rank (``percentile_disc``): a time some finding really took."""
     column = _COLUMNS[group]
     filtered = qs.values(column, "ack_seconds", "limit_minutes")
     sql, params = filtered.query.sql_with_params()
     query = (
         "SELECT k, count(*), count(s), count(*) FILTER (WHERE s <= m * 60), "  # noqa: S608
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "
-        "percentile_cont(0.9) WITHIN GROUP (ORDER BY s) "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY s), "
+        "percentile_disc(0.9) WITHIN GROUP (ORDER BY s) "
         f"FROM ({sql}) AS t(k, s, m) GROUP BY k ORDER BY k"
     )
     with connection.cursor() as cursor:
@@ -168,23 +169,13 @@ def _labels(group: str, keys: list[Any]) -> dict[Any, tuple[str, str]]:
 def _percentiles(
     qs: QuerySet[Finding], key_field: str
 ) -> dict[str, tuple[float | None, float | None]]:
-    """Median and 90th percentile of the seconds to acknowledgement, per group.
-
-    PostgreSQL: ``percentile_cont`` in one aggregate. SQLite has none, so a window numbers the
-    acknowledged findings of each group in order and the nearest ranks are picked out.
-    """
+    """Median and 90th percentile of the seconds to acknowledgement, per group, on SQLite
+    (which has no percentile aggregate): a window numbers the acknowledged findings of each
+    group in order and the nearest ranks are picked out, as ``percentile_disc`` does on
+    PostgreSQL."""
     acked = qs.filter(ack_seconds__isnull=False).values(key_field, "ack_seconds")
     sql, params = acked.query.sql_with_params()
-    if connection.vendor != "postgresql":
-        return _sqlite_percentiles(sql, params)
-    query = (
-        "SELECT k, percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "  # noqa: S608
-        "percentile_cont(0.9) WITHIN GROUP (ORDER BY s) "
-        f"FROM ({sql}) AS t(k, s) GROUP BY k"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return {row[0] or "": (_f(row[1]), _f(row[2])) for row in cursor.fetchall()}
+    return _sqlite_percentiles(sql, params)
 
 
 def _sqlite_percentiles(sql: str, params: Any) -> dict[str, tuple[float | None, float | None]]:
