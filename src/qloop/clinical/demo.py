@@ -399,7 +399,7 @@ def _casework(
         clinician = members.get(form.department.code)
         if clinician is None or (form.sent_at > first + dt.timedelta(days=1) and i % 2):
             continue
-        feedback.return_form(form, answers, actor=clinician)
+        form = feedback.return_form(form, answers, actor=clinician)
         if form.sent_at < first + dt.timedelta(days=1):
             feedback.review_form(
                 form,

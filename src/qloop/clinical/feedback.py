@@ -219,6 +219,9 @@ def review_form(
 ) -> list[Case]:
     """The collector reviews the returned form item by item: each item marked an issue is
     registered as a case (important ones flagged, to take up with the department)."""
+    form = FeedbackForm.objects.select_related("schedule__register", "department", "response").get(
+        pk=form.pk
+    )
     if not can_collect(actor, form.schedule):
         raise PermissionDenied
     if form.returned_at is None or form.response is None:
