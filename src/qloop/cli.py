@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     p_sweep = sub.add_parser("sweep", help="run the deadline sweep once")
     p_sweep.add_argument("--now", default="", help="ISO time to sweep as of")
     p_sweep.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    p_hl7 = sub.add_parser("hl7-listen", help="take HL7 v2 results over MLLP (clinical)")
+    p_hl7.add_argument("--host", default="127.0.0.1")
+    p_hl7.add_argument("--port", type=int, default=2575)
     sub.add_parser("manage", help="Django's manage.py commands", add_help=False)
 
     if argv and argv[0] == "manage":
@@ -111,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         _manage("demo")
     elif args.command == "token":
         _manage("token", args.action, args.username, "--name", args.name)
+    elif args.command == "hl7-listen":
+        _manage("hl7_listen", "--host", args.host, "--port", str(args.port))
     elif args.command == "sweep":
         _manage(
             "sweep",

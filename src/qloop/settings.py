@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "qloop.surveys",
     "qloop.reports",
     "qloop.api",
+    # Profiles: the core never imports them; each is listed before qloop.web, whose start-up
+    # check runs once every kind and process is registered.
+    "qloop.clinical",
     "qloop.web",
     "django.contrib.admin",
     "django.contrib.auth",

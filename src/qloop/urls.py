@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,5 +13,12 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("qloop.surveys.urls")),
+    # A profile app's own pages: its AppConfig names them (``urls = "qloop.x.urls"``), so the
+    # core includes them without importing the profile.
+    *(
+        path("", include(config.urls))  # type: ignore[attr-defined]
+        for config in apps.get_app_configs()
+        if isinstance(getattr(config, "urls", None), str)
+    ),
     path("", include("qloop.web.urls")),
 ]

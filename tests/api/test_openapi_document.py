@@ -11,6 +11,7 @@ from django.test import Client
 
 from qloop.cases.kinds import KINDS
 from qloop.process.definitions import PROCESSES
+from qloop.process.models import ClockUnit
 
 TEXT_RULE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 
@@ -110,12 +111,14 @@ def test_choices_are_enums_and_required_texts_are_non_empty(document: dict[str, 
         "approved",
         "verified",
         "refused",
+        # A clinician's acknowledgement of a finding (R5.5, issue 11).
+        "received",
     ]
     states = {s for p in PROCESSES.values() for s in p.states}
     assert set(schema(document, "CaseSummaryOut")["properties"]["state"]["enum"]) == states
     clock = schema(document, "ClockOut")
     assert clock["properties"]["state"]["enum"] == ["running", "paused", "stopped", "breached"]
-    assert clock["properties"]["unit"]["enum"] == ["hours", "days", "working_hours", "working_days"]
+    assert clock["properties"]["unit"]["enum"] == ClockUnit.values
     assert {"paused_at", "unit"} <= set(clock["required"])
     assert schema(document, "ApprovalOut")["properties"]["state"]["enum"] == [
         "pending",

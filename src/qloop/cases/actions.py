@@ -138,7 +138,8 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(Severity.values)}
         ]
     c = reg.contact
-    errors.update(_contact_errors(c.name, c.phone, c.email, c.qq))
+    if spec is None or spec.has_contact:
+        errors.update(_contact_errors(c.name, c.phone, c.email, c.qq))
     if spec is None or spec.product_problem:
         if not reg.symptom.strip():
             errors["symptom"] = [_("Describe the problem.")]
@@ -178,7 +179,9 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         try:
             detail = _clean_detail(spec, reg.detail)
         except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
+            if not hasattr(exc, "error_dict"):
+                errors["detail"] = exc.messages
+            for key, messages in getattr(exc, "message_dict", {}).items():
                 errors[f"detail.{key}" if key != NON_FIELD_ERRORS else "detail"] = messages
     # A title from the detail only once the detail is known to be good.
     titled = bool(reg.title.strip()) or spec is None or spec.product_problem
@@ -247,16 +250,18 @@ def register_case(
         # A time without an offset (an API client's "2026-11-20T09:30") is local wall time.
         reg = replace(reg, received_at=timezone.make_aware(reg.received_at))
     checked = _validate_registration(reg, photos)
-    department = Department.intake_for(reg.kind)
+    spec = KINDS[reg.kind]
+    department = (
+        spec.department_for(checked["detail"]) if spec.department_for else None
+    ) or Department.intake_for(reg.kind)
     if department is None:
         raise ValidationError(
             {"kind": [_("No department is set up to receive this kind of case.")]}
         )
     received_at = reg.received_at or timezone.now()
     with _photo_files(checked["photos"], actor) as attachments, transaction.atomic():
-        contact = _find_or_create_contact(reg.contact, reg.contact_id)
+        contact = _find_or_create_contact(reg.contact, reg.contact_id) if spec.has_contact else None
         number = next_number(reg.kind, timezone.localtime(received_at).year)
-        spec = KINDS[reg.kind]
         symptom = reg.symptom.strip()
         if spec.product_problem:
             title = reg.title.strip() or " ".join(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from django.db.models import Q
 
     from qloop.cases.models import Case
-    from qloop.org.models import User
+    from qloop.org.models import Department, User
 
 Label = str | Promise
 
@@ -47,6 +47,9 @@ class KindSpec:
     register_name: Label
     # Whether the case has the manufacturer's product problem (model, serial, symptom …).
     product_problem: bool = False
+    # Whether somebody told us (a contact with a way to reach them); False for cases a rule
+    # opens by itself, such as a laboratory finding, whose patient sits in the detail record.
+    has_contact: bool = True
     # The one-to-one record holding this kind's own fields (its ``related_name`` on Case), and
     # the hooks that fill, check, show and search it. All optional.
     detail_relation: str = ""
@@ -54,6 +57,9 @@ class KindSpec:
     create_detail: Callable[[Case, dict[str, Any], User | None], None] | None = None
     detail_out: Callable[[Case, User], dict[str, Any]] | None = None
     search_parts: Callable[[Case], list[str]] | None = None
+    # The department whose queue a case lands in, from its cleaned detail (a radiology
+    # finding goes to radiology); None, or a None answer: the kind's intake department.
+    department_for: Callable[[dict[str, Any]], Department | None] | None = None
     # The title of a case registered without one, from its cleaned detail.
     title_from: Callable[[dict[str, Any]], str] | None = None
     # The template included on the case page for the detail record, and the URL name of the

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Unit = Literal["hours", "days", "working_hours", "working_days"]
+Unit = Literal["minutes", "hours", "days", "working_hours", "working_days"]
 UNITS: tuple[Unit, ...] = get_args(Unit)
 
 STANDARD_PERIODS: tuple[tuple[str, str], ...] = (("08:30", "12:00"), ("13:30", "17:30"))
@@ -398,8 +398,11 @@ def _is_working(unit: str) -> bool:
     return unit.startswith("working_")
 
 
+_UNIT_SECONDS = {"minutes": 60, "days": 86_400}
+
+
 def _seconds_of(amount: float, unit: Unit) -> float:
-    return amount * (86_400 if unit == "days" else 3_600)
+    return amount * _UNIT_SECONDS.get(unit, 3_600)
 
 
 # Snapshots of the calendars in the database -------------------------------------------------

@@ -7,6 +7,7 @@ for each role's members once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
 
 LADDER_TOKENS = ("handler", "department_head")
 
+# Audiences a profile names for its own cases ("the ordering department's head"): a function
+# of the case (and the memo) giving the people. Registered in the profile's AppConfig.ready.
+AUDIENCES: dict[str, Callable[[Case, dict[Any, Any] | None], list[User]]] = {}
+
+
+def register_audience(
+    name: str, people: Callable[[Case, dict[Any, Any] | None], list[User]]
+) -> None:
+    AUDIENCES[name] = people
+
 
 def check_tokens(text: str) -> list[str]:
     """Tokens of an escalation step's audience, or ValueError with a message for people."""
@@ -29,7 +40,7 @@ def check_tokens(text: str) -> list[str]:
     if not tokens:
         raise ValueError(_("Say whom to tell."))
     for name in tokens:
-        if name in LADDER_TOKENS:
+        if name in LADDER_TOKENS or name in AUDIENCES:
             continue
         if name.startswith("role:") and Role.objects.filter(code=name[5:]).exists():
             continue
@@ -94,6 +105,8 @@ def resolve(
         return [ca.owner] if ca is not None and ca.owner else []
     if name == "departments":
         return people_in((cleaned or {}).get("departments") or [])
+    if name in AUDIENCES:
+        return AUDIENCES[name](case, memo)
     roles: tuple[str, ...]
     if name.startswith("role:"):
         roles = (name[5:],)

@@ -202,9 +202,12 @@ def take_transition(
         _check_approval(case, t)
         now = at or timezone.now()
         signed = _signature(actor, signature, t.signature, now, historical=at is not None)
-        source, target = case.state, t.target_for(cleaned, case.state)
+        source = case.state
         if t.effect:
             EFFECTS[t.effect](case, cleaned, actor, now)
+        # After the effect: an effect may settle a branching input the server decides (a
+        # read-back that does not match is not "confirmed", whatever the form said).
+        target = t.target_for(cleaned, source)
         if t.requests_approval:
             kind, role = t.requests_approval
             Approval.objects.create(

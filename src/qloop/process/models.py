@@ -81,6 +81,7 @@ def clock_choices() -> list[tuple[str, str]]:
 
 
 class ClockUnit(models.TextChoices):
+    MINUTES = "minutes", _("calendar minutes")
     HOURS = "hours", _("calendar hours")
     DAYS = "days", _("calendar days")
     WORKING_HOURS = "working_hours", _("working hours")

@@ -26,6 +26,8 @@ class Meaning(TextChoices):
     VERIFIED = "verified", gettext_lazy("Verified (验证)")
     # A refusal is signed as what it is, not as a review (R1.6: the GM refuses on-site work).
     REFUSED = "refused", gettext_lazy("Refused (驳回)")
+    # A clinician's acknowledgement of a result fed back to them (R5.1, R5.5).
+    RECEIVED = "received", gettext_lazy("Received (已接收)")
 
 
 def _key(user: User) -> str:

@@ -62,6 +62,8 @@ class ClockSpec:
     name: str
     hours: int = 0
     working_days: int = 0
+    # Short clocks ("tell the clinician within 15 minutes").
+    minutes: int = 0
     # What people call it; the manufacturer's clocks take theirs from ClockName.
     label: Label = ""
     # R2.3's answer deadline: its length is the organisation's setting (QLOOP_ANSWER_DAYS,
@@ -75,11 +77,13 @@ class ClockSpec:
 
     @property
     def amount(self) -> int:
-        return self.working_days or self.hours
+        return self.working_days or self.hours or self.minutes
 
     @property
     def unit(self) -> str:
-        return "working_days" if self.working_days else "hours"
+        if self.working_days:
+            return "working_days"
+        return "minutes" if self.minutes and not self.hours else "hours"
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,9 @@ class Process:
         for group, states in self.state_groups.items():
             for state in sorted(states - set(self.states)):
                 out.append(f"{where}: state group {group!r} names unknown state {state!r}")
-        builtin_audiences = {"handler", "owner", "departments", "department_head"}
+        from qloop.process.audience import AUDIENCES
+
+        builtin_audiences = {"handler", "owner", "departments", "department_head", *AUDIENCES}
         for t in self.transitions:
             for token in t.notify:
                 if token not in builtin_audiences and token not in self.roles:
