@@ -11,7 +11,8 @@ _queue = os.environ.setdefault("QLOOP_QUEUE_NAME", f"qloop-test-{os.getpid()}")
 _xdist = os.environ.get("PYTEST_XDIST_WORKER")
 if _xdist and not _queue.endswith(f"-{_xdist}"):
     os.environ["QLOOP_QUEUE_NAME"] = f"{_queue}-{_xdist}"
-# Lock-out and rate-limit counters live in memory, so no run inherits another's.
+# Rate-limit counters live in memory, so no run inherits another's (wrong passwords are
+# counted in the database, rolled back with each test).
 os.environ["QLOOP_CACHE"] = "locmem"
 # The test client speaks plain HTTP; production's HTTPS redirect would answer every request 301.
 os.environ["QLOOP_HTTPS"] = "false"

@@ -23,8 +23,38 @@ def _manage(*args: str) -> None:
     call_command(*args)
 
 
-def serve(host: str, port: int, workers: int) -> int:
-    """Migrate, load the demo on the first start, start the worker and the web server."""
+def _names_of(host: str) -> list[str]:
+    """The names a browser may use for a server bound to ``host``: for 0.0.0.0 or ::, this
+    machine's name and addresses besides loopback."""
+    import socket
+
+    names = ["localhost", "127.0.0.1", "[::1]"]
+    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 - compared with, not bound to
+        return [*names, f"[{host}]" if ":" in host else host]
+    machine = socket.gethostname()
+    names.append(machine)
+    try:
+        infos = socket.getaddrinfo(machine, None)
+    except OSError:
+        infos = []
+    for info in infos:
+        address = str(info[4][0])
+        names.append(f"[{address}]" if ":" in address else address)
+    return list(dict.fromkeys(names))
+
+
+def serve(host: str, port: int, workers: int, *, debug: bool = False) -> int:
+    """Migrate, load the demo on the first start, start the worker and the web server.
+
+    DEBUG stays off unless asked for (``--debug`` or DEBUG=true): the debug page shows
+    tracebacks and settings to whoever causes an error, and ``--host 0.0.0.0`` is reachable by
+    every computer on the network. Without DEBUG Django answers only to the names in
+    ALLOWED_HOSTS; unless it is set, those are the names this machine is reached by.
+    """
+    if debug:
+        os.environ["DEBUG"] = "true"
+    if not os.environ.get("ALLOWED_HOSTS"):
+        os.environ["ALLOWED_HOSTS"] = ",".join(_names_of(host))
     _django()
     from django.conf import settings
     from django.core.management import call_command
@@ -84,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--host", default=os.environ.get("QLOOP_HOST", "127.0.0.1"))
     p_serve.add_argument("--port", type=int, default=int(os.environ.get("QLOOP_PORT", "8000")))
     p_serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    p_serve.add_argument(
+        "--debug",
+        action="store_true",
+        help="Django's DEBUG mode (tracebacks for developers; never on a shared network)",
+    )
     sub.add_parser("worker", help="run the background worker (deadline sweep, messages)")
     sub.add_parser("demo", help="load the demo organisation (idempotent)")
     p_token = sub.add_parser("token", help="API tokens")
@@ -106,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.host, args.port, args.workers)
+        return serve(args.host, args.port, args.workers, debug=args.debug)
     _django()
     if args.command == "worker":
         _manage("run_huey")

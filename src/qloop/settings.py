@@ -55,9 +55,9 @@ DATA_DIR = Path(env_str("QLOOP_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DATABASE_URL = env_str("DATABASE_URL")
-# The embedded default (no DATABASE_URL) is for trying QLoop out, so it runs in DEBUG mode with
-# the demo; a production set-up names its database and runs with DEBUG off.
-DEBUG = env_bool("DEBUG", not DATABASE_URL)
+# DEBUG shows settings, tracebacks and local variables to whoever causes an error, so it is off
+# unless asked for (DEBUG=true, or `qloop serve --debug`), the embedded default included.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     # Starting without configuration must still give every installation its own key.
@@ -69,9 +69,18 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text(encoding="utf-8").strip()
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without DEBUG, Django answers only to these names (`qloop serve` adds the machine's), and
+# to the site's own.
+ALLOWED_HOSTS = list(
+    dict.fromkeys(
+        [
+            *env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"),
+            urlsplit(SITE_URL).hostname or "localhost",
+        ]
+    )
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "qloop.org",
@@ -98,10 +107,15 @@ INSTALLED_APPS = [
     # Serves the API docs' Swagger UI from ninja's own static files, not from a CDN.
     "ninja",
     "huey.contrib.djhuey",
+    # django-axes: counts wrong passwords on both login pages and e-signatures
+    # (qloop.org.attempts).
+    "qloop.org.apps.LoginAttemptsConfig",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,6 +127,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Gives the person's own address to e-signatures, which are checked inside actions.
+    "qloop.org.middleware.CurrentRequestMiddleware",
+    # Last, as django-axes asks: turns a refused login into its lock-out answer (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qloop.urls"
@@ -181,7 +199,7 @@ if REDIS_URL:
         },
     }
 else:
-    # Shared by all web processes on this machine (login and signature lock-outs), no table.
+    # Shared by all web processes on this machine (rate limits, message templates), no table.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -244,7 +262,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 QLOOP_DEMO_PASSWORD = env_str("QLOOP_DEMO_PASSWORD", "demo")
-QLOOP_LOGIN_ATTEMPTS = env_int("QLOOP_LOGIN_ATTEMPTS", 10)  # per user name and address, per 15 min
+# Wrong passwords, per user name AND client address together, on /login/, /admin/login/ and
+# e-signatures added up, before that user name is refused from that address for a while. The
+# count is django-axes' (its AccessAttempt rows, shown in the administration pages), kept
+# atomic by qloop.org.attempts; a stranger elsewhere cannot lock the real user out.
+QLOOP_LOGIN_ATTEMPTS = env_int("QLOOP_LOGIN_ATTEMPTS", 10)
+QLOOP_LOGIN_LOCK_MINUTES = env_int("QLOOP_LOGIN_LOCK_MINUTES", 15)
+if QLOOP_LOGIN_ATTEMPTS < 1 or QLOOP_LOGIN_LOCK_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "QLOOP_LOGIN_ATTEMPTS and QLOOP_LOGIN_LOCK_MINUTES must be 1 or more"
+    )
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "qloop.org.attempts.AtomicAttemptHandler"
+# Callables, so that the two QLOOP_ settings above stay the only place these are set.
+AXES_FAILURE_LIMIT = "qloop.org.attempts.failure_limit"
+AXES_COOLOFF_TIME = "qloop.org.attempts.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out is refused unchecked and does not push the end of the lock-out away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "qloop.org.attempts.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ENABLE_ADMIN = False  # QLoop's own, translated, read-only pages (qloop.web.admin)
+AXES_VERBOSE = False
 
 # Language and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -263,9 +306,27 @@ QLOOP_LIST_COUNT_LIMIT = env_int("QLOOP_LIST_COUNT_LIMIT", 10_000)
 QLOOP_SEARCH_COUNT_LIMIT = env_int("QLOOP_SEARCH_COUNT_LIMIT", 1_000)
 
 # Security ----------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("QLOOP_BEHIND_TLS_PROXY", False) else None
+# The debug page (DEBUG=true only) masks every setting, header and local variable whose name
+# may hold a secret, and any address with a password in it (EMAIL_URL, DATABASE_URL, REDIS_URL).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "qloop.web.errors.SecretsFilter"
+QLOOP_BEHIND_TLS_PROXY = env_bool("QLOOP_BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if QLOOP_BEHIND_TLS_PROXY else None
+# The client's address, for the attempt limits: behind the TLS proxy, the one the proxy saw
+# (X-Forwarded-For, counted from the right past QLOOP_PROXIES proxies that each add the address
+# they were reached from; what a client wrote there itself is ignored); otherwise the
+# connection's own. Without the proxy the header is never read: anyone could write it.
+QLOOP_PROXIES = env_int("QLOOP_PROXIES", 1)
+if QLOOP_BEHIND_TLS_PROXY and QLOOP_PROXIES < 1:
+    raise ImproperlyConfigured("QLOOP_PROXIES must be 1 or more behind a TLS proxy")
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if QLOOP_BEHIND_TLS_PROXY else ("REMOTE_ADDR",)
 )
+# ipware counts the entries after the client's; the proxy nearest QLoop is REMOTE_ADDR itself.
+AXES_IPWARE_PROXY_COUNT = QLOOP_PROXIES - 1 if QLOOP_BEHIND_TLS_PROXY else None
+AXES_IPWARE_PROXY_ORDER = "left-most"
+# "At least that many": a client's own X-Forwarded-For in front of the proxies' is skipped,
+# not a reason to fall back to the proxy's address.
+IPWARE_STRICT = False
 _HTTPS = env_bool("QLOOP_HTTPS", not DEBUG and bool(DATABASE_URL))
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
@@ -277,6 +338,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Every page says where its parts may come from: only QLoop itself. No inline script, no
+# eval, no inline style: a text someone managed to slip into a page cannot run or restyle it.
+# data: images are the tab's icon and the pictures inside Bootstrap's and Swagger UI's CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 
 # Messages (X6) -----------------------------------------------------------------------------
@@ -377,7 +455,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}},
+    # axes says INFO for every login; its warnings (failures, lock-outs) stay.
+    "loggers": {"huey": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 MESSAGE_TAGS = {40: "danger"}  # messages.ERROR shown with Bootstrap's "danger" colour

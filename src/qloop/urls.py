@@ -5,9 +5,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from qloop.api.api import api
+from qloop.web.login import AdminLoginForm
 
 admin.site.site_header = "QLoop"
 admin.site.site_title = "QLoop"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -4,6 +4,7 @@ application, so a field added later without its rules fails here."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -53,6 +54,20 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
         for path, ops in document["paths"].items()
         for method, op in ops.items()
     ]
+
+
+def test_the_document_has_no_key_twice() -> None:
+    """A key twice in one object (200 and "200") is valid for json.loads but not for the YAML
+    reader of Swagger UI, which then shows no operation at all on /api/v1/docs."""
+    twice: list[str] = []
+
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        twice.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(pairs)
+
+    json.loads(Client().get("/api/v1/openapi.json").content, object_pairs_hook=once)
+    assert twice == []
 
 
 def test_every_operation_lists_the_errors_it_may_answer(document: dict[str, Any]) -> None:

@@ -43,7 +43,8 @@ class Api:
 
 @pytest.fixture(autouse=True)
 def _fresh_signing_counters() -> Iterator[None]:
-    """Wrong-password counters live in the cache; no test inherits another's lock-out."""
+    """Rate limits live in the cache (wrong passwords in axes' rows, rolled back with each
+    test); no test inherits another's."""
     cache.clear()
     yield
     cache.clear()
@@ -339,10 +340,12 @@ def test_a_signature_with_the_wrong_meaning_or_no_password_is_refused(
 
 
 def test_five_wrong_passwords_lock_signing_even_with_the_right_one(
-    case_in: Callable[[str], str], api: Callable[[str], Api]
+    case_in: Callable[[str], str], api: Callable[[str], Api], settings: Any
 ) -> None:
-    """21 CFR Part 11: wrong passwords count toward lock-out; after five the sixth attempt is
-    refused though the password is right. Others can still sign."""
+    """21 CFR Part 11: wrong passwords count toward lock-out; after five (QLOOP_LOGIN_ATTEMPTS
+    set to 5) the sixth attempt is refused though the password is right. Others can still
+    sign."""
+    settings.QLOOP_LOGIN_ATTEMPTS = 5
     number = case_in("investigating")
     before = state_of(number)
     for attempt in range(5):
@@ -514,11 +517,13 @@ def test_the_events_record_each_signature_with_printed_name_meaning_and_time(
 
 
 def test_signing_stays_locked_for_15_minutes_after_the_fifth_wrong_password(
-    case_in: Callable[[str], str], api: Callable[[str], Api]
+    case_in: Callable[[str], str], api: Callable[[str], Api], settings: Any
 ) -> None:
     """21 CFR Part 11: the lock-out runs from the wrong password that caused it, however far
     apart the five wrong passwords were; afterwards the right password signs again."""
     import time_machine
+
+    settings.QLOOP_LOGIN_ATTEMPTS = 5
 
     number = case_in("investigating")
     start = dt.datetime.now(dt.UTC)

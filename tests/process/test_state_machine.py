@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -38,7 +40,6 @@ from qloop.process.definitions import COMPLAINT_V1
 from qloop.process.engine import available_transitions, decide_approval, take_transition
 from qloop.process.errors import Conflict
 from qloop.process.models import Approval, Clock
-from qloop.process.signatures import MAX_FAILURES
 from qloop.process.spec import Transition
 from tests.conftest import PASSWORD, PERSONAS
 from tests.process.test_transition_matrix import ROLE, drive_to, expected_allowed
@@ -50,6 +51,8 @@ TEXTS = ["密封圈材质不符", "已电话答复", "更换供应商", "x"]
 # Most steps are well formed; some carry a defect the engine must refuse.
 INPUT_DEFECTS = ["none"] * 12 + ["drop", "bad_value", "extra"]
 SIGNATURES = ["right"] * 8 + ["wrong_password", "wrong_meaning", "missing"]
+# QLOOP_LOGIN_ATTEMPTS for the walk: low, so that walks reach the lock-out.
+WRONG_PASSWORDS_ALLOWED = 3
 
 # The machine runs inside one test's database and fixtures; hypothesis builds it without
 # arguments, so the fixtures reach it through this holder.
@@ -79,6 +82,8 @@ class ComplaintMachine(RuleBasedStateMachine):
         super().__init__()
         self.users: dict[str, User] = HOLDER["users"]
         cache.clear()
+        # Wrong passwords are counted in axes' rows (qloop.org.attempts); each run starts clean.
+        AccessAttempt.objects.all().delete()
         self.failures: dict[str, int] = dict.fromkeys(PERSONAS, 0)
         self.numbers: dict[int, str] = {}
         self.events: dict[int, int] = {}
@@ -136,7 +141,7 @@ class ComplaintMachine(RuleBasedStateMachine):
 
     def _signing(self, persona: str, meaning: str, variant: str) -> str:
         """What the signature check does: "ok", or "refused" (counting a wrong password)."""
-        if self.failures[persona] >= MAX_FAILURES:
+        if self.failures[persona] >= WRONG_PASSWORDS_ALLOWED:
             return "refused"
         if variant in {"missing", "wrong_meaning"} and not (
             variant == "wrong_meaning" and meaning == "reviewed"
@@ -330,6 +335,8 @@ class ComplaintMachine(RuleBasedStateMachine):
     @rule(hours=st.integers(min_value=1, max_value=60))
     def time_passes_and_the_sweep_runs(self, hours: int) -> None:
         self.clock.shift(dt.timedelta(hours=hours))
+        # An hour or more: every lock-out (QLOOP_LOGIN_LOCK_MINUTES, 15) is over.
+        self.failures = dict.fromkeys(PERSONAS, 0)
         now = timezone.now()
         due = {
             case_id: [c.pk for c in clocks_of(case_id) if c.state == "running" and c.due_at < now]
@@ -422,16 +429,20 @@ def test_random_walks_through_the_complaint_process_keep_its_rules(
     refused without cause, and the case, its clocks and its events stay consistent."""
     HOLDER.update(users=users, make_case=make_case, start=timezone.now())
     try:
-        run_state_machine_as_test(
-            ComplaintMachine,
-            settings=settings(
-                max_examples=25,
-                stateful_step_count=25,
-                deadline=None,
-                database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-            ),
-        )
+        with override_settings(QLOOP_LOGIN_ATTEMPTS=WRONG_PASSWORDS_ALLOWED):
+            run_state_machine_as_test(
+                ComplaintMachine,
+                settings=settings(
+                    max_examples=25,
+                    stateful_step_count=25,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=[
+                        HealthCheck.too_slow,
+                        HealthCheck.function_scoped_fixture,
+                    ],
+                ),
+            )
     finally:
         HOLDER.clear()
         cache.clear()

@@ -21,12 +21,12 @@ from qloop.cases.models import Case, Comment, Contact, ExtraField
 from qloop.org.models import User
 from qloop.process.engine import take_transition
 from qloop.process.tasks import create_task
-from tests.conftest import PASSWORD, PERSONAS, image_bytes
+from tests.conftest import PERSONAS, image_bytes
 
 
 @pytest.fixture(autouse=True)
 def _fresh_counters() -> Iterator[None]:
-    """Login failures are counted in the cache; no test inherits another's."""
+    """Rate limits are counted in the cache; no test inherits another's."""
     cache.clear()
     yield
     cache.clear()
@@ -572,56 +572,6 @@ def test_export_masks_phones_for_those_who_may_not_see_them(
         assert shown in values
         if persona == "qe":
             assert "13800138000" not in values
-
-
-# Logging in ------------------------------------------------------------------------------------
-
-
-def _login(client: Client, username: str, password: str) -> Any:
-    return client.post(reverse("login"), {"username": username, "password": password})
-
-
-def test_login_is_refused_after_too_many_wrong_passwords_even_with_the_right_one(
-    users: dict[str, User], settings: Any
-) -> None:
-    settings.QLOOP_LOGIN_ATTEMPTS = 3
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-
-    for _ in range(3):
-        response = _login(client, "cs", "wrong-password")
-        assert response.status_code == 200
-        assert "Too many failed attempts" not in text(response)
-    response = _login(client, "cs", PASSWORD)
-
-    assert response.status_code == 200
-    assert "Too many failed attempts. Wait 15 minutes and try again." in text(response)
-    assert "_auth_user_id" not in client.session
-    # Another person on the same computer is not locked out.
-    assert _login(Client(), "qe", PASSWORD).status_code == 302
-
-
-def test_login_works_with_fewer_wrong_passwords_than_the_limit(
-    users: dict[str, User], settings: Any
-) -> None:
-    settings.QLOOP_LOGIN_ATTEMPTS = 3
-    client = Client()
-    for _ in range(2):
-        _login(client, "cs", "wrong-password")
-
-    response = _login(client, "cs", PASSWORD)
-
-    assert response.status_code == 302
-    assert client.session["_auth_user_id"] == str(users["cs"].pk)
-
-
-def test_the_lock_out_message_is_in_chinese_by_default(
-    users: dict[str, User], settings: Any
-) -> None:
-    settings.QLOOP_LOGIN_ATTEMPTS = 1
-    client = Client()
-    _login(client, "cs", "wrong-password")
-    assert "登录失败次数过多，请 15 分钟后再试。" in text(_login(client, "cs", PASSWORD))
 
 
 # Attachments ----------------------------------------------------------------------------------

@@ -36,14 +36,21 @@ def can_send_results(user: User) -> bool:
 
 @router.post(
     "/hl7",
-    response={200: str, 415: ErrorOut, **ERROR_RESPONSES},
+    # The 200 is described below only: listed here too, it would appear twice in the document
+    # (as 200 and "200"), which Swagger UI refuses to read.
+    response={415: ErrorOut, **ERROR_RESPONSES},
     summary="Send one HL7 v2 message (ORU^R01); the answer is its ACK",
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {t: {"schema": {"type": "string"}} for t in HL7_TYPES},
         },
-        "responses": {"200": {"content": {"x-application/hl7-v2+er7": {}}}},
+        "responses": {
+            "200": {
+                "description": "The ACK",
+                "content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}},
+            }
+        },
     },
 )
 def post_hl7(request: HttpRequest) -> HttpResponse:

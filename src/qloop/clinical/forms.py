@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qloop.clinical.actions import ResultData
 from qloop.clinical.models import AbnormalFlag, OpinionType, Sex, Ward
+from qloop.inputs import InputRulesForm
 from qloop.org.models import Department
 
 
@@ -23,7 +24,7 @@ def _wards() -> list[tuple[str, str]]:
     return [("", "—")] + [(w.code, w.display_name) for w in Ward.objects.all()]
 
 
-class ResultForm(forms.Form):
+class ResultForm(InputRulesForm):
     """One register entry (R5.1); the same fields correct it, with a reason."""
 
     ordering_department = forms.ChoiceField(label=_("Ordering department"), required=False)
@@ -97,11 +98,11 @@ class CorrectionForm(ResultForm):
         return super().result_data()
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputRulesForm):
     file = forms.FileField(label=_("Spreadsheet (.xlsx)"))
 
 
-class OpinionForm(forms.Form):
+class OpinionForm(InputRulesForm):
     """A patient's opinion: on the public phone page and typed in by staff (R5.4)."""
 
     opinion_type = forms.ChoiceField(
@@ -114,7 +115,7 @@ class OpinionForm(forms.Form):
     phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)
 
 
-class SpecialRequestForm(forms.Form):
+class SpecialRequestForm(InputRulesForm):
     register = forms.ChoiceField(label=_("Asked of"))
     requesting_department = forms.ChoiceField(label=_("Requesting department"))
     test_or_study = forms.CharField(label=_("Test or study"), max_length=200)

@@ -103,9 +103,10 @@ EXTRA_FIELDS = [
 
 def check_password_allowed() -> str:
     password = settings.QLOOP_DEMO_PASSWORD
-    if password == "demo" and not settings.DEBUG:  # noqa: S105 - the documented default
+    if password == "demo" and settings.DATABASE_URL:  # noqa: S105 - the documented default
         raise ImproperlyConfigured(
-            "Refusing to create demo users with the default password while DEBUG is off: "
+            "Refusing to create demo users with the default password on a production set-up "
+            "(DATABASE_URL is set): "
             "set QLOOP_DEMO_PASSWORD."
         )
     return password

@@ -184,8 +184,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         except TemplateSyntaxError as error:
             return format_html('<span class="errornote">{}</span>', str(error))
         return format_html(
-            '<div style="border:1px solid #ccc;padding:8px;max-width:40em">'
-            '<strong>{}</strong><pre style="white-space:pre-wrap">{}</pre></div>',
+            '<div class="qloop-preview"><strong>{}</strong><pre class="qloop-pre">{}</pre></div>',
             subject,
             body,
         )
@@ -202,5 +201,5 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         if spec is None:
             return ""
         return format_html(
-            '<strong>{}</strong><pre style="white-space:pre-wrap">{}</pre>', spec.subject, spec.body
+            '<strong>{}</strong><pre class="qloop-pre">{}</pre>', spec.subject, spec.body
         )

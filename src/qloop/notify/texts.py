@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy
 if TYPE_CHECKING:
     from qloop.notify.models import Notification
 
-# Plain text: nothing is HTML-escaped here; the e-mail's HTML part escapes on its own.
+# Plain text: nothing is HTML-escaped here; the bell's page and the e-mail's HTML part escape
+# it once, where it becomes HTML.
 _ENGINE = Engine(autoescape=False)
 _TEMPLATES_CACHE_KEY = "notify:templates:v1"
 
@@ -232,7 +233,10 @@ def _compiled(source: str) -> Template:
 
 
 def render_template(source: str, ctx: dict[str, Any]) -> str:
-    return _compiled(source).render(Context(ctx)).strip()
+    """Plain text. The engine's ``autoescape=False`` covers only its own ``render_to_string``; a
+    ``Context`` escapes by default, so it is told not to here (a title ``"><script>`` would
+    otherwise be stored as ``&quot;&gt;…`` and escaped again wherever it is shown)."""
+    return _compiled(source).render(Context(ctx, autoescape=False)).strip()
 
 
 def render_message(

@@ -30,3 +30,20 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", lang)
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class CurrentRequestMiddleware:
+    """Makes the request being answered known to checks made inside actions: an e-signature
+    counts its wrong passwords by the same user name and address as the login pages do."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from qloop.org.attempts import current_request
+
+        token = current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            current_request.reset(token)

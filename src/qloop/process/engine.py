@@ -164,6 +164,24 @@ def _signature(
     return sign(actor, given, meaning=meaning, at=at)
 
 
+def _check_step(
+    case: Case, t: Transition, actor: User, data: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Who, when and with what inputs; the cleaned inputs. The signature is checked apart."""
+    if not t.who.allows(actor, case):
+        raise PermissionDenied
+    if case.is_archived:
+        raise Conflict(_("The case is archived."))
+    if case.state not in t.sources:
+        raise Conflict(
+            _("“%(step)s” is not possible while the case is “%(state)s”.")
+            % {"step": t.label, "state": case.state_label}
+        )
+    cleaned = clean_inputs(t, data or {})
+    _check_approval(case, t)
+    return cleaned
+
+
 def take_transition(
     case: Case,
     name: str,
@@ -184,24 +202,20 @@ def take_transition(
     t = process.transition(name)
     if t is None:
         raise Http404
+    now = at or timezone.now()
+    signed = None
+    if t.signature:
+        # The password is checked only for a step this person could take now, and before the
+        # transaction: a wrong one must stay counted (attempt limits) though the step is
+        # refused. Everything is checked again under the lock below.
+        _check_step(Case.objects.select_related("handler").get(pk=case.pk), t, actor, data)
+        signed = _signature(actor, signature, t.signature, now, historical=at is not None)
     with transaction.atomic():
         # of=self: PostgreSQL cannot lock the nullable side of the handler outer join.
         case = (
             Case.objects.select_for_update(of=("self",)).select_related("handler").get(pk=case.pk)
         )
-        if not t.who.allows(actor, case):
-            raise PermissionDenied
-        if case.is_archived:
-            raise Conflict(_("The case is archived."))
-        if case.state not in t.sources:
-            raise Conflict(
-                _("“%(step)s” is not possible while the case is “%(state)s”.")
-                % {"step": t.label, "state": case.state_label}
-            )
-        cleaned = clean_inputs(t, data or {})
-        _check_approval(case, t)
-        now = at or timezone.now()
-        signed = _signature(actor, signature, t.signature, now, historical=at is not None)
+        cleaned = _check_step(case, t, actor, data)
         source = case.state
         if t.effect:
             EFFECTS[t.effect](case, cleaned, actor, now)
@@ -254,6 +268,13 @@ def take_transition(
     return case
 
 
+def _check_decision(approval: Approval, actor: User) -> None:
+    if not (actor.is_superuser or actor.has_role(approval.role)):
+        raise PermissionDenied
+    if approval.state != ApprovalState.PENDING:
+        raise Conflict(_("This approval has already been decided."))
+
+
 def decide_approval(
     approval: Approval,
     decision: str,
@@ -267,15 +288,15 @@ def decide_approval(
     if decision not in {"approve", "refuse"}:
         raise ValidationError({"decision": [_("Choose approve or refuse.")]})
     inputs.check_texts({"comment": comment})
+    meaning = DECISION_MEANING[decision]
+    now = at or timezone.now()
+    # As in take_transition: the password only for a decision this person may make now, and
+    # outside the transaction, so a wrong one stays counted.
+    _check_decision(Approval.objects.get(pk=approval.pk), actor)
+    signed = sign(actor, signature, meaning=meaning, at=now)
     with transaction.atomic():
         approval = Approval.objects.select_for_update().select_related("case").get(pk=approval.pk)
-        if not (actor.is_superuser or actor.has_role(approval.role)):
-            raise PermissionDenied
-        if approval.state != ApprovalState.PENDING:
-            raise Conflict(_("This approval has already been decided."))
-        meaning = DECISION_MEANING[decision]
-        now = at or timezone.now()
-        signed = sign(actor, signature, meaning=meaning, at=now)
+        _check_decision(approval, actor)
         approval.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REFUSED
         approval.decided_by, approval.decided_at = actor, now
         approval.comment, approval.signature = comment.strip(), signed

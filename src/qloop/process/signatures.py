@@ -6,18 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qloop.org import attempts
+
 if TYPE_CHECKING:
     from qloop.org.models import User
-
-MAX_FAILURES = 5
-LOCK_SECONDS = 15 * 60
 
 
 class Meaning(TextChoices):
@@ -30,23 +28,18 @@ class Meaning(TextChoices):
     RECEIVED = "received", gettext_lazy("Received (已接收)")
 
 
-def _key(user: User) -> str:
-    return f"esign-fail:{user.pk}"
-
-
 def sign(
     user: User, data: dict[str, Any] | None, *, meaning: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Check a signature given as ``{"password": …, "meaning": …}``; return what is recorded.
 
-    A wrong password is refused, counted toward lock-out, and changes nothing; after
-    MAX_FAILURES wrong passwords the person cannot sign for LOCK_SECONDS.
+    A wrong password is refused and changes nothing. It is counted with the login pages'
+    wrong passwords, by user name and address (``qloop.org.attempts``): after
+    QLOOP_LOGIN_ATTEMPTS of them the person can neither sign nor log in from that address
+    until the lock-out ends. The count must outlive the refusal, so callers check the
+    signature before their transaction (a refused step rolls its transaction back).
     """
     data = data or {}
-    if cache.get(_key(user), 0) >= MAX_FAILURES:
-        raise ValidationError(
-            {"signature": [_("Too many wrong passwords: signing is locked for 15 minutes.")]}
-        )
     if data.get("meaning") != meaning:
         raise ValidationError(
             {
@@ -59,19 +52,13 @@ def sign(
     password = data.get("password") or ""
     if not password:
         raise ValidationError({"signature.password": [_("Enter your password to sign.")]})
-    if not user.check_password(password):
-        try:
-            failures = cache.incr(_key(user))
-        except ValueError:
-            failures = 1
-            cache.set(_key(user), 1, timeout=LOCK_SECONDS)
-        if failures >= MAX_FAILURES:
-            # The lock runs from the wrong password that caused it, not from the first one.
-            cache.set(_key(user), failures, timeout=LOCK_SECONDS)
+    checked = attempts.check_password(user, password)
+    if checked.locked:
+        raise ValidationError({"signature": [attempts.lockout_message(checked.locked_until)]})
+    if not checked.right:
         raise ValidationError(
             {"signature.password": [_("The password is wrong; nothing was signed.")]}
         )
-    cache.delete(_key(user))
     return {
         "signer": user.username,
         "printed_name": user.printed_name,

@@ -3,10 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from qloop.cases.choices import Channel, FeedbackType, Gender, Severity
@@ -171,24 +167,3 @@ class ArchiveForm(InputRulesForm):
 
 class TokenForm(InputRulesForm):
     name = forms.CharField(label=_("What the token is for"), max_length=100)
-
-
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Refuses further attempts for a while after too many wrong passwords."""
-
-    def clean(self) -> dict[str, Any]:
-        username = (self.data.get("username") or "").strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        key = f"login-fail:{username}:{address}"
-        if cache.get(key, 0) >= settings.QLOOP_LOGIN_ATTEMPTS:
-            raise ValidationError(
-                _("Too many failed attempts. Wait 15 minutes and try again."), code="rate_limited"
-            )
-        try:
-            return super().clean()
-        except ValidationError:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=15 * 60)
-            raise

@@ -5,13 +5,13 @@ from django.urls import path
 
 from qloop.reports import urls as reports_urls
 from qloop.web import account_views, customer_views, process_views, register_views, views
-from qloop.web.forms import RateLimitedAuthenticationForm
+from qloop.web.login import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=RateLimitedAuthenticationForm),
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
