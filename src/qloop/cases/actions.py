@@ -253,7 +253,7 @@ def _contact_diff(contact: Contact, values: dict[str, Any]) -> list[dict[str, An
         diff.append(
             {
                 "field": f"contact.{key}",
-                "label": str(Contact._meta.get_field(key).verbose_name),
+                "label": str(Contact._meta.get_field(key).verbose_name),  # type: ignore[union-attr]
                 "old": _display(old),
                 "new": _display(new),
             }
