@@ -269,33 +269,30 @@ def _record_contact_change(
     via: Case,
     skip: Case | None = None,
     reason: str = "",
+    at: dt.datetime | None = None,
 ) -> None:
     """A change to a contact shared by several cases is recorded on each of them (old and new
     values, and the case it was made through), and their search text follows (issue 9.1)."""
     if not diff:
         return
-    now = timezone.now()
     cases = Case.objects.filter(contact=contact).select_related("contact", "product")
     if skip is not None:
         cases = cases.exclude(pk=skip.pk)
-    events = []
     for other in cases:
-        events.append(
-            Event(
-                case=other,
-                actor=actor,
-                verb="contact_changed",
-                at=now,
-                changes=diff,
-                comment=reason,
-                data={"contact": contact.pk, "via": via.number},
-            )
+        # One at a time, through create(): every event goes the way of the trail.
+        Event.objects.create(
+            case=other,
+            actor=actor,
+            verb="contact_changed",
+            at=at or timezone.now(),
+            changes=diff,
+            comment=reason,
+            data={"contact": contact.pk, "via": via.number},
         )
         other.refresh_search()
         Case.objects.filter(pk=other.pk).update(
             search_text=other.search_text, search_tokens=other.search_tokens
         )
-    Event.objects.bulk_create(events)
 
 
 def register_case(
@@ -397,7 +394,7 @@ def register_case(
             },
         )
         if contact is not None:
-            _record_contact_change(contact, contact_diff, actor=actor, via=case)
+            _record_contact_change(contact, contact_diff, actor=actor, via=case, at=registered_at)
     return case
 
 
