@@ -69,6 +69,8 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text(encoding="utf-8").strip()
 
+# The address people reach QLoop at: every link sent out or printed (survey links, QR codes,
+# messages) is built on it, never on a request's Host header.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Without DEBUG, Django answers only to these names (`qloop serve` adds the machine's), and
 # to the site's own.
@@ -267,6 +269,14 @@ QLOOP_DEMO_PASSWORD = env_str("QLOOP_DEMO_PASSWORD", "demo")
 # count is django-axes' (its AccessAttempt rows, shown in the administration pages), kept
 # atomic by qloop.org.attempts; a stranger elsewhere cannot lock the real user out.
 QLOOP_LOGIN_ATTEMPTS = env_int("QLOOP_LOGIN_ATTEMPTS", 10)
+# Answers through a campaign's public link, per client address and hour (docs/surveys.md).
+QLOOP_SURVEY_ANSWERS_PER_HOUR = env_int("QLOOP_SURVEY_ANSWERS_PER_HOUR", 30)
+# Patients' opinions through a laboratory's or radiology's public page (docs/clinical.md).
+QLOOP_OPINIONS_PER_HOUR = env_int("QLOOP_OPINIONS_PER_HOUR", 10)
+if QLOOP_SURVEY_ANSWERS_PER_HOUR < 1 or QLOOP_OPINIONS_PER_HOUR < 1:
+    raise ImproperlyConfigured(
+        "QLOOP_SURVEY_ANSWERS_PER_HOUR and QLOOP_OPINIONS_PER_HOUR must be 1 or more"
+    )
 QLOOP_LOGIN_LOCK_MINUTES = env_int("QLOOP_LOGIN_LOCK_MINUTES", 15)
 if QLOOP_LOGIN_ATTEMPTS < 1 or QLOOP_LOGIN_LOCK_MINUTES < 1:
     raise ImproperlyConfigured(

@@ -265,3 +265,26 @@ def test_the_task_form_has_no_default_department(
         page.get_by_role("button", name=zh("Give task")).click()
     assert case.tasks.get().department.code == "PROD"
     assert not watch.errors and not watch.failed, (watch.errors, watch.failed)
+
+
+def test_a_task_for_an_unknown_person_is_refused_on_the_form(
+    page: Any, screenshot: Shot, make_case: Any, users: dict[str, Any], watch: PageWatch
+) -> None:
+    """Issue 9.4: the page refuses what the API refuses, on the form, keeping what was typed."""
+    case = _investigating(make_case, users)
+    switch_to(page, "qe")
+    page.goto(reverse("case-detail", args=[case.number]))
+    page.locator("#task-department").select_option("PROD")
+    page.fill("#tasks input[name=title]", "排查库存同批次产品")
+    page.fill("#task-assignee", "nobody")
+    with page.expect_navigation():
+        page.get_by_role("button", name=zh("Give task")).click()
+    form = page.locator("#task-form")
+    assert zh("There is no active person with this user name.") in form.inner_text()
+    assert page.locator("#task-assignee").input_value() == "nobody"
+    assert page.locator("#task-department").input_value() == "PROD"
+    assert not case.tasks.exists()
+    screenshot(page, "task-refused")
+    # The refusal itself is the one 422 (Chromium logs it on the console too).
+    assert [f for f in watch.failed if not f.startswith("422 ")] == []
+    assert [e for e in watch.errors if "422" not in e] == []

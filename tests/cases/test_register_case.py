@@ -211,10 +211,11 @@ def test_a_different_person_with_the_same_phone_is_a_new_contact(
     assert Contact.objects.get(pk=first.contact_id).name == "王芳"
 
 
-def test_a_contact_chosen_by_id_is_reused(make_case: Callable[..., Any]) -> None:
-    """R1.2: a clerk who picks the contact from the list gets that contact."""
+def test_a_contact_the_server_knows_is_reused(make_case: Callable[..., Any]) -> None:
+    """R1.2: a case raised from another (feedback, a survey) keeps that case's contact; the
+    server passes it, never a request (issue 9.1)."""
     first = make_case()
-    second = make_case(contact=ContactData(name="王芳", qq="5566778"), contact_id=first.contact_id)
+    second = make_case(contact=ContactData(name="王芳", qq="5566778"), known_contact=first.contact)
     assert second.contact_id == first.contact_id
     assert Contact.objects.get().qq == "5566778"
 

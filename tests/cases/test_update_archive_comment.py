@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import translation
 
 from qloop.cases.actions import add_comment, archive_case, update_case
@@ -168,7 +169,8 @@ def test_only_case_managers_may_edit_a_case(
         update_case(case, {"title": "改过的标题"}, actor=users[persona])
         assert Case.objects.get(pk=case.pk).title == "改过的标题"
     else:
-        with pytest.raises(PermissionDenied):
+        # 403 for who sees the case; 404 for who may not even see it (Production).
+        with pytest.raises((PermissionDenied, Http404)):
             update_case(case, {"title": "改过的标题"}, actor=users[persona])
         assert state_of(case) == before
 
@@ -182,9 +184,9 @@ def test_the_cases_handler_may_edit_it_even_without_a_managing_role(
     event = case.events.get(verb="changed")
     assert event.actor == users["prod"]
     assert event.changes[0]["new"] == "CP50-2611-00002"
-    # Handling one case gives no right to edit another.
+    # Handling one case gives no right to edit, nor to see, another (issue 9.4).
     other = make_case()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):
         update_case(other, {"title": "x"}, actor=users["prod"])
 
 

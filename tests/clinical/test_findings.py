@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 from qloop.clinical.models import CallAttempt, Finding, FindingRule
 from qloop.process.engine import take_transition
@@ -168,7 +169,8 @@ def test_the_doctor_signs_as_received_and_nobody_else_may(
 ) -> None:
     case = report(result_value="2.1")[1][0]
     signature = {"meaning": "received", "password": PASSWORD}
-    with pytest.raises(PermissionDenied):  # another department's physician
+    # Another department's physician does not see the finding: not there (issue 9.4).
+    with pytest.raises(Http404):
         take_transition(
             case,
             "acknowledge",

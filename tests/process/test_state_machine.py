@@ -170,7 +170,10 @@ class ComplaintMachine(RuleBasedStateMachine):
     def _predict(
         self, case: Case, t: Transition, persona: str, valid: bool, variant: str
     ) -> type[Exception] | None:
-        if not expected_allowed(t, persona, case, self.users[persona]):
+        user = self.users[persona]
+        if not Case.objects.for_user(user).filter(pk=case.pk).exists():
+            return Http404  # the action itself says the case is not there (issue 9.4)
+        if not expected_allowed(t, persona, case, user):
             return PermissionDenied
         if case.state not in t.sources:
             return Conflict
@@ -307,6 +310,8 @@ class ComplaintMachine(RuleBasedStateMachine):
         expected: type[Exception] | None = None
         if decision not in {"approve", "refuse"}:
             expected = ValidationError
+        elif not Case.objects.for_user(user).filter(pk=case_id).exists():
+            expected = Http404
         elif not (user.is_superuser or ROLE[persona] == approval.role):
             expected = PermissionDenied
         elif approval.state != "pending":
@@ -322,7 +327,7 @@ class ComplaintMachine(RuleBasedStateMachine):
                 comment="同意" if decision == "approve" else "不必到现场",
                 signature=self._signature(meaning, variant),
             )
-        except (PermissionDenied, Conflict, ValidationError) as exc:
+        except (PermissionDenied, Conflict, ValidationError, Http404) as exc:
             assert expected is not None and isinstance(exc, expected), (decision, persona, exc)
             assert fingerprint(case_id) == before
             return

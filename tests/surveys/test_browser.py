@@ -20,9 +20,15 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_customer_scans_the_qr_code_and_answers_on_a_phone(
-    page: Any, phone_page: Any, demo_org: dict[str, Any], live_server: Any, screenshot: Any
+    page: Any,
+    phone_page: Any,
+    demo_org: dict[str, Any],
+    live_server: Any,
+    screenshot: Any,
+    settings: Any,
 ) -> None:
     zxingcpp = pytest.importorskip("zxingcpp")
+    settings.SITE_URL = live_server.url  # links and QR codes are built on SITE_URL
     from PIL import Image
 
     questionnaire = actions.create_from_template("csat", actor=demo_org["sales"])

@@ -214,10 +214,11 @@ def test_choosing_a_suggested_contact_reuses_it_for_the_new_case(
     first = make_case(contact=ContactData(name="王芳", phone="13800138000"))
     assert first.contact is not None
 
+    # The suggestion fills in the fields; the server finds the contact from them (issue 9.1).
     client_for("cs").post(
         reverse("case-create"),
         registration_form(
-            contact_id=first.contact.pk, contact_name="王芳", contact_phone="13800138000"
+            contact_name="王芳", contact_phone="13800138000", contact_email=first.contact.email
         ),
     )
 
@@ -699,3 +700,22 @@ def test_nobody_revokes_another_persons_token(
 
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("abc", 400), ("", 400), ("1e3", 400), ("99999999999999999999999", 400), ("424242", 404)],
+)
+def test_revoking_a_token_that_is_not_there_is_a_clear_refusal(
+    value: str, status: int, users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    """Issue 9: a non-numeric id was a 500; it is a 4xx with a message, and nothing changes."""
+    User.objects.filter(username="cs").update(language="en")
+    client = client_for("cs")
+    client.post(reverse("tokens"), {"name": "ERP"})
+
+    response = client.post(reverse("tokens"), {"revoke": value})
+
+    assert response.status_code == status
+    assert "There is no such token." in text(response)
+    assert users["cs"].api_tokens.get().revoked_at is None

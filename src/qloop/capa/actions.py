@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from qloop import inputs
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction
+from qloop.cases import access
 from qloop.cases.models import Case, Event
 from qloop.org.models import User
 from qloop.process.definitions import process_for
@@ -33,6 +34,7 @@ def can_edit_eight_d(user: User, case: Case) -> bool:
 
 def update_eight_d(case: Case, values: dict[str, Any], *, actor: User) -> CorrectiveAction:
     """Change D0–D8; one event lists each changed discipline with its old and new text."""
+    access.check_can_see(actor, case)
     if not eight_d_open(case):
         raise Conflict(_("The 8D record is written during corrective action."))
     if not can_edit_eight_d(actor, case):

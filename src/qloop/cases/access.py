@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from qloop.cases.kinds import KINDS
-from qloop.cases.models import Case
+from qloop.cases.models import Case, Contact
 
 if TYPE_CHECKING:
     from qloop.org.models import User
@@ -29,6 +30,32 @@ def can_see_personal_data(user: User, case: Case) -> bool:
     if spec is not None and spec.personal_data is not None:
         return spec.personal_data(user, case)
     return user.sees_personal_data or case.handler_id == user.pk or case.registered_by_id == user.pk
+
+
+def check_can_see(user: User, case: Case) -> None:
+    """For actions: 404 unless ``user`` may see the case, whoever calls the action."""
+    if not Case.objects.for_user(user).filter(pk=case.pk).exists():
+        raise Http404
+
+
+def check_can_edit(user: User, case: Case) -> None:
+    """For actions: 404 unless ``user`` may see the case, 403 unless they may change it."""
+    check_can_see(user, case)
+    if not can_edit(user, case):
+        raise PermissionDenied
+
+
+def contacts_for(user: User | None) -> QuerySet[Contact]:
+    """The contacts whose phone, e-mail and QQ this person may read in full: every contact for
+    roles that see personal data, else the contacts of the cases they registered or handle.
+    A returning contact is matched, and suggested, only among these, so that typing someone's
+    phone number never reveals their e-mail (issue 9.1)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Contact.objects.none()
+    if user.sees_personal_data:
+        return Contact.objects.all()
+    mine = Case.objects.filter(Q(registered_by=user) | Q(handler=user)).values("contact_id")
+    return Contact.objects.filter(pk__in=mine)
 
 
 def detail_relations() -> list[str]:
@@ -70,6 +97,24 @@ def mask(value: str) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else f"{value[:1]}***{value[-2:]}"
+
+
+REACH_FIELDS = ("contact.phone", "contact.email", "contact.qq")
+
+
+def event_changes(user: User, case: Case, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An event's changes as this person may read them: a contact's old and new phone, e-mail
+    and QQ masked like the contact itself for those who need not see them (issue 9.1)."""
+    if not any(c.get("field") in REACH_FIELDS for c in changes) or can_see_personal_data(
+        user, case
+    ):
+        return changes
+    return [
+        {**c, "old": mask(str(c["old"])), "new": mask(str(c["new"]))}
+        if c.get("field") in REACH_FIELDS
+        else c
+        for c in changes
+    ]
 
 
 def contact_details(user: User, case: Case) -> dict[str, str]:

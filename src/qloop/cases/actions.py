@@ -79,7 +79,10 @@ class Registration:
     severity: str = Severity.MINOR
     category_code: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    contact_id: int | None = None
+    # A contact the server already knows for this case (the feedback a complaint is raised
+    # from, a survey's respondent); never taken from a request: a returning contact is matched
+    # on the server by phone or e-mail among the contacts the registering person may see.
+    known_contact: Contact | None = None
     # Feedback only (R2.4, R2.5): complaint, opinion, suggestion, … A survey's feedback is an
     # opinion unless it says otherwise; other feedback may be classified later.
     feedback_type: str = ""
@@ -213,24 +216,83 @@ def _feedback_type(reg: Registration) -> str:
     return reg.feedback_type
 
 
-def _find_or_create_contact(data: ContactData, contact_id: int | None) -> Contact:
+def _find_or_create_contact(
+    data: ContactData, known: Contact | None, actor: User | None
+) -> tuple[Contact, list[dict[str, Any]]]:
+    """The returning contact, or a new one, and what the registration changes on it.
+
+    A returning contact is the one with the same name and the same phone or e-mail among the
+    contacts ``actor`` may see (issue 9.1): anyone else's gets a contact of its own, so no one
+    reads or rewrites a stranger's details by typing their phone number. The changes are
+    applied here and recorded on every case of the contact by ``_record_contact_change``.
+    """
     values = {k: (v or "").strip() for k, v in vars(data).items()}
-    contact = None
-    if contact_id:
-        contact = Contact.objects.filter(pk=contact_id).first()
+    contact = known
     if contact is None and (values["phone"] or values["email"]):
-        lookup = Contact.objects.filter(name=values["name"])
+        lookup = access.contacts_for(actor).filter(name=values["name"]).order_by("-created_at")
         contact = (lookup.filter(phone=values["phone"]).first() if values["phone"] else None) or (
-            lookup.filter(email=values["email"]).first() if values["email"] else None
+            lookup.filter(email__iexact=values["email"]).first() if values["email"] else None
         )
     if contact is None:
-        return Contact.objects.create(**values)
-    changed = [k for k, v in values.items() if v and getattr(contact, k) != v]
-    for key in changed:
-        setattr(contact, key, values[key])
-    if changed:
-        contact.save(update_fields=changed)
-    return contact
+        return Contact.objects.create(**values), []
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    diff = _contact_diff(contact, {k: v for k, v in values.items() if v})
+    if diff:
+        contact.save(update_fields=[c["field"][8:] for c in diff])
+    return contact, diff
+
+
+def _contact_diff(contact: Contact, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Set ``values`` on ``contact`` (unsaved); each change with its old and new value."""
+    diff = []
+    for key, new in values.items():
+        old = getattr(contact, key)
+        if old == new:
+            continue
+        setattr(contact, key, new)
+        diff.append(
+            {
+                "field": f"contact.{key}",
+                "label": str(Contact._meta.get_field(key).verbose_name),  # type: ignore[union-attr]
+                "old": _display(old),
+                "new": _display(new),
+            }
+        )
+    return diff
+
+
+def _record_contact_change(
+    contact: Contact,
+    diff: list[dict[str, Any]],
+    *,
+    actor: User | None,
+    via: Case,
+    skip: Case | None = None,
+    reason: str = "",
+    at: dt.datetime | None = None,
+) -> None:
+    """A change to a contact shared by several cases is recorded on each of them (old and new
+    values, and the case it was made through), and their search text follows (issue 9.1)."""
+    if not diff:
+        return
+    cases = Case.objects.filter(contact=contact).select_related("contact", "product")
+    if skip is not None:
+        cases = cases.exclude(pk=skip.pk)
+    for other in cases:
+        # One at a time, through create(): every event goes the way of the trail.
+        Event.objects.create(
+            case=other,
+            actor=actor,
+            verb="contact_changed",
+            at=at or timezone.now(),
+            changes=diff,
+            comment=reason,
+            data={"contact": contact.pk, "via": via.number},
+        )
+        other.refresh_search()
+        Case.objects.filter(pk=other.pk).update(
+            search_text=other.search_text, search_tokens=other.search_tokens
+        )
 
 
 def register_case(
@@ -260,7 +322,11 @@ def register_case(
         )
     received_at = reg.received_at or timezone.now()
     with _photo_files(checked["photos"], actor) as attachments, transaction.atomic():
-        contact = _find_or_create_contact(reg.contact, reg.contact_id) if spec.has_contact else None
+        contact, contact_diff = (
+            _find_or_create_contact(reg.contact, reg.known_contact, actor)
+            if spec.has_contact
+            else (None, [])
+        )
         number = next_number(reg.kind, timezone.localtime(received_at).year)
         symptom = reg.symptom.strip()
         if spec.product_problem:
@@ -327,6 +393,8 @@ def register_case(
                 **({"source": source_case.number} if source_case else {}),
             },
         )
+        if contact is not None:
+            _record_contact_change(contact, contact_diff, actor=actor, via=case, at=registered_at)
     return case
 
 
@@ -360,8 +428,7 @@ def _photo_files(photos: Sequence[CheckedImage], actor: User | None) -> Iterator
 
 
 def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> list[Attachment]:
-    if not access.can_edit(actor, case):
-        raise PermissionDenied
+    access.check_can_edit(actor, case)
     existing = case.attachments.filter(archived_at__isnull=True).count()
     if existing + len(photos) > settings.QLOOP_MAX_PHOTOS:
         raise ValidationError(
@@ -386,6 +453,8 @@ def add_photos(case: Case, photos: Sequence[UploadedFile], *, actor: User) -> li
 
 
 def add_comment(case: Case, body: str, *, actor: User) -> Comment:
+    # Only on a case the person may see, whoever calls (issue 9.4).
+    access.check_can_see(actor, case)
     inputs.check_texts({"body": body})
     body = body.strip()
     if not body:
@@ -427,8 +496,7 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
 
     ``changes`` keys: case fields, ``product.<field>``, ``contact.<field>``, ``extra`` (a dict).
     """
-    if not access.can_edit(actor, case):
-        raise PermissionDenied
+    access.check_can_edit(actor, case)
     inputs.check_texts({**changes, "reason": reason})
     if isinstance(changes.get("received_at"), dt.datetime):
         # Before the change is shown on the timeline: a year 1 cannot be turned into local time.
@@ -487,14 +555,16 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
             product.save()
         if contact is not None:
             contact.save()
-            # The contact is shared by a returning customer's cases: keep them all findable.
-            if any(c["field"].startswith("contact.") for c in diff):
-                others = Case.objects.filter(contact=contact).exclude(pk=case.pk)
-                for other in others.select_related("contact", "product"):
-                    other.refresh_search()
-                    others.filter(pk=other.pk).update(
-                        search_text=other.search_text, search_tokens=other.search_tokens
-                    )
+            # The contact is shared by a returning customer's cases: the change is on each
+            # of their timelines, and they all stay findable (issue 9.1).
+            _record_contact_change(
+                contact,
+                [c for c in diff if c["field"].startswith("contact.")],
+                actor=actor,
+                via=case,
+                skip=case,
+                reason=reason.strip(),
+            )
         case.refresh_search()
         case.updated_at = timezone.now()
         case.save()
@@ -570,6 +640,7 @@ def archive_case(case: Case, reason: str, *, actor: User) -> Case:
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason for archiving.")]})
+    access.check_can_see(actor, case)
     if not access.can_archive(actor, case):
         raise PermissionDenied
     with transaction.atomic():

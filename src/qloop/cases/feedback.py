@@ -96,7 +96,7 @@ def raise_complaint(case: Case, data: dict[str, Any], actor: User, at: dt.dateti
             qq=contact.qq if contact else "",
             organisation=contact.organisation if contact else "",
         ),
-        contact_id=contact.pk if contact else None,
+        known_contact=contact,
         product=ProductData(
             specification=product.specification if product else "",
             model=product.model if product else "",

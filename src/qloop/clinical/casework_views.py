@@ -95,11 +95,14 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
 
 
 def _client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The real client behind the trusted proxy, as the login limits see it (issue 9.16)."""
+    from qloop.org.attempts import client_address
+
+    return client_address(request) or "unknown"
 
 
 def _public_allowed(request: HttpRequest) -> bool:
-    limit = int(getattr(settings, "QLOOP_OPINIONS_PER_HOUR", 10))
+    limit = int(settings.QLOOP_OPINIONS_PER_HOUR)
     return int(cache.get(f"opinions:{_client_address(request)}", 0)) < limit
 
 
@@ -169,7 +172,8 @@ def opinion_qr(request: HttpRequest, code: str) -> HttpResponse:
     register = ClinicalRegister.objects.filter(code=code, is_active=True).first()
     if register is None:
         raise Http404
-    link = request.build_absolute_uri(reverse("clinical-opinion-public", args=[code]))
+    # The configured site, never the request's Host header (issue 9.16).
+    link = settings.SITE_URL + reverse("clinical-opinion-public", args=[code])
     buf = io.BytesIO()
     segno.make(link, error="m").save(buf, kind="svg", scale=8, border=4)
     return HttpResponse(buf.getvalue(), content_type="image/svg+xml")

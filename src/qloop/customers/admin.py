@@ -1,16 +1,19 @@
+"""The customer directory, read here: customers, their people and contact records are written
+on the directory's pages through customers.actions, each with its check (issue 9.3)."""
+
 from django.contrib import admin
 
 from qloop.customers.models import ContactRecord, CustomerContact, CustomerOrganisation
+from qloop.org.admin_records import RecordAdmin, RecordInline
 
 
-class CustomerContactInline(admin.TabularInline):
+class CustomerContactInline(RecordInline):
     model = CustomerContact
     raw_id_fields = ("contact",)
-    extra = 0
 
 
 @admin.register(CustomerOrganisation)
-class CustomerOrganisationAdmin(admin.ModelAdmin):
+class CustomerOrganisationAdmin(RecordAdmin):
     list_display = ("name", "kind", "address", "archived_at")
     list_filter = ("kind",)
     search_fields = ("name", "address")
@@ -18,7 +21,7 @@ class CustomerOrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactRecord)
-class ContactRecordAdmin(admin.ModelAdmin):
+class ContactRecordAdmin(RecordAdmin):
     list_display = ("date", "customer", "way", "recorded_by")
     list_filter = ("way",)
     raw_id_fields = ("customer", "contact", "case")

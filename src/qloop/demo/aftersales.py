@@ -237,7 +237,7 @@ def load_feedback(users: dict[str, User], rng: random.Random, now: dt.datetime) 
                     qq=contact.qq,
                     organisation=contact.organisation,
                 ),
-                contact_id=contact.pk,
+                known_contact=contact,
                 product=product,
                 symptom=content,
                 title=title,

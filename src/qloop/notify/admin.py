@@ -25,6 +25,7 @@ from qloop.notify.models import (
     Robot,
 )
 from qloop.notify.texts import KINDS, context, render_template
+from qloop.org.admin_records import RecordAdmin
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -127,7 +128,9 @@ class RobotAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessagePreference)
-class MessagePreferenceAdmin(admin.ModelAdmin):
+class MessagePreferenceAdmin(RecordAdmin):
+    """Each person chooses where their messages reach them, on their own page."""
+
     list_display = ("user", "quiet_from", "quiet_to")
 
 

@@ -7,10 +7,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from qloop.org.actions import revoke_token
+from qloop.org.admin_records import RecordAdmin
 from qloop.org.models import (
     ApiToken,
     CalendarOverride,
@@ -187,10 +190,23 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
-    exclude = ["key_hash"]
+class ApiTokenAdmin(RecordAdmin):
+    """Tokens are read here; revoking one goes through its action (issue 9.3): its owner and
+    dates are never edited."""
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+    actions = ["revoke_selected"]
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        user: User = request.user  # type: ignore[assignment]
+        for token in queryset:
+            revoke_token(token.pk, actor=user, as_administrator=True)
+        self.message_user(request, _("Tokens revoked: %(count)s.") % {"count": queryset.count()})
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # The revocation is an action of its own; the admin's change permission is not needed.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

@@ -253,9 +253,12 @@ def _spec_for(case: Case, name: str) -> ClockSpec:
 def pause_clock(
     case: Case, name: str, *, reason: str, actor: User, now: dt.datetime | None = None
 ) -> Clock:
-    """Stop the time while the case waits on somebody else (the customer, a part)."""
+    """Stop the time while the case waits on somebody else (the customer, a part); only who
+    may change the case, whoever calls (issue 9.4)."""
+    from qloop.cases import access
     from qloop.cases.models import Event
 
+    access.check_can_edit(actor, case)
     inputs.check_texts({"reason": reason})
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the deadline is paused.")}, code="required")
@@ -284,8 +287,10 @@ def resume_clock(
     case: Case, name: str, *, actor: User, reason: str = "", now: dt.datetime | None = None
 ) -> Clock:
     """Run the clock again; the due time moves by the working time spent paused."""
+    from qloop.cases import access
     from qloop.cases.models import Event
 
+    access.check_can_edit(actor, case)
     inputs.check_texts({"reason": reason})
     now = now or timezone.now()
     with transaction.atomic():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop import inputs
+from qloop.cases import access
 from qloop.cases.models import Case, Event
 from qloop.notify.actions import notify
 from qloop.org.models import Department, User
@@ -198,6 +199,8 @@ def take_transition(
     (keyed by field) for missing or invalid inputs or a wrong signature. Nothing is changed
     by a refused step. ``at`` records a step taken earlier (demo data, imports of history).
     """
+    # Whoever calls, a case the person may not see is not there (issue 9.4).
+    access.check_can_see(actor, case)
     process = process_of(case)
     t = process.transition(name)
     if t is None:
@@ -290,6 +293,7 @@ def decide_approval(
     inputs.check_texts({"comment": comment})
     meaning = DECISION_MEANING[decision]
     now = at or timezone.now()
+    access.check_can_see(actor, approval.case)
     # As in take_transition: the password only for a decision this person may make now, and
     # outside the transaction, so a wrong one stays counted.
     _check_decision(Approval.objects.get(pk=approval.pk), actor)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop import inputs
+from qloop.cases import access
 from qloop.cases.models import Case, Event
 from qloop.notify.actions import notify, people_in
 from qloop.org.models import Department, User
@@ -47,13 +48,18 @@ def create_task(
     title: str,
     actor: User,
     due: dt.date | None = None,
-    assignee: User | None = None,
+    assignee: str = "",
 ) -> Task:
+    """Give a department (and, optionally, one of its people by user name) a task in the case.
+
+    The action itself checks that the actor may see the case and give tasks, and resolves the
+    assignee, so the page and the API refuse the same input the same way (issue 9.4)."""
+    access.check_can_see(actor, case)
     if not can_give_tasks(actor, case):
         raise PermissionDenied
     if case.state not in task_states(case):
         raise Conflict(_("Tasks are given during investigation and corrective action."))
-    inputs.check_texts({"department": department, "title": title})
+    inputs.check_texts({"department": department, "title": title, "assignee": assignee})
     inputs.check_dates({"due": due})
     errors: dict[str, list[str]] = {}
     dept = Department.objects.filter(code=department, is_active=True).first()
@@ -64,8 +70,13 @@ def create_task(
     title = title.strip()
     if not title:
         errors["title"] = [_("Say what is to be done.")]
-    if assignee is not None and dept is not None and dept.pk not in assignee.department_ids:
-        errors["assignee"] = [_("The assignee is not in this department.")]
+    person = None
+    if assignee.strip():
+        person = User.objects.filter(username=assignee.strip(), is_active=True).first()
+        if person is None:
+            errors["assignee"] = [_("There is no active person with this user name.")]
+        elif dept is not None and dept.pk not in person.department_ids:
+            errors["assignee"] = [_("The assignee is not in this department.")]
     if errors:
         raise ValidationError(errors)
     assert dept is not None
@@ -73,7 +84,7 @@ def create_task(
         task = Task.objects.create(
             case=case,
             department=dept,
-            assignee=assignee,
+            assignee=person,
             title=title[:200],
             due=due,
             created_by=actor,
@@ -90,7 +101,7 @@ def create_task(
             },
         )
         notify(
-            [assignee] if assignee else people_in([dept.code]),
+            [person] if person else people_in([dept.code]),
             kind="task_assigned",
             case=case,
             data={"number": case.number, "title": task.title},
@@ -100,6 +111,7 @@ def create_task(
 
 
 def complete_task(task: Task, result: str, *, actor: User) -> Task:
+    access.check_can_see(actor, task.case)
     if not can_complete(actor, task):
         raise PermissionDenied
     inputs.check_texts({"result": result})

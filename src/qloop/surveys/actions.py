@@ -580,7 +580,7 @@ def _raise_case(
             qq=contact.qq,
             organisation=contact.organisation,
         ),
-        contact_id=contact.pk,
+        known_contact=contact,
         symptom="\n".join(lines),
         title=title,
         received_at=response.submitted_at,

@@ -2,18 +2,26 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from qloop.org.admin_records import RecordAdmin, RecordInline
 from qloop.surveys.models import Campaign, Invitation, Question, Questionnaire, Response, Section
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(RecordInline):
     model = Section
-    extra = 0
     fields = ["order", "title", "title_zh_hant", "title_en"]
 
 
 class QuestionInline(admin.StackedInline):
     model = Question
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
     fields = [
         ("section", "order", "code", "type", "required"),
         "text",
@@ -32,7 +40,9 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(admin.ModelAdmin):
+class QuestionnaireAdmin(RecordAdmin):
+    """Read here; built in the survey builder, whose actions keep answered questions intact."""
+
     list_display = ["title", "template_code", "created_at", "is_archived"]
     list_filter = ["is_archived"]
     search_fields = ["title"]
@@ -40,7 +50,10 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(RecordAdmin):
+    """Read here: the questionnaire and the low-score thresholds are set when the campaign is
+    created (surveys.actions.create_campaign); answers are judged by them."""
+
     list_display = ["title", "questionnaire", "opens_at", "closes_at", "public_enabled"]
     list_filter = ["public_enabled"]
     search_fields = ["title"]
@@ -48,7 +61,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(RecordAdmin):
     list_display = ["campaign", "contact", "email", "invited_at", "reminders", "answered_at"]
     list_filter = ["campaign"]
     search_fields = ["email", "contact__name"]
@@ -56,14 +69,8 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
-    """Answers are records (R2.9): read here, never edited."""
+class ResponseAdmin(RecordAdmin):
+    """Answers are records (R2.9): read here, never edited nor deleted."""
 
     list_display = ["campaign", "source", "contact", "submitted_at", "low_score", "case"]
     list_filter = ["campaign", "source", "low_score"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

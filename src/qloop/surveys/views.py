@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qloop.cases.models import Contact
+from qloop.org.attempts import client_address
 from qloop.org.models import User
 from qloop.surveys import access, actions
 from qloop.surveys.forms import (
@@ -52,8 +53,11 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
+def _base_url() -> str:
+    """Links and QR codes given to customers point at the configured site (SITE_URL), never
+    at whatever host name the request came in with (issue 9.16): a forged Host header must not
+    put someone else's address into an e-mail or onto a printed card."""
+    return settings.SITE_URL
 
 
 # --- overview and builder ------------------------------------------------------------------
@@ -318,7 +322,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "campaign": campaign,
             "invitations": invitations,
             "counts": counts,
-            "public_link": actions.public_link(_base_url(request), campaign),
+            "public_link": actions.public_link(_base_url(), campaign),
             "is_open": campaign.is_open(),
         },
     )
@@ -338,7 +342,7 @@ def campaign_invite(request: HttpRequest, campaign_id: int) -> HttpResponse:
             created = actions.invite_contacts(
                 campaign,
                 ids,
-                base_url=_base_url(request),
+                base_url=_base_url(),
                 language=invite_form.cleaned_data["language"],
                 actor=user,
             )
@@ -382,7 +386,7 @@ def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
     user = _user(request)
     campaign = access.get_campaign_for_user(user, campaign_id, manage=True)
     try:
-        n = actions.remind_unanswered(campaign, base_url=_base_url(request), actor=user)
+        n = actions.remind_unanswered(campaign, base_url=_base_url(), actor=user)
     except actions.CampaignClosed:
         messages.error(request, _("This survey is closed."))
     else:
@@ -401,7 +405,7 @@ def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 def _qr(request: HttpRequest, campaign: Campaign) -> segno.QRCode:
-    return segno.make(actions.public_link(_base_url(request), campaign), error="m")
+    return segno.make(actions.public_link(_base_url(), campaign), error="m")
 
 
 @login_required
@@ -438,7 +442,7 @@ def campaign_card(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "qr_svg": _qr(request, campaign).svg_inline(
                 border=4, omitsize=True, light="#fff", svgclass="qr-code", title=_("QR code")
             ),
-            "public_link": actions.public_link(_base_url(request), campaign),
+            "public_link": actions.public_link(_base_url(), campaign),
         },
     )
 
@@ -610,14 +614,20 @@ def _answer_language(request: HttpRequest, default: str = "") -> str:
     return chosen if chosen in LANGUAGES else (request.LANGUAGE_CODE or settings.LANGUAGE_CODE)  # type: ignore[attr-defined]
 
 
+def _answers_key(request: HttpRequest) -> str:
+    """Public answers are counted per real client address: behind the TLS proxy the one the
+    proxy saw, otherwise the connection's; a client's own X-Forwarded-For never counts (the
+    same address as the login limits, issue 9.16)."""
+    return f"survey-answers:{client_address(request) or 'unknown'}"
+
+
 def _public_allowed(request: HttpRequest) -> bool:
-    limit: int = getattr(settings, "QLOOP_SURVEY_ANSWERS_PER_HOUR", 30)
-    address = request.META.get("REMOTE_ADDR", "")
-    return int(cache.get(f"survey-answers:{address}", 0)) < limit
+    limit = int(settings.QLOOP_SURVEY_ANSWERS_PER_HOUR)
+    return int(cache.get(_answers_key(request), 0)) < limit
 
 
 def _count_public_answer(request: HttpRequest) -> None:
-    key = f"survey-answers:{request.META.get('REMOTE_ADDR', '')}"
+    key = _answers_key(request)
     try:
         cache.incr(key)
     except ValueError:

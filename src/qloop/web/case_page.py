@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.safestring import mark_safe
 
-from qloop.capa.actions import can_edit_eight_d
+from qloop.capa.actions import can_edit_eight_d, eight_d_open
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
 from qloop.cases.models import Case
 from qloop.org.models import Department, User
@@ -14,7 +14,7 @@ from qloop.process import engine
 from qloop.process.audience import responsible_departments
 from qloop.process.diagram import render_svg
 from qloop.process.signatures import Meaning
-from qloop.process.tasks import can_complete, can_give_tasks
+from qloop.process.tasks import can_complete, can_give_tasks, task_states
 
 
 def process_context(case: Case, user: User) -> dict[str, Any]:
@@ -28,7 +28,9 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
         if step["signature"]:
             step["signature_label"] = Meaning(step["signature"]).label
     eight_d = []
-    if corrective is not None or case.state in {"corrective_action", "implementing"}:
+    # The states come from the process declaration (its "corrective" and "tasks" groups), never
+    # from a set written here (issue 9.16).
+    if corrective is not None or eight_d_open(case):
         eight_d = [
             (
                 name,
@@ -46,8 +48,7 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
         "eight_d": eight_d,
         "can_edit_eight_d": can_edit_eight_d(user, case),
         "tasks": [(t, not t.is_done and can_complete(user, t)) for t in tasks],
-        "can_give_tasks": can_give_tasks(user, case)
-        and case.state in {"investigating", "corrective_action", "implementing", "standardising"},
+        "can_give_tasks": can_give_tasks(user, case) and case.state in task_states(case),
         "approvals": [
             (a, a.state == "pending" and (user.is_superuser or user.has_role(a.role)))
             for a in approvals

@@ -125,7 +125,6 @@ class RegistrationForm(CaseFieldsForm):
     """The registration form of a market quality complaint (R1.2) or of customer feedback
     (R2.4, R2.5), which adds its type and calls the symptom what the customer said."""
 
-    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     photos = MultiplePhotoField(label=_("Photos"))
 
     def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:

@@ -100,32 +100,33 @@ def case_transition(request: HttpRequest, number: str, name: str) -> HttpRespons
 @login_required
 @require_POST
 def case_task_create(request: HttpRequest, number: str) -> HttpResponse:
+    """Give a task from the case page; refused input is shown on the form, as the API's 422
+    names the field (issue 9.4), and nothing is given."""
     user = _user(request)
     case = access.get_case_for_user(user, number)
-    due_raw = request.POST.get("due", "")
-    assignee_name = request.POST.get("assignee", "")
+    values = {k: request.POST.get(k, "") for k in ("department", "title", "due", "assignee")}
     try:
-        due = dt.date.fromisoformat(due_raw) if due_raw else None
-    except ValueError:
-        messages.error(request, _("Enter a date as YYYY-MM-DD."))
-        return redirect("case-detail", number=case.number)
-    assignee = (
-        User.objects.filter(username=assignee_name, is_active=True).first()
-        if assignee_name
-        else None
-    )
-    _act(
-        request,
-        lambda: tasks.create_task(
+        try:
+            due = dt.date.fromisoformat(values["due"]) if values["due"] else None
+        except ValueError:
+            raise ValidationError({"due": [_("Enter a date as YYYY-MM-DD.")]}) from None
+        tasks.create_task(
             case,
-            department=request.POST.get("department", ""),
-            title=request.POST.get("title", ""),
+            department=values["department"],
+            title=values["title"],
             due=due,
-            assignee=assignee,
+            assignee=values["assignee"],
             actor=user,
-        ),
-        _("Task given."),
-    )
+        )
+    except ValidationError as exc:
+        return render_case_page(
+            request, case, status=422, task_values=values, task_errors=_messages(exc)
+        )
+    except Conflict as exc:
+        return render_case_page(
+            request, case, status=409, task_values=values, task_errors={"": [exc.message]}
+        )
+    messages.success(request, _("Task given."))
     return redirect(f"/cases/{case.number}/#tasks")
 
 

@@ -27,6 +27,7 @@ from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Contact
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
+from qloop.org import actions as org_actions
 from qloop.org.models import ApiToken, Department, User
 from qloop.process import engine
 from qloop.process.definitions import all_states
@@ -225,7 +226,6 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 severity=d["severity"],
                 category_code=d["category"],
                 extra=form.extra_values(),
-                contact_id=d["contact_id"],
                 feedback_type=d.get("feedback_type", ""),
             )
             try:
@@ -248,7 +248,9 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def contact_lookup(request: HttpRequest) -> HttpResponse:
-    """A returning contact, found by phone or e-mail while the clerk types."""
+    """A returning contact, found by phone or e-mail while the clerk types: only among the
+    contacts this person may see in full (issue 9.1). Choosing one fills in the fields; the
+    server matches the contact again when the form is sent, whatever the page posts."""
     phone = request.GET.get("contact_phone", "").strip()
     email = request.GET.get("contact_email", "").strip()
     contacts: list[Contact] = []
@@ -258,14 +260,16 @@ def contact_lookup(request: HttpRequest) -> HttpResponse:
     if len(email) >= 3:
         cond |= Q(email__istartswith=email)
     user: User = request.user  # type: ignore[assignment]
-    # Only those who may see contacts' personal data get suggestions built from it.
-    if cond and user.sees_personal_data:
-        contacts = list(Contact.objects.filter(cond).order_by("-created_at")[:5])
+    if cond:
+        contacts = list(access.contacts_for(user).filter(cond).order_by("-created_at")[:5])
     return render(request, "cases/_contact_matches.html", {"contacts": contacts})
 
 
-def _timeline(case: Case) -> list[Any]:
-    return list(case.events.select_related("actor").order_by("-at", "-id"))
+def _timeline(case: Case, user: User) -> list[Any]:
+    events = list(case.events.select_related("actor").order_by("-at", "-id"))
+    for event in events:
+        event.changes = access.event_changes(user, case, event.changes)
+    return events
 
 
 @login_required
@@ -292,7 +296,7 @@ def render_case_page(
         "photos": case.attachments.filter(archived_at__isnull=True),
         "clocks": case.clocks.all(),
         "comments": case.comments.select_related("author"),
-        "events": _timeline(case),
+        "events": _timeline(case, user),
         "feedback": getattr(case, "feedback", None) if case.kind == "feedback" else None,
         "raised_cases": list(case.raised_cases.order_by("number")),
         "can_edit": access.can_edit(user, case),
@@ -454,13 +458,20 @@ def tokens(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     new_token = None
     form = TokenForm()
+    status = 200
     if request.method == "POST":
         if "revoke" in request.POST:
-            ApiToken.objects.filter(
-                user=user, pk=request.POST.get("revoke", ""), revoked_at__isnull=True
-            ).update(revoked_at=timezone.now())
-            messages.success(request, _("Token revoked."))
-            return redirect("tokens")
+            try:
+                org_actions.revoke_token(request.POST["revoke"], actor=user)
+            except ValidationError as exc:
+                # Not a number: 400; not one of the person's tokens: 404 (issue 9); the page
+                # says why and nothing changed.
+                codes = {e.code for e in exc.error_dict["revoke"]}
+                status = 400 if "invalid" in codes else 404
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Token revoked."))
+                return redirect("tokens")
         form = TokenForm(request.POST)
         if form.is_valid():
             _token, new_token = ApiToken.issue(user, form.cleaned_data["name"])
@@ -473,6 +484,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "form": form,
             "new_token": new_token,
         },
+        status=status,
     )
 
 

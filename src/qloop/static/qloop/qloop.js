@@ -3,7 +3,6 @@ document.addEventListener("click", function (event) {
   var item = event.target.closest(".contact-match");
   if (!item) return;
   var set = function (id, value) { var el = document.getElementById(id); if (el) el.value = value || ""; };
-  set("id_contact_id", item.dataset.id);
   set("id_contact_name", item.dataset.name);
   set("id_contact_gender", item.dataset.gender);
   set("id_contact_phone", item.dataset.phone);

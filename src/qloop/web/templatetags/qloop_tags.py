@@ -95,6 +95,7 @@ def verb_label(verb: str) -> str:
         "eight_d_changed": _("changed the 8D record"),
         "complaint_raised": _("raised a complaint case"),
         "raised_from": _("raised from feedback"),
+        "contact_changed": _("changed the contact's details"),
     }
     return labels.get(verb, verb)
 
@@ -121,6 +122,12 @@ def event_title(event: Any, case: Any) -> str:
             f"{label}: {state_label(case.kind, event.data.get('from', ''))} → "
             f"{state_label(case.kind, event.data.get('to', ''))}"
         )
+    if event.verb == "contact_changed":
+        # The contact is shared by several cases: say which case the change was made through.
+        return _("%(what)s (through case %(number)s)") % {
+            "what": verb_label(event.verb),
+            "number": event.data.get("via", ""),
+        }
     if event.verb in {"task_created", "task_done"}:
         title = event.data.get("title", "")
         dept = event.data.get("department", "")
