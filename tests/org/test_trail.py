@@ -240,3 +240,36 @@ def test_concurrent_writers_keep_one_chain(users: dict[str, Any], make_case: Any
     assert Event.objects.count() == before + 8 * 20 * 2
     assert [e.seq for e in events()] == list(range(1, before + 8 * 20 * 2 + 1))
     assert run_verify()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_chains_the_entries_written_before_it(
+    make_case: Any, users: dict[str, Any]
+) -> None:
+    """An installation upgraded with a history: the migration chains its rows in the order
+    they were written, and the trail verifies."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    case = make_case()
+    take_transition(case, "assign", {"handler": "cs"}, actor=users["cs"])
+    written = list(Event.objects.order_by("pk").values_list("pk", "verb"))
+    before = [
+        ("cases", "0009_extra_field_translated_choices"),
+        ("clinical", "0001_clinical_registers_findings_reports"),
+        ("reports", "0001_survey_reports_and_reviews"),
+        ("org", "0003_standard_calendar"),
+    ]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM cases_event")
+        assert cursor.fetchone()[0] == len(written)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    rows = events()
+    assert [(e.pk, e.verb) for e in rows] == written
+    assert [e.seq for e in rows] == list(range(1, len(written) + 1))
+    assert run_verify()[0] == 0
+    Event.objects.create(case=case, verb="comment", comment="迁移之后")
+    assert run_verify()[0] == 0
