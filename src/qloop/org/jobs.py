@@ -8,7 +8,8 @@ from huey.contrib.djhuey import db_periodic_task
 from qloop.org.trail import check_and_alert
 
 
-@db_periodic_task(crontab(minute="41", hour="2"))
+# 18:41 UTC is 02:41 in China: a quiet hour (Huey reads crontabs in UTC).
+@db_periodic_task(crontab(minute="41", hour="18"))
 def verify_trail_daily() -> bool:
     """Every night: walk the hash chains of every trail and alert the administrators when an
     entry was changed, deleted or inserted behind QLoop's back (issue 9.17). True when intact."""

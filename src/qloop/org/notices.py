@@ -15,9 +15,9 @@ def register_kinds() -> None:
             _("The audit trail is broken: {{ trails }}."),
             _(
                 "The daily check of the audit trail found an entry that does not fit its hash "
-                "chain: a change, deletion or insertion made in the database outside QLoop "
-                "(issue 9.17).\n{{ first }}\nRun “qloop verify-trail” to see it, and compare "
-                "with the last backup."
+                "chain: a change, deletion or insertion made in the database outside QLoop."
+                "\n{{ first }}\nRun “qloop verify-trail” to see it, and compare with the last "
+                "backup."
             ),
             channels=("app", "email"),
             sample={
