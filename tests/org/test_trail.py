@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -270,4 +271,49 @@ def test_the_migration_chains_the_entries_written_before_it(
     assert [e.seq for e in rows] == list(range(1, len(written) + 1))
     assert run_verify()[0] == 0
     Event.objects.create(case=case, verb="comment", comment="迁移之后")
+    assert run_verify()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_holding_its_case_and_a_bulk_append_do_not_deadlock(
+    users: dict[str, Any], make_case: Any
+) -> None:
+    """A step locks its case and then appends its event; the deadline sweep appends events on
+    many cases at once, that case among them. The sweep must wait for the step before it takes
+    the trail's head, not hold the head while it waits for the case (PostgreSQL finds such a
+    deadlock and fails one of them)."""
+    first, second = make_case(), make_case()
+    locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def step() -> None:
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=second.pk)
+                locked.set()
+                time.sleep(1.0)
+                Event.objects.create(case_id=second.pk, verb="comment", comment="步骤")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def sweep() -> None:
+        try:
+            locked.wait(10)
+            with transaction.atomic():
+                Event.objects.bulk_create(
+                    [Event(case_id=pk, verb="clock_breached") for pk in (first.pk, second.pk)]
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=step), threading.Thread(target=sweep)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
     assert run_verify()[0] == 0

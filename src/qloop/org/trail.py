@@ -105,8 +105,9 @@ def link(model: type[models.Model], rows: list[Any], *, using: str = "default") 
     from qloop.org.models import TrailHead
 
     chain = model._meta.label_lower
-    head = _locked_head(TrailHead, chain, using)
     fields = content_fields(model)
+    _hold_references(fields, rows, using)
+    head = _locked_head(TrailHead, chain, using)
     seq, prev = head.seq, head.hash
     for row in rows:
         if row.pk is not None:
@@ -119,6 +120,30 @@ def link(model: type[models.Model], rows: list[Any], *, using: str = "default") 
         )
         prev = row.hash
     TrailHead.objects.using(using).filter(pk=head.pk).update(seq=seq, hash=prev)
+
+
+def _hold_references(fields: list[models.Field[Any, Any]], rows: list[Any], using: str) -> None:
+    """Take, before the head, the key-share locks the insert's foreign-key checks would take
+    after it (PostgreSQL). A step holds its case and then appends its event; a bulk append (the
+    deadline sweep's) that held the head while it waited for that case would deadlock with it."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    for field in fields:
+        if not field.many_to_one:
+            continue
+        ids = sorted({getattr(row, field.attname) for row in rows} - {None})
+        if not ids:
+            continue
+        table = field.related_model._meta.db_table  # type: ignore[union-attr]
+        column = field.target_field.column  # type: ignore[attr-defined]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = ANY(%s) "  # noqa: S608
+                f"ORDER BY {quote(column)} FOR KEY SHARE",
+                [ids],
+            )
 
 
 def _locked_head(head_model: type[Any], chain: str, using: str) -> Any:
