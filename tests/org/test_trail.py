@@ -155,6 +155,15 @@ def test_an_inserted_entry_is_caught(worked_case: Case, users: dict[str, Any]) -
     assert "added outside the chain" in out
 
 
+def test_a_deleted_head_is_caught(worked_case: Case) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM org_trailhead WHERE chain = 'cases.event'")
+    code, out = run_verify()
+    assert code == 1
+    assert "BROKEN at entry 1" in out
+    assert "the trail's head is missing" in out
+
+
 def test_the_cli_exits_1_naming_the_entry(worked_case: Case, capsys: Any) -> None:
     target = events()[0]
     with connection.cursor() as cursor:

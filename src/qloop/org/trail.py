@@ -228,7 +228,10 @@ def verify_chain(
             .first()
         )
         if stray is not None:
-            return _broken(report, stray[0], stray[1], "it was added outside the chain")
+            why = (
+                "the trail's head is missing" if head is None else "it was added outside the chain"
+            )
+            return _broken(report, stray[0], stray[1], why)
     return report
 
 
