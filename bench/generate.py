@@ -968,6 +968,13 @@ def reset_cases() -> None:
                 cur.execute(f"DELETE FROM {table}")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("VACUUM")
+    # A trail emptied here starts its hash chain again (issue 9.17).
+    from qloop.org import trail
+    from qloop.org.models import TrailHead
+
+    for model in trail.chained_models():
+        if not model._default_manager.exists():
+            TrailHead.objects.filter(chain=model._meta.label_lower).delete()
 
 
 def first_ids() -> dict[str, int]:
