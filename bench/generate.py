@@ -95,8 +95,23 @@ COLUMNS = {
         "stopped_at",
         "breached_at",
         "case_id",
+        "unit",
+        "schedule",
+        "alerts_done",
     ],
-    "cases_event": ["id", "at", "verb", "changes", "comment", "data", "actor_id", "case_id"],
+    "cases_event": [
+        "id",
+        "at",
+        "verb",
+        "changes",
+        "comment",
+        "data",
+        "actor_id",
+        "case_id",
+        "seq",
+        "prev_hash",
+        "hash",
+    ],
 }
 
 # How many extra handlers each department gets besides its demo users, so that one demo user's
@@ -594,6 +609,63 @@ class Writer:
 
         self.vendor = connection.vendor
         self.state_file = state_file
+        # The case events' hash chain (issue 9.17): the last number and hash written so far.
+        self.trail: tuple[int, str] | None = None
+
+    def chained_events(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Give generated case events their places in the trail's hash chain, hashed exactly
+        as QLoop hashes them, so that ``qloop verify-trail`` passes on a generated register."""
+        from django.db import connection
+
+        from qloop.cases.models import Event
+        from qloop.org import trail
+
+        if self.trail is None:  # the loader thread's first batch, or a resumed run
+            with connection.cursor() as cur:
+                cur.execute("SELECT seq, hash FROM cases_event ORDER BY seq DESC LIMIT 1")
+                last = cur.fetchone()
+            self.trail = (int(last[0]), str(last[1])) if last else (0, trail.GENESIS)
+        fields = trail.content_fields(Event)
+        seq, prev = self.trail
+        out = []
+        for id_, at, verb, changes, comment, data, actor, case_id in rows:
+            seq += 1
+            when = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(at)
+            values = {
+                "seq": seq,
+                "actor_id": actor,
+                "verb": verb,
+                "changes": json.loads(changes),
+                "comment": comment,
+                "data": json.loads(data),
+                "case_id": case_id,
+                "at": when if when.tzinfo else when.replace(tzinfo=dt.UTC),
+            }
+            digest = trail.entry_hash(
+                "cases.event", prev, trail.row_values(fields, [values[f.attname] for f in fields])
+            )
+            out.append((id_, at, verb, changes, comment, data, actor, case_id, seq, prev, digest))
+            prev = digest
+        self.trail = (seq, prev)
+        return out
+
+    def completed(self, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Rows with the columns the generator does not vary: a clock's unit, alert plan and
+        alerts done (none: the generated clocks alert as the sweep finds them), and the case
+        events' chain."""
+        if table == "process_clock":
+            return [(*row, "", "[]", 0) for row in rows]
+        if table == "cases_event":
+            return self.chained_events(rows)
+        return rows
+
+    def save_trail_head(self) -> None:
+        from qloop.org.models import TrailHead
+
+        if self.trail is not None:
+            TrailHead.objects.update_or_create(
+                chain="cases.event", defaults={"seq": self.trail[0], "hash": self.trail[1]}
+            )
 
     def ts(self, value: dt.datetime | None) -> Any:
         """A timestamp as this database's loader wants it."""
@@ -656,6 +728,7 @@ class Writer:
         from qloop.process.models import Clock
 
         self.restore_indexes()
+        self.save_trail_head()
         sql = connection.ops.sequence_reset_sql(no_style(), [Contact, Case, Clock, Event])
         with connection.cursor() as cur:
             for statement in sql:
@@ -700,6 +773,7 @@ class PostgresWriter(Writer):
     def write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         from django.db import connection
 
+        rows = self.completed(table, rows)
         cols = ", ".join(COLUMNS[table])
         with connection.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
             for row in rows:
@@ -751,6 +825,7 @@ class SqliteWriter(Writer):
     def write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         from django.db import connection
 
+        rows = self.completed(table, rows)
         cols = COLUMNS[table]
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         connection.connection.executemany(sql, rows)
@@ -893,6 +968,13 @@ def reset_cases() -> None:
                 cur.execute(f"DELETE FROM {table}")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("VACUUM")
+    # A trail emptied here starts its hash chain again (issue 9.17).
+    from qloop.org import trail
+    from qloop.org.models import TrailHead
+
+    for model in trail.chained_models():
+        if not model._default_manager.exists():
+            TrailHead.objects.filter(chain=model._meta.label_lower).delete()
 
 
 def first_ids() -> dict[str, int]:

@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     p_sweep = sub.add_parser("sweep", help="run the deadline sweep once")
     p_sweep.add_argument("--now", default="", help="ISO time to sweep as of")
     p_sweep.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    p_verify = sub.add_parser(
+        "verify-trail",
+        help="check the audit trail's hash chains: exit 0 with the count, 1 at the first break",
+    )
+    p_verify.add_argument("--alert", action="store_true", help="alert administrators if broken")
     p_hl7 = sub.add_parser("hl7-listen", help="take HL7 v2 results over MLLP (clinical)")
     p_hl7.add_argument("--host", default="127.0.0.1")
     p_hl7.add_argument("--port", type=int, default=2575)
@@ -151,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         _manage("token", args.action, args.username, "--name", args.name)
     elif args.command == "hl7-listen":
         _manage("hl7_listen", "--host", args.host, "--port", str(args.port))
+    elif args.command == "verify-trail":
+        from django.core.management.base import CommandError
+
+        try:
+            _manage("verify_trail", *(["--alert"] if args.alert else []))
+        except CommandError as exc:
+            print(exc, file=sys.stderr)
+            return exc.returncode
     elif args.command == "sweep":
         _manage(
             "sweep",

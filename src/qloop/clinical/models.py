@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qloop.org.models import Department, TranslatedName
+from qloop.org.models import Chained, Department, TranslatedName
 
 
 class Modality(models.TextChoices):
@@ -258,7 +258,7 @@ def age_text(years: Decimal | None) -> str:
     return gettext("%(n)s d") % {"n": int(years * 365)}
 
 
-class ResultVersion(models.Model):
+class ResultVersion(Chained):
     """The values of a register entry as they stood at one version, with why they changed."""
 
     entry = models.ForeignKey(ResultEntry, on_delete=models.PROTECT, related_name="versions")
@@ -528,7 +528,7 @@ class ReceiverRole(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class CallAttempt(models.Model):
+class CallAttempt(Chained):
     """One call to tell a clinician of a finding, with what they read back (kept, every one)."""
 
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="calls")

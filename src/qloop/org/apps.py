@@ -4,9 +4,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrgConfig(AppConfig):
+    # Two configs live here; this one is the app's (INSTALLED_APPS names "qloop.org").
+    default = True
     name = "qloop.org"
     label = "org"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
+        from qloop.org import jobs  # noqa: F401
+        from qloop.org.notices import register_kinds
+
+        register_kinds()
 
 
 class LoginAttemptsConfig(AxesAppConfig):

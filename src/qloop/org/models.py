@@ -60,7 +60,8 @@ class TranslatedName(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet[Any]):
-    """Bulk updates and deletes are refused: a trail is only ever added to."""
+    """Bulk updates and deletes are refused: a trail is only ever added to. Bulk inserts are
+    chained like single ones (``qloop.org.trail``)."""
 
     def update(self, **kwargs: Any) -> int:
         raise TypeError(f"{self.model.__name__} rows are append-only")
@@ -68,8 +69,68 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError(f"{self.model.__name__} rows are append-only")
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        from qloop.org import trail
 
-class TrailEntry(models.Model):
+        rows = list(objs)
+        if not rows:
+            return rows
+        with transaction.atomic(using=self.db):
+            trail.link(self.model, rows, using=self.db)
+            return super().bulk_create(rows, *args, **kwargs)
+
+
+class TrailHead(models.Model):
+    """The last entry of one tamper-evident trail: how many entries it holds and the last
+    hash. Appending locks this row, so the entries of a trail form one chain (issue 9.17)."""
+
+    chain = models.CharField(max_length=100, unique=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("trail head")
+        verbose_name_plural = _("trail heads")
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.seq}"
+
+
+class Chained(models.Model):
+    """An append-only row that carries the hash of the row before it in its trail (21 CFR
+    Part 11 / ALCOA+): an edit, deletion or insertion made behind QLoop's back breaks the
+    chain, and ``qloop verify-trail`` finds it."""
+
+    seq = models.BigIntegerField(editable=False, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from qloop.org import trail
+
+        if self.pk is not None:
+            raise TypeError(f"{type(self).__name__} rows are append-only")
+        using = kwargs.get("using") or router_for_write(type(self))
+        with transaction.atomic(using=using):
+            trail.link(type(self), [self], using=using)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError(f"{type(self).__name__} rows are append-only")
+
+
+def router_for_write(model: type[models.Model]) -> str:
+    from django.db import router
+
+    return router.db_for_write(model) or "default"
+
+
+class TrailEntry(Chained):
     """One entry of an append-only trail: who did what, the changes (field, old, new), a
     comment and any data. Concrete trails add what the entry is about and when (X2)."""
 
@@ -81,19 +142,9 @@ class TrailEntry(models.Model):
     comment = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         abstract = True
         ordering = ["at", "id"]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError(f"{type(self).__name__} rows are append-only")
 
 
 class Organisation(models.Model):

@@ -377,10 +377,21 @@ def _mark_breaches(now: dt.datetime, *, batch: int) -> int:
     from qloop.cases.models import Case, Event
 
     if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_BREACH_SQL, {"now": now})
-            row = cursor.fetchone()
-        return int(row[0]) if row else 0
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_BREACH_SQL, {"now": now})
+                breached = cursor.fetchall()
+            # The events through the ORM: each takes its place in the trail's hash chain.
+            Event.objects.bulk_create(
+                Event(
+                    case_id=case_id,
+                    at=now,
+                    verb="clock_breached",
+                    data={"clock": name, "due_at": due_at.isoformat()},
+                )
+                for case_id, name, due_at in breached
+            )
+        return len(breached)
     total = 0
     while True:
         rows = list(
@@ -415,25 +426,19 @@ def _mark_breaches(now: dt.datetime, *, batch: int) -> int:
             return total
 
 
-# PostgreSQL: claim the breached clocks and write their events in one statement, driven by the
-# partial index on running clocks' due time; nothing is looped over in Python.
+# PostgreSQL: claim the breached clocks and mark their cases in one statement, driven by the
+# partial index on running clocks' due time; the events follow in one bulk insert.
 _BREACH_SQL = """
 WITH breached AS (
     UPDATE process_clock SET state = 'breached', breached_at = %(now)s
     WHERE state = 'running' AND due_at < %(now)s
     RETURNING id, case_id, name, due_at
 ),
-events AS (
-    INSERT INTO cases_event (case_id, at, actor_id, verb, changes, comment, data)
-    SELECT case_id, %(now)s, NULL, 'clock_breached', '[]'::jsonb, '',
-           jsonb_build_object('clock', name, 'due_at', due_at)
-    FROM breached
-),
 cases AS (
     UPDATE cases_case SET deadline_state = 'breached'
     WHERE id IN (SELECT case_id FROM breached)
 )
-SELECT count(*) FROM breached
+SELECT case_id, name, due_at FROM breached ORDER BY due_at, id
 """
 
 
