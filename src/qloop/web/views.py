@@ -75,6 +75,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     qs = my_work_queryset(user).select_related(*LIST_RELATED)
     page = paginate(qs, _page(request), 50)
+    if not page.count_is_capped:
+        # The badge in the navigation counts the same cases: count them once per request.
+        request.qloop_my_work_cases = page.count  # type: ignore[attr-defined]
     now = timezone.now()
     return render(
         request,
