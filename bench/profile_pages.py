@@ -34,10 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(args.database_url, args.data_dir)
     from django.db import connection
     from django.test import Client
+    from scenarios import capture_queries, newest_case_number, scenarios
 
     from qloop.cases.models import Contact
     from qloop.org.models import User
-    from scenarios import capture_queries, newest_case_number, scenarios
 
     newest = Contact.objects.order_by("-id").values_list("phone", flat=True).first() or "1380000"
     known = {s.name: (s.user, s.path) for s in scenarios(newest[:7], newest_case_number())}

@@ -9,7 +9,7 @@ Part 1, one user: each scenario is requested in-process through Django's test cl
 stack from middleware to template, without HTTP), a few times to warm up and then ``--requests``
 times; the median and the 95th percentile are reported.
 
-Part 2, eight clients: gunicorn is started on 127.0.0.1 (``-w 2 --threads 4``, as ``qloop serve``
+Part 2, eight clients: gunicorn is started on 127.0.0.1 (``-w 2``, sync, as ``qloop serve``
 runs it), two demo users log in through the login form, and eight threads with keep-alive
 connections send requests as fast as answers come back, for a fixed number of requests or a time
 limit, whichever comes first; throughput and latency percentiles are reported.
@@ -553,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--no-concurrent", action="store_true", help="skip part 2")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the queries and stop")
