@@ -94,6 +94,10 @@ COLUMNS = {
         "paused_at",
         "stopped_at",
         "breached_at",
+        "unit",
+        "schedule",
+        "alerts_done",
+        "next_alert_at",
         "case_id",
         "unit",
         "schedule",
@@ -578,6 +582,12 @@ class Generator:
                 None,
                 ts(stopped_at),
                 ts(breached_at),
+                # Started as the demo's customer answer is (calendar days), with no reminder
+                # or escalation left to send: what a clock looks like once its alerts ran.
+                "days",
+                "[]",
+                0,
+                None,
                 case_id,
             )
         )
@@ -896,8 +906,9 @@ def load(gen: Generator, writer: Writer, batch_size: int) -> tuple[float, float]
 # Set-up -----------------------------------------------------------------------------------------
 
 
-def prepare() -> People:
-    """Migrate, load the demo organisation and a staff of handlers; return their ids."""
+def prepare(*, migrate: bool = True) -> People:
+    """Migrate, load the demo organisation and a staff of handlers; return their ids.
+    (``migrate=False``: the database is ready, as the test database of the CI run is.)"""
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -905,9 +916,10 @@ def prepare() -> People:
     from qloop.demo.loader import load_organisation, person_name
     from qloop.org.models import Department, Membership, Role, User
 
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    if migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
     users = load_organisation()
     depts = {d.code: d for d in Department.objects.all()}
     roles = {r.code: r for r in Role.objects.all()}
@@ -1014,6 +1026,43 @@ def check_sample(count: int = 25, seed: int = 1) -> None:
     print(f"  search columns of {checked} sampled cases match Case.refresh_search()")
 
 
+def generate(
+    people: People, cases: int, state_file: Path, *, years: float, batch: int, seed: int
+) -> tuple[Generator, float, float, float]:
+    """Write ``cases`` cases into the prepared database and check a sample; returns the
+    generator (its stats) and the load, generating and index seconds."""
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    writer: Writer = (
+        PostgresWriter(state_file)
+        if connection.vendor == "postgresql"
+        else SqliteWriter(state_file)
+    )
+    gen = Generator(
+        cases,
+        people,
+        now=timezone.now().replace(second=0, microsecond=0),
+        years=years,
+        seed=seed,
+        first_ids=first_ids(),
+        ts=writer.ts,
+        answer_days=settings.QLOOP_ANSWER_DAYS,
+    )
+    writer.begin()
+    try:
+        load_time, gen_time = load(gen, writer, batch)
+        print("Indexes: rebuilding …", flush=True)
+    finally:
+        index_started = time.monotonic()
+        writer.finish()
+    index_time = time.monotonic() - index_started
+    save_sequences(gen.sequences)
+    check_sample()
+    return gen, load_time, gen_time, index_time
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, required=True, help="how many cases to write")
@@ -1029,8 +1078,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     setup_django(args.database_url, args.data_dir)
     from django.conf import settings
-    from django.db import connection
-    from django.utils import timezone
 
     from qloop.cases.models import Case
 
@@ -1043,32 +1090,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Set-up: {time.monotonic() - started:.1f} s", flush=True)
 
     state_file = Path(settings.DATA_DIR) / "bench-dropped-indexes.json"
-    writer: Writer = (
-        PostgresWriter(state_file)
-        if connection.vendor == "postgresql"
-        else SqliteWriter(state_file)
+    gen, load_time, gen_time, index_time = generate(
+        people, args.cases, state_file, years=args.years, batch=args.batch, seed=args.seed
     )
-    gen = Generator(
-        args.cases,
-        people,
-        now=timezone.now().replace(second=0, microsecond=0),
-        years=args.years,
-        seed=args.seed,
-        first_ids=first_ids(),
-        ts=writer.ts,
-        answer_days=settings.QLOOP_ANSWER_DAYS,
-    )
-    writer.begin()
-    try:
-        load_time, gen_time = load(gen, writer, args.batch)
-        print("Indexes: rebuilding …", flush=True)
-    finally:
-        index_started = time.monotonic()
-        writer.finish()
-    index_time = time.monotonic() - index_started
-    save_sequences(gen.sequences)
-    check_sample()
-
     total = time.monotonic() - started
     rows = sum(gen.stats.rows.values())
     s = gen.stats

@@ -9,7 +9,7 @@ Part 1, one user: each scenario is requested in-process through Django's test cl
 stack from middleware to template, without HTTP), a few times to warm up and then ``--requests``
 times; the median and the 95th percentile are reported.
 
-Part 2, eight clients: gunicorn is started on 127.0.0.1 (``-w 2 --threads 4``, as ``qloop serve``
+Part 2, eight clients: gunicorn is started on 127.0.0.1 (``-w 2``, sync, as ``qloop serve``
 runs it), two demo users log in through the login form, and eight threads with keep-alive
 connections send requests as fast as answers come back, for a fixed number of requests or a time
 limit, whichever comes first; throughput and latency percentiles are reported.
@@ -94,10 +94,20 @@ class Report:
     load_after: str = ""
 
 
-def scenarios(phone_prefix: str) -> list[Scenario]:
-    """The requests measured: list, filtered list, two searches, My work, and the API."""
+def scenarios(phone_prefix: str, case_number: str = "") -> list[Scenario]:
+    """The requests measured: list, filtered list, two searches, My work, the case page, and
+    the API."""
     q_cjk = urllib.parse.quote(CJK_WORD)
+    on_case = (
+        [
+            Scenario("case_page", "cs", f"/cases/{case_number}/", f"case page {case_number}"),
+            Scenario("api_case", "cs", f"/api/v1/cases/{case_number}", f"API case {case_number}"),
+        ]
+        if case_number
+        else []
+    )
     return [
+        *on_case,
         Scenario("list", "cs", "/cases/", "list, first page, newest first"),
         Scenario(
             "list_filtered",
@@ -120,6 +130,23 @@ def scenarios(phone_prefix: str) -> list[Scenario]:
             f"API search phone prefix {phone_prefix}",
         ),
     ]
+
+
+def newest_case_number() -> str:
+    """The newest case with the most events among the last hundred: a long timeline."""
+    from django.db.models import Count
+
+    from qloop.cases.models import Case
+
+    recent = Case.objects.order_by("-id")[:100].values_list("id", flat=True)
+    case = (
+        Case.objects.filter(id__in=list(recent))
+        .annotate(n=Count("events"))
+        .order_by("-n", "-id")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return case or ""
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -203,6 +230,8 @@ def _note(response: Any) -> str:
     """What the page says about how many cases it found."""
     if response["Content-Type"].startswith("application/json"):
         data = json.loads(response.content)
+        if "count" not in data:
+            return ""
         return f"{data['count']}{'+' if data['count_is_capped'] else ''} found"
     text = response.content.decode()
     m = re.search(r"<span>([^<]*\d[^<]*)</span>\s*(?:<span>|</div>)", text)
@@ -524,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--no-concurrent", action="store_true", help="skip part 2")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the queries and stop")
@@ -549,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", interactive=False, verbosity=1)
 
     newest = Contact.objects.order_by("-id").values_list("phone", flat=True).first() or "1380000"
-    items = scenarios(newest[:7])
+    items = scenarios(newest[:7], newest_case_number())
     if args.only:
         wanted = set(args.only.split(","))
         items = [s for s in items if s.name in wanted]

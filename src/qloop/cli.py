@@ -43,6 +43,11 @@ def _names_of(host: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def default_workers() -> str:
+    """One sync web worker per CPU core, at least two (measured in bench/RESULTS-pages.md)."""
+    return str(max(2, os.cpu_count() or 1))
+
+
 def serve(host: str, port: int, workers: int, *, debug: bool = False) -> int:
     """Migrate, load the demo on the first start, start the worker and the web server.
 
@@ -92,7 +97,10 @@ def serve(host: str, port: int, workers: int, *, debug: bool = False) -> int:
             def load_config(self) -> None:
                 self.cfg.set("bind", f"{host}:{port}")
                 self.cfg.set("workers", workers)
-                self.cfg.set("threads", 4)
+                # Sync workers, no threads: side by side with the peer (bench/RESULTS-pages.md)
+                # 2 × 4 threads halved registration and the login page on 2 cores and helped
+                # no page; the pages are CPU-bound and threads share one interpreter lock.
+                self.cfg.set("threads", int(os.environ.get("QLOOP_WEB_THREADS", "1")))
                 self.cfg.set("accesslog", "-" if settings.DEBUG else None)
                 self.cfg.set("timeout", 60)
 
@@ -113,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = sub.add_parser("serve", help="start the web server and the worker")
     p_serve.add_argument("--host", default=os.environ.get("QLOOP_HOST", "127.0.0.1"))
     p_serve.add_argument("--port", type=int, default=int(os.environ.get("QLOOP_PORT", "8000")))
-    p_serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    p_serve.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", default_workers()))
+    )
     p_serve.add_argument(
         "--debug",
         action="store_true",

@@ -194,5 +194,20 @@ def paginate(qs: Any, page: int | None, size: int | None, limit: int | None = No
     # The page's ids first, then its rows: the ids often come from an index alone, and the
     # joined rows are fetched for one page only, whatever the planner guesses about the filter.
     ids = list(qs.values_list("pk", flat=True)[(page - 1) * size : page * size])
-    items = list(qs.filter(pk__in=ids)) if ids else []
-    return Page(items, page, size, count, capped)
+    return Page(rows_by_id(qs, ids), page, size, count, capped)
+
+
+def rows_by_id(qs: Any, ids: list[Any]) -> list[Any]:
+    """The rows of ``ids`` in that order, with the joins and prefetches of ``qs`` but not its
+    filter: the ids already passed it, and filtering again let the planner pick a plan for the
+    whole filter (50 ms for My work at 100,000 cases) instead of 25 primary-key lookups."""
+    if not ids:
+        return []
+    if qs.query.annotations or qs.query.extra:
+        return list(qs.filter(pk__in=ids))  # rows that carry computed columns
+    rows = qs.model._default_manager.filter(pk__in=ids)
+    rows.query.select_related = qs.query.select_related
+    rows.query.deferred_loading = qs.query.deferred_loading
+    rows = rows.prefetch_related(*qs._prefetch_related_lookups)
+    by_id = {row.pk: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]

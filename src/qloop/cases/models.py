@@ -184,8 +184,11 @@ def visible_to(user: User) -> Q:
             assert spec.visibility is not None
             rule |= Q(kind=kind) & spec.visibility(user)
     if len(on) < len(KINDS):
-        # A profile switched off takes its cases out of sight with its kinds.
-        rule = Q(kind__in=sorted(on)) & rule
+        # A profile switched off takes its cases out of sight with its kinds. Said as "not one
+        # of the kinds switched off": ``kind IN (the rest)`` names most cases, and after
+        # ANALYZE SQLite reads the whole register by the kind index instead of the few open
+        # cases by their partial indexes (the My work badge took 0.3 s at 100,000 cases).
+        rule = ~Q(kind__in=sorted(set(KINDS) - set(on))) & rule
     return rule
 
 
@@ -357,6 +360,14 @@ class Case(models.Model):
                 fields=["next_due_at"],
                 name="case_breached",
                 condition=Q(deadline_state="breached", archived_at__isnull=True),
+            ),
+            # The complaints raised from a case: almost every case has no source, so a full
+            # index on the column looks useless to SQLite after ANALYZE and the case page
+            # scanned the register in number order (70–96 ms at 100,000 cases, issue 14).
+            models.Index(
+                fields=["source_case", "number"],
+                name="case_raised",
+                condition=Q(source_case__isnull=False),
             ),
             # Everything "My work" filters and sorts open cases by, so that its count (the badge
             # on every page) and its page of ids are index-only scans of the open cases.

@@ -19,15 +19,26 @@ def my_work_queryset(user: User) -> CaseQuerySet:
     """What waits for me, soonest deadline first: cases I handle, unassigned cases in the queues
     of departments I manage for, cases whose next step my role takes (read from the process
     definitions), and corrective plans I own."""
+    from qloop.capa.models import CorrectiveAction
     from qloop.process.definitions import states_moved_by
 
-    mine = Q(handler=user) | Q(corrective_action__owner=user, state="implementing")
+    # The plans I own as a subquery, not a join: the count (the badge on every page) stays a
+    # read of the open cases' index.
+    owned = CorrectiveAction.objects.filter(owner=user).values("case_id")
+    mine = Q(handler=user) | Q(pk__in=owned, state="implementing")
     if user.manages_cases and user.department_ids:
         mine |= Q(handler__isnull=True, department_id__in=user.department_ids)
     for kind, states in states_moved_by(user.role_codes).items():
         if states:
             mine |= Q(kind=kind, state__in=sorted(states))
-    return Case.objects.open().filter(mine).order_by(F("next_due_at").asc(nulls_last=True), "-id")
+    # Only cases this person can open (the case page's rule): a role that moves a state sees
+    # nothing of the cases it may not open, in the list or in the badge (issue 9 point 2).
+    return (
+        Case.objects.open()
+        .for_user(user)
+        .filter(mine)
+        .order_by(F("next_due_at").asc(nulls_last=True), "-id")
+    )
 
 
 def open_tasks_for(user: User) -> QuerySet[Task]:
@@ -37,6 +48,7 @@ def open_tasks_for(user: User) -> QuerySet[Task]:
     return (
         Task.objects.filter(done_at__isnull=True, case__archived_at__isnull=True)
         .filter(Q(department_id__in=user.department_ids) | Q(assignee=user))
+        .filter(case__in=Case.objects.for_user(user))
         .select_related("case", "department", "assignee")
         .order_by(F("due").asc(nulls_last=True), "id")
     )
@@ -57,6 +69,7 @@ def corrective_follow_up(user: User) -> CaseQuerySet:
         return Case.objects.none()
     return (
         Case.objects.live()
+        .for_user(user)
         .filter(reduce(operator.or_, followed))
         .select_related("corrective_action__owner", "product", "contact")
         .order_by("updated_at")

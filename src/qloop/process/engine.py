@@ -334,8 +334,12 @@ def decide_approval(
 
 
 def approvals_for(user: User) -> Any:
-    """Pending approvals this person may decide."""
-    qs = Approval.objects.filter(state=ApprovalState.PENDING).select_related("case", "requested_by")
+    """Pending approvals this person may decide, on cases they can open (the case page's rule)."""
+    qs = (
+        Approval.objects.filter(state=ApprovalState.PENDING)
+        .filter(case__in=Case.objects.for_user(user))
+        .select_related("case", "requested_by")
+    )
     if user.is_superuser:
         return qs
     return qs.filter(role__in=user.role_codes)

@@ -23,8 +23,11 @@ def qloop(request: HttpRequest) -> dict[str, Any]:
         context["approvals_count"] = approvals
         # The badge counts everything waiting: cases, my department's tasks, my approvals,
         # summary reports to decide or finish, my improvement actions.
+        cases = getattr(request, "qloop_my_work_cases", None)
+        if cases is None:
+            cases = my_work_queryset(user).count()
         context["my_work_count"] = (
-            my_work_queryset(user).count()
+            cases
             + open_tasks_for(user).count()
             + approvals
             + reports_waiting_for(user).count()

@@ -108,8 +108,31 @@ def get_item(mapping: Any, key: str) -> Any:
     return mapping.get(key)
 
 
-@register.simple_tag
-def event_title(event: Any, case: Any) -> str:
+def _department_names(context: Any) -> dict[str, str]:
+    """Every department's name by code, read once per page, not once per timeline row."""
+    memo = context.render_context
+    if "qloop_department_names" not in memo:
+        from qloop.org.models import Department
+
+        memo["qloop_department_names"] = {d.code: d.display_name for d in Department.objects.all()}
+    names: dict[str, str] = memo["qloop_department_names"]
+    return names
+
+
+def _person_name(context: Any, username: str) -> str:
+    """A person's printed name by user name, read once per page and person."""
+    memo = context.render_context
+    key = f"qloop_person:{username}"
+    if key not in memo:
+        from qloop.org.models import User
+
+        person = User.objects.filter(username=username).first()
+        memo[key] = person.printed_name if person else username
+    return str(memo[key])
+
+
+@register.simple_tag(takes_context=True)
+def event_title(context: Any, event: Any, case: Any) -> str:
     """A timeline line: the step's own label for process steps, else the verb's label."""
     if event.verb == "transition":
         from qloop.process.definitions import process_for, state_label
@@ -132,10 +155,7 @@ def event_title(event: Any, case: Any) -> str:
         title = event.data.get("title", "")
         dept = event.data.get("department", "")
         if dept:
-            from qloop.org.models import Department
-
-            found = Department.objects.filter(code=dept).first()
-            dept = found.display_name if found else dept
+            dept = _department_names(context).get(dept, dept)
         return f"{verb_label(event.verb)}: {title}" + (f" ({dept})" if dept else "")
     if event.verb.startswith("clock_"):
         from qloop.process.definitions import clock_label
@@ -214,8 +234,8 @@ def own_comment(event: Any) -> str:
     return "" if event.comment in {str(v) for v in inputs.values()} else event.comment
 
 
-@register.simple_tag
-def event_inputs(event: Any, case: Any) -> list[tuple[str, str]]:
+@register.simple_tag(takes_context=True)
+def event_inputs(context: Any, event: Any, case: Any) -> list[tuple[str, str]]:
     """The inputs of a process step as (label, value), in the order the step declares them."""
     inputs = event.data.get("inputs") or {}
     if event.verb != "transition" or not inputs:
@@ -233,14 +253,9 @@ def event_inputs(event: Any, case: Any) -> list[tuple[str, str]]:
         if spec.type == "choice":
             value = str(dict(spec.choices).get(value, value))
         elif spec.type == "user":
-            from qloop.org.models import User
-
-            person = User.objects.filter(username=value).first()
-            value = person.printed_name if person else value
+            value = _person_name(context, str(value))
         elif spec.type == "departments":
-            from qloop.org.models import Department
-
-            names = {d.code: d.display_name for d in Department.objects.filter(code__in=value)}
+            names = _department_names(context)
             value = [names.get(code, code) for code in value]
         out.append((str(spec.label), join_if_list(value)))
     return out

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Where a page's time goes, on a generated register: CPU per request, the slowest queries and
+a cProfile of real requests through Django's test client (issue 14).
+
+    .venv/bin/python bench/profile_pages.py --data-dir /tmp/qloop-bench/sqlite-100k \\
+        --page case_page --page my_work_qe --requests 10 [--profile]
+
+Pages are the scenarios of ``scenarios.py`` (by name) or any path as ``user:/path/``. CPU time is
+the process's (Python and SQLite alike), so a busy machine inflates it less than wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+from typing import Any
+
+from common import add_common_arguments, setup_django
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser)
+    parser.add_argument("--page", action="append", default=[], help="scenario name or user:/path")
+    parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args(argv)
+    setup_django(args.database_url, args.data_dir)
+    from django.db import connection
+    from django.test import Client
+    from scenarios import capture_queries, newest_case_number, scenarios
+
+    from qloop.cases.models import Contact
+    from qloop.org.models import User
+
+    newest = Contact.objects.order_by("-id").values_list("phone", flat=True).first() or "1380000"
+    known = {s.name: (s.user, s.path) for s in scenarios(newest[:7], newest_case_number())}
+    print(f"database: {connection.vendor}; pages: {', '.join(args.page)}")
+    for page in args.page:
+        user, path = known[page] if page in known else page.split(":", 1)
+        client = Client()
+        client.force_login(User.objects.get(username=user))
+        for _ in range(2):
+            assert client.get(path).status_code == 200, path
+        with capture_queries() as queries:
+            client.get(path)
+        cpu: list[float] = []
+        wall: list[float] = []
+        profiler = cProfile.Profile() if args.profile else None
+        for _ in range(args.requests):
+            c0, t0 = time.process_time(), time.perf_counter()
+            if profiler:
+                profiler.enable()
+            client.get(path)
+            if profiler:
+                profiler.disable()
+            cpu.append(time.process_time() - c0)
+            wall.append(time.perf_counter() - t0)
+        slow = sorted(queries, key=lambda q: -q[2])[:5]
+        total_sql = sum(q[2] for q in queries) * 1000
+        print(
+            f"\n{page} ({user} {path}): cpu median {statistics.median(cpu) * 1000:.1f} ms, "
+            f"wall median {statistics.median(wall) * 1000:.1f} ms, {len(queries)} queries "
+            f"taking {total_sql:.1f} ms"
+        )
+        for sql, _params, seconds in slow:
+            print(f"  {seconds * 1000:7.1f} ms  {' '.join(sql.split())[:220]}")
+        if profiler:
+            out = io.StringIO()
+            stats: Any = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(args.top)
+            print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
