@@ -224,3 +224,33 @@ def test_the_change_is_masked_for_those_who_may_not_see_the_contact(
     detail = api.get(f"/cases/{victim_case.number}").content.decode()
     assert "wf.new@example.cn" not in detail
     assert_no_secret(detail)
+
+
+def test_the_change_is_on_the_contact_in_the_customer_directory(
+    victim_case: Case,
+    make_case: Callable[..., Case],
+    users: dict[str, User],
+    client_for: Callable[[str], Client],
+) -> None:
+    """The contact person's own history lists each change once, however many cases share it."""
+    from qloop.customers.models import CustomerContact, CustomerOrganisation
+
+    assert victim_case.contact is not None
+    customer = CustomerOrganisation.objects.create(name=VICTIM.organisation)
+    CustomerContact.objects.create(customer=customer, contact=victim_case.contact)
+    second = make_case(
+        actor="cs",
+        contact=ContactData(name=VICTIM.name, phone=VICTIM.phone, email="wf.new@example.cn"),
+    )
+    url = reverse("customer-detail", args=[customer.pk])
+
+    page = text(client_for("cs").get(url))
+    assert page.count('class="contact-changes"') == 1
+    assert page.count(f"<del>{VICTIM.email}</del> → wf.new@example.cn") == 1
+    assert second.number in page
+    # The quality head uses the directory without seeing personal data: masked.
+    assert not users["qa_head"].sees_personal_data
+    masked = text(client_for("qa_head").get(url))
+    assert 'class="contact-changes"' in masked
+    assert "wf.new@example.cn" not in masked
+    assert_no_secret(masked)

@@ -109,6 +109,11 @@ def event_changes(user: User, case: Case, changes: list[dict[str, Any]]) -> list
         user, case
     ):
         return changes
+    return masked_changes(changes)
+
+
+def masked_changes(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes with a contact's old and new phone, e-mail and QQ masked."""
     return [
         {**c, "old": mask(str(c["old"])), "new": mask(str(c["new"]))}
         if c.get("field") in REACH_FIELDS

@@ -275,6 +275,7 @@ def _record_contact_change(
     values, and the case it was made through), and their search text follows (issue 9.1)."""
     if not diff:
         return
+    at = at or timezone.now()  # one moment for the one change, on every case
     cases = Case.objects.filter(contact=contact).select_related("contact", "product")
     if skip is not None:
         cases = cases.exclude(pk=skip.pk)
@@ -284,7 +285,7 @@ def _record_contact_change(
             case=other,
             actor=actor,
             verb="contact_changed",
-            at=at or timezone.now(),
+            at=at,
             changes=diff,
             comment=reason,
             data={"contact": contact.pk, "via": via.number},

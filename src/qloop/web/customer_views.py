@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from qloop.cases.access import masked_changes
 from qloop.cases.filters import paginate
-from qloop.cases.models import Case
+from qloop.cases.models import Case, Event
 from qloop.customers import actions
 from qloop.customers.access import can_use_directory, get_customer_for_user, reach
 from qloop.customers.forms import ContactPersonForm, ContactRecordForm, CustomerForm
@@ -80,7 +81,8 @@ def _detail(
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     people = list(customer.people.select_related("contact"))
-    contacts = [(p, reach(user, p.contact)) for p in people]
+    history = _contact_history(user, [p.contact_id for p in people])
+    contacts = [(p, reach(user, p.contact), history.get(p.contact_id, [])) for p in people]
     # The cases of its contacts that this person may see, newest first.
     cases = (
         Case.objects.for_user(user)
@@ -103,6 +105,27 @@ def _detail(
         },
         status=status,
     )
+
+
+def _contact_history(user: User, contact_ids: list[int]) -> dict[int, list[Any]]:
+    """Each contact person's changes of details (issue 9.1): the contact_changed events of
+    their cases, once per change, masked as the person's details are for this reader."""
+    history: dict[int, list[Any]] = {}
+    seen: set[tuple[Any, ...]] = set()
+    events = (
+        Event.objects.filter(verb="contact_changed", case__contact_id__in=contact_ids)
+        .select_related("actor", "case")
+        .order_by("-at", "-id")[:500]
+    )
+    for event in events:
+        assert event.case.contact_id is not None
+        key = (event.case.contact_id, event.at, event.data.get("via"))
+        if key in seen:
+            continue
+        seen.add(key)
+        changes = event.changes if user.sees_personal_data else masked_changes(event.changes)
+        history.setdefault(event.case.contact_id, []).append((event, changes))
+    return history
 
 
 @login_required
