@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "qloop.api",
     # Profiles: the core never imports them; each is listed before qloop.web, whose start-up
     # check runs once every kind and process is registered.
+    "qloop.pharmacy",
     "qloop.clinical",
     "qloop.web",
     "django.contrib.admin",
