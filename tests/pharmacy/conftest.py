@@ -40,7 +40,12 @@ def client_as(pharmacy: dict[str, Any]) -> Callable[[str], Client]:
 
 def adr_detail(pharmacy: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """A complete first report of a general ADR with the fixture's drug and batch as suspect."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     drug, batch = pharmacy["drug"], pharmacy["batch"]
+    now = timezone.localtime()
     detail: dict[str, Any] = {
         "report_type": "first",
         "seriousness": "general",
@@ -49,7 +54,7 @@ def adr_detail(pharmacy: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         "age_years": 67,
         "record_number": "880123",
         "reaction": "皮疹",
-        "onset_at": "2026-12-01T10:00:00",
+        "onset_at": (now - dt.timedelta(hours=20)).isoformat(),
         "outcome": "improving",
         "reporter_name": "郑国华",
         "reporter_phone": "0512-65223637",
@@ -65,7 +70,7 @@ def adr_detail(pharmacy: dict[str, Any], **overrides: Any) -> dict[str, Any]:
                 "dose": "0.5g",
                 "route": "口服",
                 "times_per_day": "3",
-                "started_on": "2026-11-28",
+                "started_on": (now - dt.timedelta(days=3)).date().isoformat(),
                 "reason": "肺部感染",
             },
             {"role": "concomitant", "generic_name": "维生素C", "dose": "0.1g"},
