@@ -62,9 +62,9 @@ def _device(parent: Any, tag: str, type_code: str, extension: str, root: str) ->
     _id(dev, extension, root)
 
 
-def _observation(parent: Any, code: str, name: str, **value: str) -> Any:
+def _observation(parent: Any, obs_code: str, obs_name: str, **value: str) -> Any:
     obs = _el(parent, "observation", classCode="OBS", moodCode="EVN")
-    _el(obs, "code", code=code, codeSystem=f"{OID}.1.19", displayName=name)
+    _el(obs, "code", code=obs_code, codeSystem=f"{OID}.1.19", displayName=obs_name)
     text = value.pop("text", None)
     _el(obs, "value", text, **value)
     return obs
