@@ -106,13 +106,17 @@ def _bool(d: dict[str, Any], name: str, errors: Errors) -> bool:
     return value
 
 
-def _date(d: dict[str, Any], name: str, errors: Errors) -> dt.date | None:
+def _date(d: dict[str, Any], name: str, errors: Errors, *, birth: bool = False) -> dt.date | None:
     value = d.pop(name, None)
     if value in (None, ""):
         return None
     try:
         day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-        inputs.validate_date(day)
+        if birth:  # people are older than the system's other dates
+            if day.year < 1880:
+                raise ValueError
+        else:
+            inputs.validate_date(day)
     except (ValueError, ValidationError):
         errors[name] = [_("Enter a date as YYYY-MM-DD.")]
         return None
@@ -547,7 +551,7 @@ def clean_adr(detail: dict[str, Any]) -> dict[str, Any]:
     for name, limit in ADR_TEXTS:
         out[name] = _text(detail, name, errors, limit=limit)
     out["sex"] = _choice(detail, "sex", Sex, Sex.UNKNOWN, errors)
-    out["birth_date"] = _date(detail, "birth_date", errors)
+    out["birth_date"] = _date(detail, "birth_date", errors, birth=True)
     age = detail.pop("age_years", None)
     out["age_years"] = None
     if age not in (None, ""):
