@@ -43,38 +43,59 @@ def cases(pharmacy: dict[str, Any]) -> dict[str, Case]:
     """One case of each kind; the doctor reported one ADR, the pharmacist another."""
     im = Department.objects.get(code="IM")
     other, _c = User.objects.get_or_create(username="doctor2", defaults={"display_name": "何医生"})
-    Membership.objects.get_or_create(user=other, department=im, role=Role.objects.get(code="physician"))
+    Membership.objects.get_or_create(
+        user=other, department=im, role=Role.objects.get(code="physician")
+    )
     pharmacy["doctor2"] = other
 
     def make(kind: str, actor: str, detail: dict[str, Any]) -> Case:
         return register_case(
-            Registration(kind=kind, channel="visit", contact=ContactData(name=""), symptom="",
-                         detail=detail),
+            Registration(
+                kind=kind, channel="visit", contact=ContactData(name=""), symptom="", detail=detail
+            ),
             actor=pharmacy[actor],
         )
 
     drug, batch = pharmacy["drug"], pharmacy["batch"]
     return {
-        "drug_feedback": make("drug_feedback", "pharm", {
-            "drug_id": drug.pk, "batch_number": batch.batch_number, "problem": "colour",
-            "description": "片剂变黄。", "patient_name": "李秀英", "patient_phone": "13912345678",
-        }),
-        "counterfeit": make("counterfeit", "pharm", {
-            "drug_id": drug.pk, "batch_number": batch.batch_number, "where_found": "药库",
-            "how_found": "抽检", "holds": [{"store": "药库", "quantity": 10}],
-        }),
+        "drug_feedback": make(
+            "drug_feedback",
+            "pharm",
+            {
+                "drug_id": drug.pk,
+                "batch_number": batch.batch_number,
+                "problem": "colour",
+                "description": "片剂变黄。",
+                "patient_name": "李秀英",
+                "patient_phone": "13912345678",
+            },
+        ),
+        "counterfeit": make(
+            "counterfeit",
+            "pharm",
+            {
+                "drug_id": drug.pk,
+                "batch_number": batch.batch_number,
+                "where_found": "药库",
+                "how_found": "抽检",
+                "holds": [{"store": "药库", "quantity": 10}],
+            },
+        ),
         "adr_by_doctor": make("adr", "doctor", adr_detail(pharmacy)),
         "adr_by_pharmacist": make("adr", "pharm", adr_detail(pharmacy, patient_name="钱多多")),
-        "adr_group": make("adr_group", "adr_officer", {"drug_id": drug.pk,
-                                                      "batch_number": batch.batch_number}),
+        "adr_group": make(
+            "adr_group", "adr_officer", {"drug_id": drug.pk, "batch_number": batch.batch_number}
+        ),
     }
 
 
 PHARMACY = {"pharm", "pharm_head", "adr_officer"}
 # persona -> the cases it may open; every other one is a 404.
 MAY_OPEN = {
-    **{p: {"drug_feedback", "counterfeit", "adr_by_doctor", "adr_by_pharmacist", "adr_group"}
-       for p in PHARMACY},
+    **{
+        p: {"drug_feedback", "counterfeit", "adr_by_doctor", "adr_by_pharmacist", "adr_group"}
+        for p in PHARMACY
+    },
     "doctor": {"adr_by_doctor"},
     "doctor2": set(),
     "med_affairs": {"adr_group"},
@@ -131,46 +152,93 @@ def test_patient_data_is_masked_for_someone_who_sees_the_case_without_the_right(
 def test_the_api_registers_each_kind_with_its_detail_and_clocks(pharmacy: dict[str, Any]) -> None:
     drug, batch = pharmacy["drug"], pharmacy["batch"]
     base = {"channel": "phone", "contact": {"name": "—"}}
-    made = api_post("pharm", "/cases", {**base, "kind": "drug_feedback", "detail": {
-        "approval_number": drug.approval_number, "manufacturer": drug.manufacturer,
-        "batch_number": batch.batch_number, "problem": "odour", "description": "有异味",
-    }})
+    made = api_post(
+        "pharm",
+        "/cases",
+        {
+            **base,
+            "kind": "drug_feedback",
+            "detail": {
+                "approval_number": drug.approval_number,
+                "manufacturer": drug.manufacturer,
+                "batch_number": batch.batch_number,
+                "problem": "odour",
+                "description": "有异味",
+            },
+        },
+    )
     assert made.status_code == 201, made.content
     body = made.json()
     assert body["number"].startswith("DQ-") and body["detail"]["problem"] == "odour"
     assert [c["name"] for c in body["clocks"]] == ["dq_answer"]
-    made = api_post("adr_officer", "/cases", {**base, "kind": "adr", "detail": adr_detail(pharmacy)})
+    made = api_post(
+        "adr_officer", "/cases", {**base, "kind": "adr", "detail": adr_detail(pharmacy)}
+    )
     assert made.status_code == 201, made.content
     body = made.json()
     assert body["number"].startswith("ADR-")
     assert [c["name"] for c in body["clocks"]] == ["adr_report"]
     assert body["detail"]["rule"]["category"] == "general" and body["detail"]["missing"] == {}
-    made = api_post("pharm", "/cases", {**base, "kind": "counterfeit", "detail": {
-        "drug_id": drug.pk, "batch_number": batch.batch_number, "where_found": "药库",
-        "how_found": "抽检", "criteria": ["ss_expired"], "holds": [{"store": "药库", "quantity": 4}],
-    }})
+    made = api_post(
+        "pharm",
+        "/cases",
+        {
+            **base,
+            "kind": "counterfeit",
+            "detail": {
+                "drug_id": drug.pk,
+                "batch_number": batch.batch_number,
+                "where_found": "药库",
+                "how_found": "抽检",
+                "criteria": ["ss_expired"],
+                "holds": [{"store": "药库", "quantity": 4}],
+            },
+        },
+    )
     assert made.status_code == 201, made.content
     assert made.json()["number"].startswith("JL-")
     # A bad detail is a 422 naming the fields; nothing is registered.
     before = Case.objects.count()
-    refused = api_post("pharm", "/cases", {**base, "kind": "adr", "detail": {
-        "seriousness": "very", "drugs": [{"role": "suspect", "started_on": "yesterday"}],
-    }})
+    refused = api_post(
+        "pharm",
+        "/cases",
+        {
+            **base,
+            "kind": "adr",
+            "detail": {
+                "seriousness": "very",
+                "drugs": [{"role": "suspect", "started_on": "yesterday"}],
+            },
+        },
+    )
     assert refused.status_code == 422
     fields = {e["field"] for e in refused.json()["errors"]}
-    assert {"detail.seriousness", "detail.drugs.0.started_on", "detail.drugs.0.generic_name"} <= fields
+    assert {
+        "detail.seriousness",
+        "detail.drugs.0.started_on",
+        "detail.drugs.0.generic_name",
+    } <= fields
     assert Case.objects.count() == before
 
 
 def test_sending_an_incomplete_report_through_the_api_is_a_422_naming_each_gap(
     pharmacy: dict[str, Any],
 ) -> None:
-    made = api_post("doctor", "/cases", {
-        "kind": "adr", "channel": "visit", "contact": {"name": "—"},
-        "detail": {"reaction": "", "drugs": []},
-    }).json()
-    refused = api_post("adr_officer", f"/cases/{made['number']}/transitions/record_sending",
-                       {"channel": "national_system", "recipient": "regulator"})
+    made = api_post(
+        "doctor",
+        "/cases",
+        {
+            "kind": "adr",
+            "channel": "visit",
+            "contact": {"name": "—"},
+            "detail": {"reaction": "", "drugs": []},
+        },
+    ).json()
+    refused = api_post(
+        "adr_officer",
+        f"/cases/{made['number']}/transitions/record_sending",
+        {"channel": "national_system", "recipient": "regulator"},
+    )
     assert refused.status_code == 422, refused.content
     fields = {e["field"] for e in refused.json()["errors"]}
     assert fields == {"patient", "reporter", "suspect_drugs", "reaction"}
@@ -205,6 +273,9 @@ def test_a_profile_switched_off_hides_the_kinds(
     org.profiles = [Profile.MANUFACTURER]
     org.save()
     assert client_as("pharm").get(f"/cases/{cases['adr_by_doctor'].number}/").status_code == 404
-    refused = api_post("pharm", "/cases", {"kind": "adr", "channel": "visit",
-                                           "contact": {"name": "—"}, "detail": {}})
+    refused = api_post(
+        "pharm",
+        "/cases",
+        {"kind": "adr", "channel": "visit", "contact": {"name": "—"}, "detail": {}},
+    )
     assert refused.status_code == 422

@@ -30,7 +30,10 @@ AWARE = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 def report(pharmacy: dict[str, Any], actor: str = "doctor", **overrides: Any) -> Case:
     return register_case(
         Registration(
-            kind="adr", channel="visit", contact=ContactData(name=""), symptom="",
+            kind="adr",
+            channel="visit",
+            contact=ContactData(name=""),
+            symptom="",
             detail=adr_detail(pharmacy, **overrides),
         ),
         actor=pharmacy[actor],
@@ -51,8 +54,12 @@ SENT = {"channel": "national_system", "recipient": "regulator", "reference": "AD
         ({"seriousness": "serious"}, "new_serious", dt.timedelta(days=15)),
         ({"seriousness": "new"}, "new_serious", dt.timedelta(days=15)),
         (
-            {"seriousness": "serious", "outcome": "death", "death_cause": "过敏性休克",
-             "death_at": "2026-11-02T08:00:00"},
+            {
+                "seriousness": "serious",
+                "outcome": "death",
+                "death_cause": "过敏性休克",
+                "death_at": "2026-11-02T08:00:00",
+            },
             "death",
             dt.timedelta(hours=24),
         ),
@@ -62,8 +69,9 @@ def test_each_deadline_rule_counts_from_the_awareness_date(
     pharmacy: dict[str, Any], overrides: dict[str, Any], category: str, due: dt.timedelta
 ) -> None:
     with time_machine.travel(AWARE + dt.timedelta(hours=5), tick=False):
-        case = report(pharmacy, aware_at=AWARE.isoformat(), onset_at="2026-11-01T10:00:00",
-                      **overrides)
+        case = report(
+            pharmacy, aware_at=AWARE.isoformat(), onset_at="2026-11-01T10:00:00", **overrides
+        )
     rule = case.adr.rule
     assert rule is not None and rule.category == category and rule.version == 1
     assert "第81号" in rule.source and "第二十一条" in rule.source
@@ -89,13 +97,17 @@ def test_a_new_rule_version_applies_from_its_date_and_old_reports_keep_theirs(
     pharmacy: dict[str, Any],
 ) -> None:
     AdrDeadlineRule.objects.create(
-        category="general", version=2, valid_from=dt.date(2026, 11, 15), days=20,
+        category="general",
+        version=2,
+        valid_from=dt.date(2026, 11, 15),
+        days=20,
         source="假设的新规定 第十条",
     )
     with time_machine.travel(AWARE, tick=False):
         old = report(pharmacy)
     with time_machine.travel(AWARE + dt.timedelta(days=20), tick=False):
         new = report(pharmacy)
+    assert old.adr.rule is not None and new.adr.rule is not None
     assert old.adr.rule.version == 1 and deadline(old).due_at == AWARE + dt.timedelta(days=30)
     assert new.adr.rule.version == 2
     assert deadline(new).due_at == AWARE + dt.timedelta(days=40)
@@ -106,6 +118,7 @@ def test_a_follow_up_is_due_promptly_under_its_own_rule(pharmacy: dict[str, Any]
         first = report(pharmacy)
     with time_machine.travel(AWARE + dt.timedelta(days=3), tick=False):
         follow = report(pharmacy, report_type="follow_up", follow_up_of=first.number)
+    assert follow.adr.rule is not None
     assert follow.adr.follow_up_of == first and follow.adr.rule.category == "follow_up"
     assert deadline(follow).due_at == AWARE + dt.timedelta(days=3 + 15)
     with pytest.raises(ValidationError) as refused:
@@ -117,8 +130,13 @@ def test_a_report_cannot_be_sent_until_it_is_valid_and_each_gap_is_named(
     pharmacy: dict[str, Any],
 ) -> None:
     case = report(
-        pharmacy, patient_name="", record_number="", age_years=None, reporter_name="",
-        reaction="", drugs=[{"role": "concomitant", "generic_name": "维生素C"}],
+        pharmacy,
+        patient_name="",
+        record_number="",
+        age_years=None,
+        reporter_name="",
+        reaction="",
+        drugs=[{"role": "concomitant", "generic_name": "维生素C"}],
     )
     assert set(case.adr.missing()) == {"patient", "reporter", "suspect_drugs", "reaction"}
     with pytest.raises(ValidationError) as refused:
@@ -143,7 +161,9 @@ def test_the_setting_says_where_reports_go_and_only_all_of_them_stop_the_clock(
     case = take_transition(case, "record_sending", SENT, actor=pharmacy["adr_officer"])
     assert deadline(case).state == ClockState.RUNNING
     case = take_transition(
-        case, "record_sending", {"channel": "paper", "recipient": "committee"},
+        case,
+        "record_sending",
+        {"channel": "paper", "recipient": "committee"},
         actor=pharmacy["adr_officer"],
     )
     assert deadline(case).state == ClockState.STOPPED and case.sendings.count() == 2
@@ -151,15 +171,14 @@ def test_the_setting_says_where_reports_go_and_only_all_of_them_stop_the_clock(
 
 def test_a_death_needs_the_phone_or_fax_call_on_record(pharmacy: dict[str, Any]) -> None:
     case = report(pharmacy, seriousness="serious", outcome="death", death_cause="过敏性休克")
-    assert case.adr.rule.needs_call
+    assert case.adr.rule is not None and case.adr.rule.needs_call
     # The death is told to the ADR officer and the head of pharmacy at once.
-    assert Message.objects.filter(
-        user=pharmacy["pharm_head"], kind="pharmacy_adr_death"
-    ).exists()
+    assert Message.objects.filter(user=pharmacy["pharm_head"], kind="pharmacy_adr_death").exists()
     case = take_transition(case, "record_sending", SENT, actor=pharmacy["adr_officer"])
     assert deadline(case).state == ClockState.RUNNING
     case = take_transition(
-        case, "record_sending",
+        case,
+        "record_sending",
         {"channel": "phone", "recipient": "regulator", "note": "电话报告市局药品科 王科长"},
         actor=pharmacy["adr_officer"],
     )
@@ -174,7 +193,7 @@ def test_changing_the_seriousness_moves_the_deadline_to_the_new_rule(
         assert deadline(case).due_at == AWARE + dt.timedelta(days=30)
         update_adr(case, adr_detail(pharmacy, seriousness="serious"), actor=pharmacy["pharm"])
     case.refresh_from_db()
-    assert case.adr.rule.category == "new_serious"
+    assert case.adr.rule is not None and case.adr.rule.category == "new_serious"
     assert deadline(case).due_at == AWARE + dt.timedelta(days=15)
     assert case.events.filter(verb="updated").exists()
 
@@ -202,7 +221,8 @@ def test_three_patients_on_one_batch_within_seven_days_open_a_group_event(
     assert group.adr_group.batch == pharmacy["batch"] and group.adr_group.affected == 3
     assert group.adr_group.serious == 1
     assert set(group.group_members.values_list("case__number", flat=True)) >= {
-        first.number, third.number
+        first.number,
+        third.number,
     }
     # The immediate clock runs; the head of pharmacy and 医务科 hear of it at once.
     assert group.clocks.get(name="adr_group_report").due_at == group.received_at + dt.timedelta(
@@ -217,7 +237,9 @@ def test_three_patients_on_one_batch_within_seven_days_open_a_group_event(
     assert group.adr_group.affected == 4
     # Reporting it by phone stops its clock.
     group = take_transition(
-        group, "record_sending", {"channel": "phone", "recipient": "regulator"},
+        group,
+        "record_sending",
+        {"channel": "phone", "recipient": "regulator"},
         actor=pharmacy["adr_officer"],
     )
     assert group.clocks.get(name="adr_group_report").state == ClockState.STOPPED
@@ -242,7 +264,9 @@ def test_a_report_marked_as_part_of_a_group_opens_one_at_once(pharmacy: dict[str
 def test_a_quality_suspicion_opens_a_linked_counterfeit_case(pharmacy: dict[str, Any]) -> None:
     case = report(pharmacy, quality_suspected=True)
     take_transition(
-        case, "open_quality_case", {"kind": "counterfeit", "where_found": "住院药房"},
+        case,
+        "open_quality_case",
+        {"kind": "counterfeit", "where_found": "住院药房"},
         actor=pharmacy["pharm"],
     )
     linked = Case.objects.get(kind="counterfeit")

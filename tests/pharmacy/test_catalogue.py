@@ -34,8 +34,26 @@ def workbook(rows: list[list[Any]], header: list[str] | None = None) -> io.Bytes
     return buf
 
 
-GOOD = ["头孢克肟", "颗粒", "世福素", "国药准字H20000001", "50mg", "广州白云山制药股份有限公司", "2411023", "2027-10-31"]
-SAME_BATCH_OTHER_MAKER = ["头孢克肟", "颗粒", "", "国药准字H20000001", "50mg", "齐鲁制药有限公司", "2411023", "2027-06-30"]
+GOOD = [
+    "头孢克肟",
+    "颗粒",
+    "世福素",
+    "国药准字H20000001",
+    "50mg",
+    "广州白云山制药股份有限公司",
+    "2411023",
+    "2027-10-31",
+]
+SAME_BATCH_OTHER_MAKER = [
+    "头孢克肟",
+    "颗粒",
+    "",
+    "国药准字H20000001",
+    "50mg",
+    "齐鲁制药有限公司",
+    "2411023",
+    "2027-06-30",
+]
 BAD = ["", "片", "", "国药准字H20000002", "0.1g", "齐鲁制药有限公司", "2411024", "31/10/2027"]
 
 
@@ -43,11 +61,17 @@ def test_the_batch_number_alone_is_not_unique_but_maker_approval_and_batch_are(
     pharmacy: dict[str, Any],
 ) -> None:
     a = Drug.objects.create(
-        generic_name="甲", dosage_form="片", approval_number="国药准字H1", strength="1mg",
+        generic_name="甲",
+        dosage_form="片",
+        approval_number="国药准字H1",
+        strength="1mg",
         manufacturer="厂甲",
     )
     b = Drug.objects.create(
-        generic_name="甲", dosage_form="片", approval_number="国药准字H1", strength="1mg",
+        generic_name="甲",
+        dosage_form="片",
+        approval_number="国药准字H1",
+        strength="1mg",
         manufacturer="厂乙",
     )
     DrugBatch.objects.create(drug=a, batch_number="240101")
@@ -56,7 +80,10 @@ def test_the_batch_number_alone_is_not_unique_but_maker_approval_and_batch_are(
         DrugBatch.objects.create(drug=a, batch_number="240101")
     with pytest.raises(IntegrityError), transaction.atomic():
         Drug.objects.create(
-            generic_name="乙", dosage_form="片", approval_number="国药准字H1", strength="2mg",
+            generic_name="乙",
+            dosage_form="片",
+            approval_number="国药准字H1",
+            strength="2mg",
             manufacturer="厂甲",
         )
 
@@ -79,7 +106,7 @@ def test_a_wrong_row_blocks_the_whole_import_and_is_named(
     )
     assert page.status_code == 422
     html = page.content.decode()
-    assert "id=\"row-report\"" in html
+    assert 'id="row-report"' in html
     # Row 3 is wrong twice: no generic name, a date not as YYYY-MM-DD.
     report = page.context["report"]
     assert [r.row for r in report.errors] == [3]

@@ -40,22 +40,43 @@ def test_the_schema_accepts_ichs_own_example(schema: etree.XMLSchema) -> None:
 
 def adr(pharmacy: dict[str, Any], **overrides: Any) -> Case:
     return register_case(
-        Registration(kind="adr", channel="visit", contact=ContactData(name=""), symptom="",
-                     detail=adr_detail(pharmacy, **overrides)),
+        Registration(
+            kind="adr",
+            channel="visit",
+            contact=ContactData(name=""),
+            symptom="",
+            detail=adr_detail(pharmacy, **overrides),
+        ),
         actor=pharmacy["pharm"],
     )
 
 
-KINDS_OF_REPORT = {
+KINDS_OF_REPORT: dict[str, dict[str, Any]] = {
     "general": {},
-    "serious": {"seriousness": "serious", "weight_kg": "62.5", "birth_date": "1959-03-02",
-                "underlying_disease": "高血压"},
+    "serious": {
+        "seriousness": "serious",
+        "weight_kg": "62.5",
+        "birth_date": "1959-03-02",
+        "underlying_disease": "高血压",
+    },
     "new_serious": {"seriousness": "new_serious", "outcome": "sequelae", "sequelae": "听力下降"},
-    "death": {"seriousness": "serious", "outcome": "death", "death_cause": "过敏性休克",
-              "sex": "F", "unit_type": "hospital"},
-    "minimal": {"patient_name": "", "age_years": None, "sex": "U", "reporter_phone": "",
-                "reporter_email": "z@h.cn", "causality_reporter": "", "causality_unit": "",
-                "drugs": [{"role": "suspect", "generic_name": "某中药注射液"}]},
+    "death": {
+        "seriousness": "serious",
+        "outcome": "death",
+        "death_cause": "过敏性休克",
+        "sex": "F",
+        "unit_type": "hospital",
+    },
+    "minimal": {
+        "patient_name": "",
+        "age_years": None,
+        "sex": "U",
+        "reporter_phone": "",
+        "reporter_email": "z@h.cn",
+        "causality_reporter": "",
+        "causality_unit": "",
+        "drugs": [{"role": "suspect", "generic_name": "某中药注射液"}],
+    },
 }
 
 
@@ -85,3 +106,23 @@ def test_a_follow_up_and_a_batch_of_many_are_valid(
     doc = etree.fromstring(e2b_document([first, follow]))
     assert schema.validate(doc), schema.error_log
     assert len(doc.findall(f"{V3}PORR_IN049016UV")) == 2
+
+
+def test_every_report_in_the_demo_is_a_valid_icsr(db: Any, schema: etree.XMLSchema) -> None:
+    """The demo's reports (every seriousness, a death, follow-ups, a group's members) as one
+    batch and one by one."""
+    from django.core.management import call_command
+
+    call_command("demo", cases=20, stdout=__import__("io").StringIO())
+    reports = list(Case.objects.filter(kind="adr").order_by("pk"))
+    kinds = {(c.adr.report_type, c.adr.category) for c in reports}
+    assert {("first", "general"), ("first", "death"), ("first", "new_serious")} <= kinds
+    assert Case.objects.filter(kind="adr_group").exists()
+    assert Case.objects.filter(kind="counterfeit", state="closed").exists()
+    doc = etree.fromstring(e2b_document(reports))
+    assert schema.validate(doc), schema.error_log
+    for case in reports:
+        assert schema.validate(etree.fromstring(e2b_document([case]))), (
+            case.number,
+            schema.error_log,
+        )

@@ -64,24 +64,39 @@ def test_staff_register_feedback_and_open_a_counterfeit_case_through_the_forms(
     assert pharm.get("/pharmacy/feedback/new/").status_code == 200
     bad = pharm.post("/pharmacy/feedback/new/", {"problem": "mould", "source": "collected"})
     assert bad.status_code == 422
-    made = pharm.post("/pharmacy/feedback/new/", {
-        "drug_id": pharmacy["drug"].pk, "batch_number": pharmacy["batch"].batch_number,
-        "problem": "mould", "description": "霉点", "source": "solicited",
-    })
+    made = pharm.post(
+        "/pharmacy/feedback/new/",
+        {
+            "drug_id": pharmacy["drug"].pk,
+            "batch_number": pharmacy["batch"].batch_number,
+            "problem": "mould",
+            "description": "霉点",
+            "source": "solicited",
+        },
+    )
     assert made.status_code == 302
     case = Case.objects.get(kind="drug_feedback")
     page = pharm.get(f"/cases/{case.number}/").content.decode()
-    assert pharmacy["drug"].approval_number in page and "id=\"drug-feedback\"" in page
-    made = pharm.post("/pharmacy/counterfeit/new/", {
-        "drug_id": pharmacy["drug"].pk, "batch_number": "X1", "where_found": "药库",
-        "how_found": "抽检", "criteria": ["ss_expired", "ss_batch"], "finding": "suspected",
-        "store": "药库", "quantity": 5, "unit": "盒",
-    })
+    assert pharmacy["drug"].approval_number in page and 'id="drug-feedback"' in page
+    made = pharm.post(
+        "/pharmacy/counterfeit/new/",
+        {
+            "drug_id": pharmacy["drug"].pk,
+            "batch_number": "X1",
+            "where_found": "药库",
+            "how_found": "抽检",
+            "criteria": ["ss_expired", "ss_batch"],
+            "finding": "suspected",
+            "store": "药库",
+            "quantity": 5,
+            "unit": "盒",
+        },
+    )
     assert made.status_code == 302, made.content.decode()[:2000]
     case = Case.objects.get(kind="counterfeit")
     assert case.counterfeit.criteria == ["ss_expired", "ss_batch"]
     page = pharm.get(f"/cases/{case.number}/").content.decode()
-    assert "id=\"holds\"" in page
+    assert 'id="holds"' in page
     # The pharmacy's forms are the pharmacy's.
     assert client_as("doctor").get("/pharmacy/counterfeit/new/").status_code == 403
 
@@ -90,11 +105,19 @@ def test_a_physician_reports_an_adr_completes_it_and_sees_the_gaps_named(
     pharmacy: dict[str, Any], client_as: Callable[[str], Client]
 ) -> None:
     doctor = client_as("doctor")
-    made = doctor.post("/pharmacy/adr/new/", {
-        "report_type": "first", "seriousness": "general", "unit_type": "hospital", "sex": "U",
-        "outcome": "unknown", "dechallenge": "unclear", "rechallenge": "not_done",
-        "reaction": "皮疹",
-    })
+    made = doctor.post(
+        "/pharmacy/adr/new/",
+        {
+            "report_type": "first",
+            "seriousness": "general",
+            "unit_type": "hospital",
+            "sex": "U",
+            "outcome": "unknown",
+            "dechallenge": "unclear",
+            "rechallenge": "not_done",
+            "reaction": "皮疹",
+        },
+    )
     assert made.status_code == 302, made.content.decode()[:3000]
     case = Case.objects.get(kind="adr")
     page = doctor.get(f"/cases/{case.number}/").content.decode()
@@ -104,13 +127,26 @@ def test_a_physician_reports_an_adr_completes_it_and_sees_the_gaps_named(
     assert 'data-missing="reaction"' not in page
     detail = adr_detail(pharmacy)
     suspect = detail["drugs"][0]
-    edited = doctor.post(f"/pharmacy/adr/{case.number}/edit/", {
-        "report_type": "first", "seriousness": "general", "unit_type": "hospital", "sex": "M",
-        "outcome": "improving", "dechallenge": "yes", "rechallenge": "not_done",
-        "reaction": "皮疹", "patient_name": "王建华", "age_years": 67,
-        "reporter_name": "郑国华", "reporter_phone": "0512-1", "drug_id": suspect["drug_id"],
-        "batch_number": suspect["batch_number"], "dose": "0.5g",
-    })
+    edited = doctor.post(
+        f"/pharmacy/adr/{case.number}/edit/",
+        {
+            "report_type": "first",
+            "seriousness": "general",
+            "unit_type": "hospital",
+            "sex": "M",
+            "outcome": "improving",
+            "dechallenge": "yes",
+            "rechallenge": "not_done",
+            "reaction": "皮疹",
+            "patient_name": "王建华",
+            "age_years": 67,
+            "reporter_name": "郑国华",
+            "reporter_phone": "0512-1",
+            "drug_id": suspect["drug_id"],
+            "batch_number": suspect["batch_number"],
+            "dose": "0.5g",
+        },
+    )
     assert edited.status_code == 302, edited.content.decode()[:3000]
     page = doctor.get(f"/cases/{case.number}/").content.decode()
     assert 'id="adr-missing"' not in page
@@ -124,10 +160,16 @@ def test_the_feedback_forms_print_on_a4(
 ) -> None:
     pharm = client_as("pharm")
     for _ in range(2):
-        pharm.post("/pharmacy/feedback/new/", {
-            "drug_id": pharmacy["drug"].pk, "problem": "colour", "description": "变色",
-            "source": "collected", "patient_name": "李秀英",
-        })
+        pharm.post(
+            "/pharmacy/feedback/new/",
+            {
+                "drug_id": pharmacy["drug"].pk,
+                "problem": "colour",
+                "description": "变色",
+                "source": "collected",
+                "patient_name": "李秀英",
+            },
+        )
     first, second = Case.objects.filter(kind="drug_feedback").order_by("pk")
     query = f"?form={form}&also={second.number}" if form else ""
     page = pharm.get(f"/pharmacy/cases/{first.number}/print/{query}")
@@ -147,8 +189,13 @@ def test_the_adr_and_group_forms_print(
     from qloop.cases.actions import ContactData, Registration, register_case
 
     case = register_case(
-        Registration(kind="adr", channel="visit", contact=ContactData(name=""), symptom="",
-                     detail=adr_detail(pharmacy, part_of_group=True)),
+        Registration(
+            kind="adr",
+            channel="visit",
+            contact=ContactData(name=""),
+            symptom="",
+            detail=adr_detail(pharmacy, part_of_group=True),
+        ),
         actor=pharmacy["doctor"],
     )
     group = Case.objects.get(kind="adr_group")

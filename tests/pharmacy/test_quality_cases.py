@@ -37,7 +37,10 @@ def feedback(pharmacy: dict[str, Any], **detail: Any) -> Case:
     }
     return register_case(
         Registration(
-            kind="drug_feedback", channel="visit", contact=ContactData(name=""), symptom="",
+            kind="drug_feedback",
+            channel="visit",
+            contact=ContactData(name=""),
+            symptom="",
             detail=values,
         ),
         actor=pharmacy["pharm"],
@@ -47,7 +50,10 @@ def feedback(pharmacy: dict[str, Any], **detail: Any) -> Case:
 def counterfeit(pharmacy: dict[str, Any]) -> Case:
     return register_case(
         Registration(
-            kind="counterfeit", channel="visit", contact=ContactData(name=""), symptom="",
+            kind="counterfeit",
+            channel="visit",
+            contact=ContactData(name=""),
+            symptom="",
             detail={
                 "approval_number": pharmacy["drug"].approval_number,
                 "manufacturer": pharmacy["drug"].manufacturer,
@@ -83,7 +89,9 @@ def test_feedback_is_numbered_and_answered_within_two_working_days(
     with pytest.raises(Conflict):  # not resolved yet
         take_transition(case, "archive_for_inspection", {}, actor=pharmacy["pharm"])
     case = take_transition(
-        case, "resolve", {"cause": "储存受潮。", "resolution": "该批次下架并退货。"},
+        case,
+        "resolve",
+        {"cause": "储存受潮。", "resolution": "该批次下架并退货。"},
         actor=pharmacy["pharm"],
     )
     case = take_transition(case, "archive_for_inspection", {}, actor=pharmacy["pharm"])
@@ -107,12 +115,15 @@ def test_a_major_problem_must_reach_the_regulator_within_24_hours_first(
     assert "record_sending" in refused.value.message_dict
     # A sending to the committee does not stop the regulator's clock; one to the regulator does.
     take_transition(
-        case, "record_sending", {"channel": "paper", "recipient": "committee"},
+        case,
+        "record_sending",
+        {"channel": "paper", "recipient": "committee"},
         actor=pharmacy["pharm"],
     )
     assert case.clocks.get(name="dq_regulator").state == ClockState.RUNNING
     take_transition(
-        case, "record_sending",
+        case,
+        "record_sending",
         {"channel": "email", "recipient": "regulator", "reference": "SZ-YJ-2026-113"},
         actor=pharmacy["pharm"],
     )
@@ -152,24 +163,30 @@ def test_a_counterfeit_case_holds_the_stock_reports_tests_disposes_and_is_signed
     # A batch number not yet in the catalogue is added under the drug.
     assert case.counterfeit.batch.batch_number == "FAKE0001"
     assert case.counterfeit.batch.drug == pharmacy["drug"]
-    assert sorted(case.stock_holds.values_list("store", "quantity")) == [("药库", 120), ("门诊药房", 8)]
+    assert sorted(case.stock_holds.values_list("store", "quantity")) == [
+        ("药库", 120),
+        ("门诊药房", 8),
+    ]
     assert case.clocks.get(name="counterfeit_report").due_at == MONDAY + dt.timedelta(hours=24)
     pharm = pharmacy["pharm"]
     case = take_transition(case, "hold_stock", {"store": "急诊药房", "quantity": "3"}, actor=pharm)
     assert case.stock_holds.count() == 3
     case = take_transition(
-        case, "send_sample",
+        case,
+        "send_sample",
         {"institute": "苏州市药品检验检测研究中心", "sent_on": "2026-11-02", "quantity": "2盒"},
         actor=pharm,
     )
     case = take_transition(
-        case, "record_sending",
+        case,
+        "record_sending",
         {"channel": "paper", "recipient": "regulator", "reference": "苏药监稽〔2026〕88号"},
         actor=pharm,
     )
     assert case.clocks.get(name="counterfeit_report").state == ClockState.STOPPED
     case = take_transition(
-        case, "record_test_result",
+        case,
+        "record_test_result",
         {"report_number": "JY2026-1102", "finding": "counterfeit", "result": "含量 0%"},
         actor=pharm,
     )
@@ -184,7 +201,10 @@ def test_a_counterfeit_case_holds_the_stock_reports_tests_disposes_and_is_signed
     with pytest.raises(ValidationError):
         take_transition(case, "close", {}, actor=pharmacy["pharm_head"], signature={})
     case = take_transition(
-        case, "close", {}, actor=pharmacy["pharm_head"],
+        case,
+        "close",
+        {},
+        actor=pharmacy["pharm_head"],
         signature={"password": PASSWORD, "meaning": "approved"},
     )
     assert case.state == "closed"
@@ -198,12 +218,22 @@ def test_a_counterfeit_case_needs_a_catalogue_drug_a_batch_and_its_stock_on_hold
     with pytest.raises(ValidationError) as refused:
         register_case(
             Registration(
-                kind="counterfeit", channel="visit", contact=ContactData(name=""), symptom="",
-                detail={"approval_number": "国药准字Z0", "where_found": "", "how_found": "x",
-                        "criteria": ["nonsense"]},
+                kind="counterfeit",
+                channel="visit",
+                contact=ContactData(name=""),
+                symptom="",
+                detail={
+                    "approval_number": "国药准字Z0",
+                    "where_found": "",
+                    "how_found": "x",
+                    "criteria": ["nonsense"],
+                },
             ),
             actor=pharmacy["pharm"],
         )
     assert {
-        "detail.approval_number", "detail.where_found", "detail.criteria", "detail.holds"
+        "detail.approval_number",
+        "detail.where_found",
+        "detail.criteria",
+        "detail.holds",
     } <= set(refused.value.message_dict)

@@ -66,8 +66,9 @@ Errors = dict[str, list[str]]
 # --- small checks ---------------------------------------------------------------------------
 
 
-def _text(d: dict[str, Any], name: str, errors: Errors, *, required: bool = False,
-          limit: int = MAX_TEXT) -> str:
+def _text(
+    d: dict[str, Any], name: str, errors: Errors, *, required: bool = False, limit: int = MAX_TEXT
+) -> str:
     value = d.pop(name, "")
     if value is None:
         value = ""
@@ -672,27 +673,28 @@ def update_adr(case: Case, detail: dict[str, Any], *, actor: User) -> Case:
     with transaction.atomic():
         report = AdrReport.objects.select_for_update().get(pk=case.pk)
         before = report.category
-        changes = []
+        changes: list[dict[str, Any]] = []
         for key, value in cleaned.items():
             if key == "aware_at" and value is None:
                 continue
             if key == "department" and value is None:
                 continue
             if getattr(report, key) != value:
-                changes.append({"field": key, "from": str(getattr(report, key) or ""),
-                                "to": str(value or "")})
+                changes.append(
+                    {"field": key, "from": str(getattr(report, key) or ""), "to": str(value or "")}
+                )
                 setattr(report, key, value)
         # Drugs are rows of the report, never deleted: those not yet on it are added.
         old = set(report.drugs.values_list("generic_name", "batch_number", "role"))
-        added = []
+        added: list[list[str]] = []
         for d in drugs:
-            key = (d["generic_name"], d["batch_number"], d["role"])
-            if key in old:
+            row = (d["generic_name"], d["batch_number"], d["role"])
+            if row in old:
                 continue
             d = dict(d)
             d["batch"] = _saved(d["batch"])
             AdrDrug.objects.create(report=report, **d)
-            added.append(list(key))
+            added.append(list(row))
         if added:
             changes.append({"field": "drugs", "from": "", "to": added})
         if report.category != before:
@@ -704,7 +706,10 @@ def update_adr(case: Case, detail: dict[str, Any], *, actor: User) -> Case:
             _move_deadline(case, report)
         if changes:
             Event.objects.create(
-                case=case, actor=actor, verb="updated", changes=changes,
+                case=case,
+                actor=actor,
+                verb="updated",
+                changes=changes,
                 data={"what": "adr_report"},
             )
     detect_group(report, actor=actor)
@@ -715,7 +720,9 @@ def _move_deadline(case: Case, report: AdrReport) -> None:
     clock = case.clocks.filter(name=ADR_REPORT, state__in=clocks.OPEN).first()
     if clock is None:
         return
-    p = clocks.make_plan(case, ADR_REPORT, report.aware_at, due_at=_due(report.rule, report.aware_at))
+    p = clocks.make_plan(
+        case, ADR_REPORT, report.aware_at, due_at=_due(report.rule, report.aware_at)
+    )
     clock.started_at, clock.due_at, clock.schedule = report.aware_at, p.due_at, p.schedule
     clock.alerts_done, clock.next_alert_at = 0, None
     from qloop.process import schedule as plan
@@ -764,8 +771,9 @@ def detect_group(report: AdrReport, *, actor: User | None) -> Case | None:
             group_case = _open_group(batch, members, actor=actor, detected=not report.part_of_group)
             opened = group_case
         if group_case is not None:
-            _link_members(group_case, members if len(members) >= settings.group_patients
-                          else [report])
+            _link_members(
+                group_case, members if len(members) >= settings.group_patients else [report]
+            )
     if opened is None and report.part_of_group and not suspects and report.group_id is None:
         opened = _open_group(None, [report], actor=actor, detected=False)
         _link_members(opened, [report])
@@ -897,8 +905,11 @@ def open_quality_case(case: Case, cleaned: dict[str, Any], actor: User, now: Any
         }
     linked = register_case(
         Registration(
-            kind=cleaned["kind"], channel="web", contact=ContactData(name=actor.printed_name),
-            symptom="", detail=detail,
+            kind=cleaned["kind"],
+            channel="web",
+            contact=ContactData(name=actor.printed_name),
+            symptom="",
+            detail=detail,
         ),
         actor=actor,
         source_case=case,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
@@ -39,5 +37,3 @@ def get_e2b(request: HttpRequest, number: str) -> HttpResponse:
     if case.kind != "adr":
         raise Http404
     return HttpResponse(e2b_document([case]), content_type="application/xml; charset=utf-8")
-
-

@@ -128,9 +128,7 @@ def upsert(values: dict[str, Any]) -> tuple[Drug, DrugBatch | None, bool, bool]:
     drug, created_drug = Drug.objects.get_or_create(
         manufacturer=values["manufacturer"],
         approval_number=values["approval_number"],
-        defaults={
-            k: values[k] for k in ("generic_name", "dosage_form", "brand_name", "strength")
-        },
+        defaults={k: values[k] for k in ("generic_name", "dosage_form", "brand_name", "strength")},
     )
     if not created_drug:
         changed = [
@@ -198,9 +196,7 @@ def import_catalogue(upload: Any, *, actor: User, good_rows: bool = False) -> Im
             cleaned.get("batch_number", ""),
         )
         if not problems and key in seen:
-            problems.append(
-                _("The same batch is already on row %(row)s.") % {"row": seen[key]}
-            )
+            problems.append(_("The same batch is already on row %(row)s.") % {"row": seen[key]})
         seen.setdefault(key, number)
         line = RowReport(
             number,

@@ -68,13 +68,20 @@ def load_pharmacy(options: dict[str, Any]) -> dict[str, int]:
     return {"drugs": setup["drugs"], **_history(users, days=days)}
 
 
-def _register(kind: str, detail: dict[str, Any], actor: Any, when: dt.datetime, *,
-              channel: str = "visit") -> Any:
+def _register(
+    kind: str, detail: dict[str, Any], actor: Any, when: dt.datetime, *, channel: str = "visit"
+) -> Any:
     from qloop.cases.actions import ContactData, Registration, register_case
 
     return register_case(
-        Registration(kind=kind, channel=channel, contact=ContactData(name=""), symptom="",
-                     received_at=when, detail=detail),
+        Registration(
+            kind=kind,
+            channel=channel,
+            contact=ContactData(name=""),
+            symptom="",
+            received_at=when,
+            detail=detail,
+        ),
         actor=actor,
         registered_at=when,
     )
@@ -95,8 +102,9 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
         base = timezone.localtime(start + dt.timedelta(days=day))
         return base.replace(hour=hour, minute=rng.randint(0, 59), second=0, microsecond=0)
 
-    def step(case: Any, name: str, data: dict[str, Any], actor: Any, when: dt.datetime,
-             **kw: Any) -> Any:
+    def step(
+        case: Any, name: str, data: dict[str, Any], actor: Any, when: dt.datetime, **kw: Any
+    ) -> Any:
         if when >= now:
             return case
         return take_transition(case, name, data, actor=actor, at=when, **kw)
@@ -111,10 +119,13 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
         case = _register(
             "drug_feedback",
             {
-                "drug_id": drug.pk, "batch_number": batch.batch_number, "problem": problem,
-                "description": text, "source": "patient" if public else rng.choice(
-                    ("collected", "solicited")),
-                "patient_name": _name(rng), "patient_phone": f"139{rng.randint(10**7, 10**8 - 1)}",
+                "drug_id": drug.pk,
+                "batch_number": batch.batch_number,
+                "problem": problem,
+                "description": text,
+                "source": "patient" if public else rng.choice(("collected", "solicited")),
+                "patient_name": _name(rng),
+                "patient_phone": f"139{rng.randint(10**7, 10**8 - 1)}",
                 **({"_public": True} if public else {}),
             },
             None if public else pharm,
@@ -127,16 +138,36 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
             continue  # still new: the answer clock runs
         major = problem in ("particles", "mould") and rng.random() < 0.5
         if major:
-            case = step(case, "flag_major", {"reason": "可能影响用药安全，需上报。"}, pharm,
-                        when + dt.timedelta(hours=2))
-            case = step(case, "record_sending", {**REGULATOR, "reference": f"SZYJ{rng.randint(1000, 9999)}"},
-                        pharm, when + dt.timedelta(hours=rng.choice((6, 20, 30))))
+            case = step(
+                case,
+                "flag_major",
+                {"reason": "可能影响用药安全，需上报。"},
+                pharm,
+                when + dt.timedelta(hours=2),
+            )
+            case = step(
+                case,
+                "record_sending",
+                {**REGULATOR, "reference": f"SZYJ{rng.randint(1000, 9999)}"},
+                pharm,
+                when + dt.timedelta(hours=rng.choice((6, 20, 30))),
+            )
         case = step(case, "investigate", {}, pharm, when + dt.timedelta(hours=3))
-        case = step(case, "answer", {"answer": "已电话告知患者处理意见并为其更换药品。"}, pharm,
-                    when + dt.timedelta(hours=rng.choice((20, 30, 60))))
+        case = step(
+            case,
+            "answer",
+            {"answer": "已电话告知患者处理意见并为其更换药品。"},
+            pharm,
+            when + dt.timedelta(hours=rng.choice((20, 30, 60))),
+        )
         if age > 6:
-            case = step(case, "resolve", {"cause": "储存运输环节受潮。", "resolution": "该批次暂停使用并联系供应商退货。"},
-                        pharm, when + dt.timedelta(days=3))
+            case = step(
+                case,
+                "resolve",
+                {"cause": "储存运输环节受潮。", "resolution": "该批次暂停使用并联系供应商退货。"},
+                pharm,
+                when + dt.timedelta(days=3),
+            )
             if age > 10:
                 step(case, "archive_for_inspection", {}, pharm, when + dt.timedelta(days=5))
 
@@ -147,12 +178,15 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
         case = _register(
             "counterfeit",
             {
-                "drug_id": drug.pk, "batch_number": f"JL{when:%y%m}{n}",
+                "drug_id": drug.pk,
+                "batch_number": f"JL{when:%y%m}{n}",
                 "where_found": rng.choice(("门诊药房", "住院药房", "药库验收")),
                 "how_found": "验收时发现外包装印刷与正品不符，防伪标识缺失。",
                 "criteria": ["cf_passed_off"] if n != 1 else ["ss_expiry", "ss_batch"],
-                "holds": [{"store": "药库", "quantity": rng.randint(20, 200)},
-                          {"store": "门诊药房", "quantity": rng.randint(1, 20)}],
+                "holds": [
+                    {"store": "药库", "quantity": rng.randint(20, 200)},
+                    {"store": "门诊药房", "quantity": rng.randint(1, 20)},
+                ],
             },
             pharm,
             when,
@@ -160,24 +194,59 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
         made["counterfeit"] += 1
         if n == 2:
             continue
-        case = step(case, "record_sending", {"channel": "paper", "recipient": "regulator",
-                                             "reference": f"苏药监〔{when.year}〕{rng.randint(10, 99)}号"},
-                    pharm, when + dt.timedelta(hours=8))
-        case = step(case, "send_sample", {"institute": "苏州市药品检验检测研究中心",
-                                          "sent_on": timezone.localdate(when).isoformat(),
-                                          "quantity": "3盒"}, pharm, when + dt.timedelta(hours=9))
+        case = step(
+            case,
+            "record_sending",
+            {
+                "channel": "paper",
+                "recipient": "regulator",
+                "reference": f"苏药监〔{when.year}〕{rng.randint(10, 99)}号",
+            },
+            pharm,
+            when + dt.timedelta(hours=8),
+        )
+        case = step(
+            case,
+            "send_sample",
+            {
+                "institute": "苏州市药品检验检测研究中心",
+                "sent_on": timezone.localdate(when).isoformat(),
+                "quantity": "3盒",
+            },
+            pharm,
+            when + dt.timedelta(hours=9),
+        )
         if n == 0:
-            case = step(case, "record_test_result", {"report_number": f"JY{when:%Y%m}01",
-                                                     "finding": "counterfeit", "result": "主成分未检出。"},
-                        pharm, when + dt.timedelta(days=5))
-            case = step(case, "record_disposal", {"disposal": "移交药品监督管理部门封存销毁。",
-                                                  "quantity": "全部"}, pharm, when + dt.timedelta(days=6))
-            step(case, "close", {}, head, when + dt.timedelta(days=6, hours=2),
-                 signature={"meaning": "approved", "imported": True})
+            case = step(
+                case,
+                "record_test_result",
+                {
+                    "report_number": f"JY{when:%Y%m}01",
+                    "finding": "counterfeit",
+                    "result": "主成分未检出。",
+                },
+                pharm,
+                when + dt.timedelta(days=5),
+            )
+            case = step(
+                case,
+                "record_disposal",
+                {"disposal": "移交药品监督管理部门封存销毁。", "quantity": "全部"},
+                pharm,
+                when + dt.timedelta(days=6),
+            )
+            step(
+                case,
+                "close",
+                {},
+                head,
+                when + dt.timedelta(days=6, hours=2),
+                signature={"meaning": "approved", "imported": True},
+            )
 
     # ADR reports: about one a day; most sent in time, some late, the newest waiting.
     group_drug = drugs[3]
-    group_batch = list(group_drug.batches.all())[0]
+    group_batch = next(iter(group_drug.batches.all()))
     group_days = {max(1, days - 12), max(2, days - 10), max(3, days - 9)}
     reporters = [users["doctor"], pharm, officer]
     for day in range(days):
@@ -192,44 +261,73 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
         death = day == days // 2
         detail: dict[str, Any] = {
             "seriousness": "serious" if death else seriousness,
-            "patient_name": _name(rng), "sex": rng.choice(("M", "F")),
-            "age_years": rng.randint(3, 90), "record_number": str(rng.randint(100000, 999999)),
-            "hospital": "苏州市第二人民医院", "reaction": "过敏性休克" if death else reaction,
+            "patient_name": _name(rng),
+            "sex": rng.choice(("M", "F")),
+            "age_years": rng.randint(3, 90),
+            "record_number": str(rng.randint(100000, 999999)),
+            "hospital": "苏州市第二人民医院",
+            "reaction": "过敏性休克" if death else reaction,
             "onset_at": (when - dt.timedelta(hours=rng.randint(2, 30))).isoformat(),
             "course": "停药，给予抗过敏及对症治疗。",
             "outcome": "death" if death else outcome,
             **({"death_cause": "过敏性休克", "death_at": when.isoformat()} if death else {}),
-            "dechallenge": "yes", "rechallenge": "not_done",
+            "dechallenge": "yes",
+            "rechallenge": "not_done",
             "causality_reporter": rng.choice(("probable", "possible")),
             "causality_unit": rng.choice(("probable", "possible", "certain")),
-            "reporter_name": reporter.display_name, "reporter_phone": "0512-65223637",
+            "reporter_name": reporter.display_name,
+            "reporter_phone": "0512-65223637",
             "reporter_occupation": "医师" if reporter == users["doctor"] else "药师",
-            "reporting_unit": "苏州市第二人民医院", "aware_at": when.isoformat(),
+            "reporting_unit": "苏州市第二人民医院",
+            "aware_at": when.isoformat(),
             "drugs": [
-                {"role": "suspect", "drug_id": drug.pk, "batch_number": batch.batch_number,
-                 "dose": drug.strength, "route": "静脉滴注" if "注射" in drug.generic_name else "口服",
-                 "times_per_day": "1", "reason": "感染" if "素" in drug.generic_name else "对症治疗",
-                 "started_on": timezone.localdate(when - dt.timedelta(days=2)).isoformat()},
+                {
+                    "role": "suspect",
+                    "drug_id": drug.pk,
+                    "batch_number": batch.batch_number,
+                    "dose": drug.strength,
+                    "route": "静脉滴注" if "注射" in drug.generic_name else "口服",
+                    "times_per_day": "1",
+                    "reason": "感染" if "素" in drug.generic_name else "对症治疗",
+                    "started_on": timezone.localdate(when - dt.timedelta(days=2)).isoformat(),
+                },
             ],
         }
         case = _register("adr", detail, reporter, when)
         made["ADR reports"] += 1
-        age = now - when
-        if age < dt.timedelta(days=3):
+        since = now - when
+        if since < dt.timedelta(days=3):
             continue  # waiting to be sent
         if death:
-            step(case, "record_sending", {"channel": "phone", "recipient": "regulator",
-                                          "note": "电话报告市药品不良反应监测中心"},
-                 officer, when + dt.timedelta(hours=3))
+            step(
+                case,
+                "record_sending",
+                {
+                    "channel": "phone",
+                    "recipient": "regulator",
+                    "note": "电话报告市药品不良反应监测中心",
+                },
+                officer,
+                when + dt.timedelta(hours=3),
+            )
         delay = dt.timedelta(days=rng.choice((1, 3, 8, 20 if seriousness == "general" else 10)))
-        case = step(case, "record_sending", {**REGULATOR, "reference": f"ADR{when:%Y%m%d}{day:03d}"},
-                    officer, when + delay)
-        if age > dt.timedelta(days=25):
+        case = step(
+            case,
+            "record_sending",
+            {**REGULATOR, "reference": f"ADR{when:%Y%m%d}{day:03d}"},
+            officer,
+            when + delay,
+        )
+        if since > dt.timedelta(days=25):
             case = step(case, "close", {}, officer, when + delay + dt.timedelta(days=1))
-        if seriousness != "general" and rng.random() < 0.4 and age > dt.timedelta(days=10):
-            follow = dict(detail, report_type="follow_up", follow_up_of=case.number,
-                          outcome="recovered",
-                          aware_at=(when + dt.timedelta(days=7)).isoformat())
+        if seriousness != "general" and rng.random() < 0.4 and since > dt.timedelta(days=10):
+            follow = dict(
+                detail,
+                report_type="follow_up",
+                follow_up_of=case.number,
+                outcome="recovered",
+                aware_at=(when + dt.timedelta(days=7)).isoformat(),
+            )
             _register("adr", follow, officer, when + dt.timedelta(days=7))
             made["ADR reports"] += 1
     return made

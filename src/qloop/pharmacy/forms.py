@@ -81,7 +81,9 @@ class PublicFeedbackForm(InputRulesForm):
     """What a patient tells on the public page (R3.1)."""
 
     drug_text = forms.CharField(label=_("Drug name (as on the box)"), max_length=200)
-    batch_text = forms.CharField(label=_("Batch number (批号, optional)"), max_length=40, required=False)
+    batch_text = forms.CharField(
+        label=_("Batch number (批号, optional)"), max_length=40, required=False
+    )
     problem = forms.ChoiceField(label=_("What is wrong"), choices=ProblemType.choices)
     description = forms.CharField(
         label=_("Describe it"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
@@ -225,8 +227,15 @@ class AdrForm(DrugChoiceMixin, InputRulesForm):
     )
 
     DRUG_FIELDS = (
-        "drug_id", "generic_name", "batch_number", "dose", "route", "times_per_day",
-        "started_on", "stopped_on", "reason",
+        "drug_id",
+        "generic_name",
+        "batch_number",
+        "dose",
+        "route",
+        "times_per_day",
+        "started_on",
+        "stopped_on",
+        "reason",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,7 +5,6 @@ versioned ADR deadline rules, stock holds, and every sending to an outside recip
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -89,7 +88,9 @@ class DrugFeedback(models.Model):
     case = models.OneToOneField(
         Case, primary_key=True, on_delete=models.PROTECT, related_name="drug_feedback"
     )
-    drug = models.ForeignKey(Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    drug = models.ForeignKey(
+        Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     batch = models.ForeignKey(
         DrugBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -145,8 +146,9 @@ class Criterion(models.TextChoices):
     SS_EXPIRY = "ss_expiry", _("Substandard: expiry date missing or altered")
     SS_BATCH = "ss_batch", _("Substandard: batch number missing or altered")
     SS_EXPIRED = "ss_expired", _("Substandard: expired")
-    SS_ADDITIVES = "ss_additives", _(
-        "Substandard: preservatives or excipients added without approval"
+    SS_ADDITIVES = (
+        "ss_additives",
+        _("Substandard: preservatives or excipients added without approval"),
     )
     SS_OTHER = "ss_other", _("Substandard: otherwise not to the drug standard")
 
@@ -308,7 +310,9 @@ class AdrReport(models.Model):
     """A report of a suspected adverse drug reaction with the fields of the national form
     《药品不良反应/事件报告表》 (Order 81, appendix 1) (R3.6)."""
 
-    case = models.OneToOneField(Case, primary_key=True, on_delete=models.PROTECT, related_name="adr")
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.PROTECT, related_name="adr"
+    )
     report_type = models.CharField(
         _("report type"), max_length=20, choices=ReportType.choices, default=ReportType.FIRST
     )
@@ -354,7 +358,9 @@ class AdrReport(models.Model):
     rechallenge = models.CharField(
         _("rechallenge"), max_length=20, choices=Challenge.choices, default=Challenge.NOT_DONE
     )
-    disease_effect = models.CharField(_("effect on the underlying disease"), max_length=60, blank=True)
+    disease_effect = models.CharField(
+        _("effect on the underlying disease"), max_length=60, blank=True
+    )
     causality_reporter = models.CharField(
         _("causality (reporter)"), max_length=20, choices=Causality.choices, blank=True
     )
@@ -374,9 +380,7 @@ class AdrReport(models.Model):
     report_date = models.DateField(_("report date"), null=True, blank=True)
     # When the organisation became aware: deadlines count from here.
     aware_at = models.DateTimeField(_("aware since"))
-    rule = models.ForeignKey(
-        AdrDeadlineRule, null=True, on_delete=models.PROTECT, related_name="+"
-    )
+    rule = models.ForeignKey(AdrDeadlineRule, null=True, on_delete=models.PROTECT, related_name="+")
     part_of_group = models.BooleanField(_("part of a group event"), default=False)
     group = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="group_members"
@@ -431,7 +435,9 @@ class AdrDrug(models.Model):
 
     report = models.ForeignKey(AdrReport, on_delete=models.PROTECT, related_name="drugs")
     role = models.CharField(_("role"), max_length=20, choices=DrugRole.choices)
-    drug = models.ForeignKey(Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    drug = models.ForeignKey(
+        Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     batch = models.ForeignKey(
         DrugBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="adr_uses"
     )
@@ -453,7 +459,9 @@ class AdrDrug(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(
-                fields=["batch", "role"], name="adr_drug_batch", condition=models.Q(batch__isnull=False)
+                fields=["batch", "role"],
+                name="adr_drug_batch",
+                condition=models.Q(batch__isnull=False),
             )
         ]
 
@@ -538,9 +546,7 @@ class PharmacySettings(models.Model):
         choices=AdrDestination.choices,
         default=AdrDestination.REGULATOR,
     )
-    major_problems = models.JSONField(
-        _("problem types that are major"), default=list, blank=True
-    )
+    major_problems = models.JSONField(_("problem types that are major"), default=list, blank=True)
     group_patients = models.PositiveIntegerField(_("group event: patients"), default=3)
     group_days = models.PositiveIntegerField(_("group event: within days"), default=7)
 
@@ -560,5 +566,3 @@ class PharmacySettings(models.Model):
         if self.adr_destination == AdrDestination.BOTH:
             return {Recipient.REGULATOR, Recipient.COMMITTEE}
         return {str(self.adr_destination)}
-
-

@@ -210,9 +210,7 @@ COUNTERFEIT_V1 = Process(
                     "finding",
                     _("Finding"),
                     "choice",
-                    choices=tuple(
-                        (c.value, c.label) for c in Finding if c != Finding.SUSPECTED
-                    ),
+                    choices=tuple((c.value, c.label) for c in Finding if c != Finding.SUSPECTED),
                 ),
                 Input("result", _("Test result")),
             ),

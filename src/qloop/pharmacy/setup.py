@@ -11,6 +11,8 @@ import datetime as dt
 import random
 from typing import Any
 
+from django.utils import timezone
+
 from qloop.org.models import Department
 from qloop.pharmacy.models import Drug, DrugBatch, PharmacySettings
 
@@ -124,14 +126,14 @@ STORES = ["药库", "门诊药房", "住院药房", "急诊药房"]
 def drug_rows(count: int = 200, seed: int = 10) -> list[dict[str, Any]]:
     """About ``count`` believable catalogue lines: generic names with their forms and
     strengths, each from one or two makers with a 国药准字 number."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     while len(rows) < count:
         for generic, forms, brands in GENERICS:
             for form, strength in forms:
                 maker, letter = rng.choice(MANUFACTURERS)
-                approval = f"国药准字{letter}{rng.choice(('1','2','3','4'))}{rng.randint(1000000, 9999999)}"
+                approval = f"国药准字{letter}{rng.choice(('1', '2', '3', '4'))}{rng.randint(1000000, 9999999)}"
                 if (maker, approval) in seen:
                     continue
                 seen.add((maker, approval))
@@ -154,8 +156,8 @@ def load_catalogue(count: int = 200, batches: int = 2, today: dt.date | None = N
     """The demo catalogue: ``count`` drugs, each with a few batches; returns the drugs made."""
     if Drug.objects.exists():
         return 0
-    today = today or dt.date.today()
-    rng = random.Random(11)
+    today = today or timezone.localdate()
+    rng = random.Random(11)  # noqa: S311 - demo data
     drugs = Drug.objects.bulk_create(Drug(**row) for row in drug_rows(count))
     DrugBatch.objects.bulk_create(
         DrugBatch(

@@ -126,8 +126,11 @@ def feedback_create(request: HttpRequest) -> HttpResponse:
         try:
             case = register_case(
                 Registration(
-                    kind="drug_feedback", channel="visit", contact=ContactData(name=""),
-                    symptom="", detail=detail,
+                    kind="drug_feedback",
+                    channel="visit",
+                    contact=ContactData(name=""),
+                    symptom="",
+                    detail=detail,
                 ),
                 actor=user,
                 photos=request.FILES.getlist("photos"),
@@ -152,14 +155,20 @@ def counterfeit_create(request: HttpRequest) -> HttpResponse:
     form = CounterfeitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        hold = {"store": data.pop("store"), "quantity": data.pop("quantity"),
-                "unit": data.pop("unit") or "盒"}
+        hold = {
+            "store": data.pop("store"),
+            "quantity": data.pop("quantity"),
+            "unit": data.pop("unit") or "盒",
+        }
         data["holds"] = [hold]
         try:
             case = register_case(
                 Registration(
-                    kind="counterfeit", channel="visit", contact=ContactData(name=""),
-                    symptom="", detail=data,
+                    kind="counterfeit",
+                    channel="visit",
+                    contact=ContactData(name=""),
+                    symptom="",
+                    detail=data,
                 ),
                 actor=user,
                 photos=request.FILES.getlist("photos"),
@@ -199,7 +208,10 @@ def adr_create(request: HttpRequest) -> HttpResponse:
         try:
             case = register_case(
                 Registration(
-                    kind="adr", channel="visit", contact=ContactData(name=""), symptom="",
+                    kind="adr",
+                    channel="visit",
+                    contact=ContactData(name=""),
+                    symptom="",
                     detail=form.detail(),
                 ),
                 actor=user,
@@ -218,8 +230,7 @@ def adr_create(request: HttpRequest) -> HttpResponse:
 
 def _adr_initial(case: Any) -> dict[str, Any]:
     r = case.adr
-    initial = {f.name: getattr(r, f.name) for f in r._meta.fields
-               if f.name in AdrForm.base_fields}
+    initial = {f.name: getattr(r, f.name) for f in r._meta.fields if f.name in AdrForm.base_fields}
     initial["follow_up_of"] = r.follow_up_of.number if r.follow_up_of else ""
     suspect: AdrDrug | None = r.drugs.filter(role="suspect").first()
     if suspect is not None:
@@ -357,8 +368,11 @@ def feedback_public(request: HttpRequest) -> HttpResponse:
                 try:
                     case = register_case(
                         Registration(
-                            kind="drug_feedback", channel="web", contact=ContactData(name=""),
-                            symptom="", detail=detail,
+                            kind="drug_feedback",
+                            channel="web",
+                            contact=ContactData(name=""),
+                            symptom="",
+                            detail=detail,
                         ),
                         actor=None,
                         photos=request.FILES.getlist("photos"),
