@@ -566,3 +566,27 @@ class PharmacySettings(models.Model):
         if self.adr_destination == AdrDestination.BOTH:
             return {Recipient.REGULATOR, Recipient.COMMITTEE}
         return {str(self.adr_destination)}
+
+
+class SignalReview(models.Model):
+    """A pharmacist's review of a drug–reaction pair that stood out (PRR/ROR over the
+    threshold): closed with a reason, kept for inspection."""
+
+    generic_name = models.CharField(_("generic name"), max_length=120)
+    reaction = models.CharField(_("reaction"), max_length=200)
+    reason = models.TextField(_("reason"))
+    reports = models.PositiveIntegerField(_("reports at review"))
+    ror = models.FloatField(_("ROR at review"), null=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signal review")
+        verbose_name_plural = _("signal reviews")
+        ordering = ["-closed_at"]
+        indexes = [models.Index(fields=["generic_name", "reaction"], name="signal_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.generic_name} – {self.reaction}"

@@ -21,4 +21,5 @@ def register_entries() -> None:
             shown_to=in_pharmacy,
             order=51,
         ),
+        NavItem(_("ADR signals"), "pharmacy-signals", pharmacy, shown_to=in_pharmacy, order=52),
     )

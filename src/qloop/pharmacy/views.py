@@ -397,3 +397,36 @@ def feedback_public(request: HttpRequest) -> HttpResponse:
         )
         response.headers["Content-Language"] = language
         return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signals(request: HttpRequest) -> HttpResponse:
+    """Drug–reaction pairs with PRR and ROR; those over the threshold wait for review."""
+    from qloop.pharmacy.signals import close_signal, signal_table
+
+    user = _pharmacy_only(request)
+    status = 200
+    if request.method == "POST":
+        try:
+            close_signal(
+                request.POST.get("generic_name", ""),
+                request.POST.get("reaction", ""),
+                request.POST.get("reason", ""),
+                actor=user,
+            )
+        except ValidationError as exc:
+            for msgs in exc.message_dict.values():
+                for msg in msgs:
+                    messages.error(request, msg)
+            status = 422
+        else:
+            messages.success(request, _("The signal was closed."))
+            return redirect("pharmacy-signals")
+    pairs = signal_table()
+    return render(
+        request,
+        "pharmacy/signals.html",
+        {"pairs": pairs, "open": [p for p in pairs if p.over_threshold and p.review is None]},
+        status=status,
+    )
