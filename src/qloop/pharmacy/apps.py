@@ -122,7 +122,7 @@ class PharmacyConfig(AppConfig):
             register_process(process)
         register_effects(actions.PHARMACY_EFFECTS)
 
-        from qloop.pharmacy import notices  # noqa: F401  (message kinds)
+        from qloop.pharmacy import jobs, notices  # noqa: F401  (periodic jobs, message kinds)
         from qloop.pharmacy.nav import register_entries
 
         register_entries()

@@ -549,6 +549,12 @@ class PharmacySettings(models.Model):
     major_problems = models.JSONField(_("problem types that are major"), default=list, blank=True)
     group_patients = models.PositiveIntegerField(_("group event: patients"), default=3)
     group_days = models.PositiveIntegerField(_("group event: within days"), default=7)
+    # R3.2: which periodic summaries the worker produces, and to whom they go.
+    monthly_summary = models.BooleanField(_("monthly summary"), default=True)
+    quarterly_summary = models.BooleanField(_("quarterly summary"), default=True)
+    summary_recipient = models.CharField(
+        _("summaries go to"), max_length=20, choices=Recipient.choices, default=Recipient.COMMITTEE
+    )
 
     class Meta:
         verbose_name = _("pharmacy settings")
@@ -590,3 +596,52 @@ class SignalReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generic_name} – {self.reaction}"
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Monthly")
+    QUARTER = "quarter", _("Quarterly")
+
+
+class SummaryState(models.TextChoices):
+    DRAFT = "draft", _("To be signed")
+    SIGNED = "signed", _("Signed")
+    SENT = "sent", _("Sent")
+
+
+class Summary(models.Model):
+    """A periodic summary of drug quality feedback and ADRs (R3.2): its figures are computed
+    once by the worker and kept unchanged; the head of pharmacy signs it, then its sending is
+    recorded."""
+
+    period = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    recipient = models.CharField(_("to whom"), max_length=20, choices=Recipient.choices)
+    figures = models.JSONField(_("figures"), default=dict, editable=False)
+    produced_at = models.DateTimeField(_("produced"), default=timezone.now, editable=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=SummaryState.choices, default=SummaryState.DRAFT
+    )
+    signature = models.JSONField(_("signature"), default=dict, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(_("signed"), null=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_channel = models.CharField(_("how"), max_length=20, blank=True)
+    sent_reference = models.CharField(_("reference returned"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic summary")
+        verbose_name_plural = _("periodic summaries")
+        ordering = ["-start", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "start"], name="summary_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_period_display()} {self.start:%Y-%m-%d}"

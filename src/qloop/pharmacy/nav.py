@@ -22,4 +22,7 @@ def register_entries() -> None:
             order=51,
         ),
         NavItem(_("ADR signals"), "pharmacy-signals", pharmacy, shown_to=in_pharmacy, order=52),
+        NavItem(
+            _("Periodic summaries"), "pharmacy-summaries", pharmacy, shown_to=in_pharmacy, order=53
+        ),
     )

@@ -18,6 +18,8 @@ urlpatterns = [
     path("pharmacy/cases/<str:number>/e2b.xml", views.e2b_download, name="pharmacy-e2b"),
     path("pharmacy/qr/", views.feedback_qr, name="pharmacy-feedback-qr"),
     path("pharmacy/signals/", views.signals, name="pharmacy-signals"),
+    path("pharmacy/summaries/", views.summaries, name="pharmacy-summaries"),
+    path("pharmacy/summaries/<int:pk>/", views.summary_detail, name="pharmacy-summary"),
     # Public: the patients' drug quality feedback page behind the QR code (no login).
     path("p/drug-feedback/", views.feedback_public, name="pharmacy-feedback-public"),
 ]
