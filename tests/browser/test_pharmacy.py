@@ -74,17 +74,26 @@ def test_the_forms_print_on_a4_as_pdf(page: Any, pharmacy: dict[str, Any], scree
 
     def register(kind: str, detail: dict[str, Any], actor: str) -> Case:
         return register_case(
-            Registration(kind=kind, channel="visit", contact=ContactData(name=""), symptom="",
-                         detail=detail),
+            Registration(
+                kind=kind, channel="visit", contact=ContactData(name=""), symptom="", detail=detail
+            ),
             actor=pharmacy[actor],
         )
 
     feedback = [
-        register("drug_feedback", {
-            "drug_id": pharmacy["drug"].pk, "batch_number": pharmacy["batch"].batch_number,
-            "problem": problem, "description": text, "patient_name": "李秀英",
-            "patient_phone": "13912345678", "source": "collected",
-        }, "pharm")
+        register(
+            "drug_feedback",
+            {
+                "drug_id": pharmacy["drug"].pk,
+                "batch_number": pharmacy["batch"].batch_number,
+                "problem": problem,
+                "description": text,
+                "patient_name": "李秀英",
+                "patient_phone": "13912345678",
+                "source": "collected",
+            },
+            "pharm",
+        )
         for problem, text in (("mould", "颗粒霉变。"), ("packaging", "铝塑板破损。"))
     ]
     adr = register("adr", adr_detail(pharmacy, part_of_group=True), "doctor")
@@ -93,8 +102,10 @@ def test_the_forms_print_on_a4_as_pdf(page: Any, pharmacy: dict[str, Any], scree
     REPORTS.mkdir(parents=True, exist_ok=True)
     for name, url in (
         ("pharmacy-feedback-form", f"/pharmacy/cases/{feedback[0].number}/print/"),
-        ("pharmacy-feedback-report-form",
-         f"/pharmacy/cases/{feedback[0].number}/print/?form=report&also={feedback[1].number}"),
+        (
+            "pharmacy-feedback-report-form",
+            f"/pharmacy/cases/{feedback[0].number}/print/?form=report&also={feedback[1].number}",
+        ),
         ("pharmacy-adr-form", f"/pharmacy/cases/{adr.number}/print/"),
         ("pharmacy-group-form", f"/pharmacy/cases/{group.number}/print/"),
     ):

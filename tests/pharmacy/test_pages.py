@@ -206,3 +206,33 @@ def test_the_adr_and_group_forms_print(
     assert case.number in html
     assert pharm.get(f"/pharmacy/cases/{case.number}/e2b.xml").status_code == 200
     assert client_as("gm").get(f"/pharmacy/cases/{case.number}/print/").status_code == 404
+
+
+def test_adr_reports_export_as_xlsx_one_row_per_suspect_drug(
+    pharmacy: dict[str, Any], client_as: Callable[[str], Client]
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from qloop.cases.actions import ContactData, Registration, register_case
+    from qloop.pharmacy.export import COLUMNS
+
+    case = register_case(
+        Registration(
+            kind="adr",
+            channel="visit",
+            contact=ContactData(name=""),
+            symptom="",
+            detail=adr_detail(pharmacy),
+        ),
+        actor=pharmacy["doctor"],
+    )
+    response = client_as("pharm").get("/pharmacy/adr/export.xlsx")
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) == 2 and len(rows[0]) == len(COLUMNS)
+    assert rows[1][0] == case.number and "王建华" in rows[1]
+    assert pharmacy["batch"].batch_number in rows[1] and "维生素C" in rows[1]
+    assert client_as("doctor").get("/pharmacy/adr/export.xlsx").status_code == 403

@@ -13,6 +13,7 @@ urlpatterns = [
     path("pharmacy/feedback/new/", views.feedback_create, name="pharmacy-feedback-create"),
     path("pharmacy/counterfeit/new/", views.counterfeit_create, name="pharmacy-counterfeit-create"),
     path("pharmacy/adr/new/", views.adr_create, name="pharmacy-adr-create"),
+    path("pharmacy/adr/export.xlsx", views.adr_export, name="pharmacy-adr-export"),
     path("pharmacy/adr/<str:number>/edit/", views.adr_edit, name="pharmacy-adr-edit"),
     path("pharmacy/cases/<str:number>/print/", views.print_form, name="pharmacy-print"),
     path("pharmacy/cases/<str:number>/e2b.xml", views.e2b_download, name="pharmacy-e2b"),

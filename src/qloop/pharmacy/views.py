@@ -499,3 +499,33 @@ def summary_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_GET
+def adr_export(request: HttpRequest) -> HttpResponse:
+    """The ADR reports this person may see, received from ``start`` to ``end`` (dates), as
+    .xlsx in the national form's order."""
+    import datetime as dt
+
+    from qloop.cases.models import Case
+    from qloop.pharmacy.export import adr_workbook
+
+    user = _pharmacy_only(request)
+    qs = Case.objects.for_user(user).filter(kind="adr", archived_at__isnull=True)
+    try:
+        start = (
+            dt.date.fromisoformat(request.GET.get("start", ""))
+            if request.GET.get("start")
+            else None
+        )
+        end = dt.date.fromisoformat(request.GET.get("end", "")) if request.GET.get("end") else None
+    except ValueError as exc:
+        raise Http404 from exc
+    if start:
+        qs = qs.filter(received_at__date__gte=start)
+    if end:
+        qs = qs.filter(received_at__date__lte=end)
+    response = HttpResponse(adr_workbook(qs[:10_000]), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="adr-reports.xlsx"'
+    return response
