@@ -42,6 +42,8 @@ class PharmacyConfig(AppConfig):
                     if case.drug_feedback.batch
                     else case.drug_feedback.batch_text,
                     case.drug_feedback.description,
+                    case.drug_feedback.problem,
+                    str(case.drug_feedback.get_problem_display()),
                 ],
                 case_template="pharmacy/_drug_feedback.html",
                 registration_url="pharmacy-feedback-create",

@@ -17,27 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import (
-    Count,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Cast, Coalesce, Exp, Ln, NullIf, Sqrt
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop import inputs
 from qloop.org.models import User
 from qloop.pharmacy.access import in_pharmacy
-from qloop.pharmacy.models import AdrDrug, AdrReport, DrugRole, ReportType, SignalReview
+from qloop.pharmacy.models import SignalReview
 
 MIN_REPORTS = 3
 Z = 1.959964
@@ -67,109 +54,112 @@ class Pair:
         return self.ror_low is not None and self.ror_low > 1
 
 
-def _reports() -> Any:
-    return AdrReport.objects.filter(
-        report_type=ReportType.FIRST, case__archived_at__isnull=True
-    ).exclude(reaction="")
-
-
-def _f(expr: Any) -> Any:
-    return Cast(expr, FloatField())
+# One statement: the first reports, their suspect drugs, the totals per drug, per reaction and
+# overall, and the ratios with their intervals — the database does all of it in one pass.
+SIGNAL_SQL = """
+WITH r AS (
+    SELECT ar.case_id, ar.reaction, ar.aware_at
+    FROM pharmacy_adrreport ar JOIN cases_case c ON c.id = ar.case_id
+    WHERE ar.report_type = 'first' AND c.archived_at IS NULL AND ar.reaction <> ''
+), s AS (
+    SELECT DISTINCT d.report_id, d.generic_name, r.reaction, r.aware_at
+    FROM pharmacy_adrdrug d JOIN r ON r.case_id = d.report_id
+    WHERE d.role = 'suspect'
+), n AS (SELECT COUNT(*) * 1.0 AS total FROM r),
+dn AS (SELECT generic_name, COUNT(*) * 1.0 AS drug_n FROM s GROUP BY generic_name),
+rn AS (SELECT reaction, COUNT(*) * 1.0 AS reaction_n FROM r GROUP BY reaction),
+p AS (
+    SELECT generic_name, reaction, COUNT(*) AS a,
+           SUM(CASE WHEN aware_at >= %s THEN 1 ELSE 0 END) AS recent,
+           MIN(aware_at) AS first_at, MAX(aware_at) AS last_at
+    FROM s GROUP BY generic_name, reaction HAVING COUNT(*) >= %s
+), c AS (
+    SELECT p.*, p.a * 1.0 AS fa, dn.drug_n - p.a AS fb, rn.reaction_n - p.a AS fc,
+           n.total - dn.drug_n - rn.reaction_n + p.a AS fd
+    FROM p JOIN dn ON dn.generic_name = p.generic_name
+           JOIN rn ON rn.reaction = p.reaction CROSS JOIN n
+), q AS (
+    SELECT c.*,
+      (fa / (fa + fb)) / NULLIF(fc / NULLIF(fc + fd, 0), 0) AS prr,
+      (fa * fd) / NULLIF(fb * fc, 0) AS ror,
+      CASE WHEN fc > 0 AND fc + fd > 0
+           THEN SQRT(1 / fa - 1 / (fa + fb) + 1 / fc - 1 / (fc + fd)) END AS se_prr,
+      CASE WHEN fb > 0 AND fc > 0 AND fd > 0
+           THEN SQRT(1 / fa + 1 / fb + 1 / fc + 1 / fd) END AS se_ror
+    FROM c
+)
+SELECT generic_name, reaction, a, fb, fc, fd, recent, first_at, last_at, prr, ror,
+       CASE WHEN prr > 0 THEN EXP(LN(prr) - %s * se_prr) END,
+       CASE WHEN prr > 0 THEN EXP(LN(prr) + %s * se_prr) END,
+       CASE WHEN ror > 0 THEN EXP(LN(ror) - %s * se_ror) END,
+       CASE WHEN ror > 0 THEN EXP(LN(ror) + %s * se_ror) END
+FROM q
+ORDER BY 14 DESC, a DESC
+"""
 
 
 def signal_table(*, min_reports: int = MIN_REPORTS, now: dt.datetime | None = None) -> list[Pair]:
     """Every pair with at least ``min_reports`` reports, most disproportionate first."""
     now = now or timezone.now()
-    reports = _reports()
-    total = reports.count()
-    suspects = AdrDrug.objects.filter(role=DrugRole.SUSPECT, report__in=reports)
-    drug_total = (
-        suspects.filter(generic_name=OuterRef("generic_name"))
-        .values("generic_name")
-        .annotate(n=Count("report", distinct=True))
-        .values("n")
-    )
-    reaction_total = (
-        reports.filter(reaction=OuterRef("report__reaction"))
-        .values("reaction")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    a = _f(F("a"))
-    b = _f(F("drug_n") - F("a"))
-    c = _f(F("reaction_n") - F("a"))
-    d = _f(Value(total) - F("drug_n") - F("reaction_n") + F("a"))
-    prr = ExpressionWrapper(
-        (a / _f(F("drug_n"))) / NullIf(c / NullIf(_f(Value(total) - F("drug_n")), 0.0), 0.0),
-        output_field=FloatField(),
-    )
-    ror = ExpressionWrapper((a * d) / NullIf(b * c, 0.0), output_field=FloatField())
-    se_prr = Sqrt(
-        Value(1.0) / a
-        - Value(1.0) / _f(F("drug_n"))
-        + Value(1.0) / NullIf(c, 0.0)
-        - Value(1.0) / NullIf(_f(Value(total) - F("drug_n")), 0.0)
-    )
-    se_ror = Sqrt(
-        Value(1.0) / a
-        + Value(1.0) / NullIf(b, 0.0)
-        + Value(1.0) / NullIf(c, 0.0)
-        + Value(1.0) / NullIf(d, 0.0)
-    )
-    rows = (
-        suspects.values("generic_name", "report__reaction")
-        .annotate(
-            a=Count("report", distinct=True),
-            recent=Count(
-                "report",
-                distinct=True,
-                filter=Q(report__aware_at__gte=now - dt.timedelta(days=90)),
-            ),
-            first_at=Min("report__aware_at"),
-            last_at=Max("report__aware_at"),
-        )
-        .filter(a__gte=min_reports)
-        .annotate(
-            drug_n=Subquery(drug_total),
-            reaction_n=Subquery(reaction_total),
-        )
-        .annotate(prr=prr, ror=ror, se_prr=se_prr, se_ror=se_ror)
-        .annotate(
-            prr_low=Exp(Ln(NullIf(F("prr"), 0.0)) - Z * F("se_prr")),
-            prr_high=Exp(Ln(NullIf(F("prr"), 0.0)) + Z * F("se_prr")),
-            ror_low=Exp(Ln(NullIf(F("ror"), 0.0)) - Z * F("se_ror")),
-            ror_high=Exp(Ln(NullIf(F("ror"), 0.0)) + Z * F("se_ror")),
-        )
-        .order_by(Coalesce("ror_low", 0.0).desc(), "-a")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(SIGNAL_SQL, [now - dt.timedelta(days=90), min_reports, Z, Z, Z, Z])
+        rows = cursor.fetchall()
     reviews: dict[tuple[str, str], SignalReview] = {}
     for review in SignalReview.objects.select_related("closed_by").order_by("closed_at"):
         reviews[(review.generic_name, review.reaction)] = review
     out = []
-    for row in rows:
-        key = (row["generic_name"], row["report__reaction"])
-        drug_n, reaction_n = row["drug_n"] or 0, row["reaction_n"] or 0
+    for (
+        generic,
+        reaction,
+        a,
+        b,
+        c,
+        d,
+        recent,
+        first_at,
+        last_at,
+        prr,
+        ror,
+        prr_low,
+        prr_high,
+        ror_low,
+        ror_high,
+    ) in rows:
         out.append(
             Pair(
-                generic_name=key[0],
-                reaction=key[1],
-                a=row["a"],
-                b=drug_n - row["a"],
-                c=reaction_n - row["a"],
-                d=total - drug_n - reaction_n + row["a"],
-                prr=row["prr"],
-                prr_low=row["prr_low"],
-                prr_high=row["prr_high"],
-                ror=row["ror"],
-                ror_low=row["ror_low"],
-                ror_high=row["ror_high"],
-                recent=row["recent"],
-                first_at=row["first_at"],
-                last_at=row["last_at"],
-                review=reviews.get(key),
+                generic_name=generic,
+                reaction=reaction,
+                a=int(a),
+                b=int(b),
+                c=int(c),
+                d=int(d),
+                prr=_float(prr),
+                prr_low=_float(prr_low),
+                prr_high=_float(prr_high),
+                ror=_float(ror),
+                ror_low=_float(ror_low),
+                ror_high=_float(ror_high),
+                recent=int(recent or 0),
+                first_at=_moment(first_at),
+                last_at=_moment(last_at),
+                review=reviews.get((generic, reaction)),
             )
         )
+    # NULLs (no ROR) last, whatever the database's ordering of NULLs.
+    out.sort(key=lambda p: (p.ror_low is None, -(p.ror_low or 0), -p.a))
     return out
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _moment(value: Any) -> dt.datetime:
+    if isinstance(value, str):  # SQLite gives the text it stored
+        value = dt.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
 
 
 def close_signal(generic_name: str, reaction: str, reason: str, *, actor: User) -> SignalReview:
