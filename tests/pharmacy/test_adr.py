@@ -261,6 +261,20 @@ def test_a_report_marked_as_part_of_a_group_opens_one_at_once(pharmacy: dict[str
     assert case.adr.group == group
 
 
+def test_an_unreported_group_event_escalates_to_the_head_and_medical_affairs(
+    pharmacy: dict[str, Any],
+) -> None:
+    with time_machine.travel(AWARE, tick=False):
+        report(pharmacy, part_of_group=True)
+    group = Case.objects.get(kind="adr_group")
+    Message.objects.all().delete()
+    with time_machine.travel(AWARE + dt.timedelta(hours=25), tick=False):
+        clocks.sweep()
+    assert group.clocks.get(name="adr_group_report").state == ClockState.BREACHED
+    told = set(Message.objects.filter(case=group).values_list("user__username", flat=True))
+    assert {"pharm_head", "med_affairs"} <= told
+
+
 def test_a_quality_suspicion_opens_a_linked_counterfeit_case(pharmacy: dict[str, Any]) -> None:
     case = report(pharmacy, quality_suspected=True)
     take_transition(
