@@ -279,3 +279,40 @@ def test_a_profile_switched_off_hides_the_kinds(
         {"kind": "adr", "channel": "visit", "contact": {"name": "—"}, "detail": {}},
     )
     assert refused.status_code == 422
+
+
+def test_a_client_cannot_claim_what_the_server_decides(pharmacy: dict[str, Any]) -> None:
+    """Where a drug report came from and whether the system found a group are the server's."""
+    base = {"channel": "web", "contact": {"name": "—"}}
+    made = api_post(
+        "pharm",
+        "/cases",
+        {
+            **base,
+            "kind": "adr_group",
+            "detail": {
+                "_batch": "2406123",
+                "_detected": True,
+                "drug_id": pharmacy["drug"].pk,
+                "batch_number": pharmacy["batch"].batch_number,
+            },
+        },
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["detail"]["detected"] is False
+    made = api_post(
+        "pharm",
+        "/cases",
+        {
+            **base,
+            "kind": "drug_feedback",
+            "detail": {
+                "drug_text": "某药",
+                "problem": "other",
+                "description": "x",
+                "_public": True,
+            },
+        },
+    )
+    assert made.status_code == 422
+    assert {e["field"] for e in made.json()["errors"]} == {"detail._public"}

@@ -223,7 +223,6 @@ def clean_drug_feedback(detail: dict[str, Any]) -> dict[str, Any]:
     out["patient_name"] = _text(detail, "patient_name", errors, limit=60)
     out["patient_phone"] = _text(detail, "patient_phone", errors, limit=30)
     out["major"] = _bool(detail, "major", errors)
-    out["from_public_page"] = bool(detail.pop("_public", False))
     _no_unknown(detail, errors)
     if errors:
         raise ValidationError(errors)
@@ -239,6 +238,9 @@ def drug_feedback_title(detail: dict[str, Any]) -> str:
 def create_drug_feedback(case: Case, detail: dict[str, Any], actor: User | None) -> None:
     values = dict(detail)
     values["batch"] = _saved(values["batch"])
+    # Only the public page registers without a person (the API and the pages always have one):
+    # the server decides where it came from, not a field a client could send.
+    values["from_public_page"] = actor is None
     major_types = PharmacySettings.current().major_problems
     if values["problem"] in major_types and not values["major"]:
         values["major"] = True
@@ -835,8 +837,12 @@ def _link_members(group_case: Case, members: list[AdrReport]) -> None:
 def clean_adr_group(detail: dict[str, Any]) -> dict[str, Any]:
     errors: Errors = {}
     out: dict[str, Any] = {}
+    # Group detection passes the batch itself; JSON (the API) cannot, so a client can neither
+    # name a batch this way nor claim the system found the group.
     batch = detail.pop("_batch", None)
-    detected = bool(detail.pop("_detected", False))
+    detected = bool(detail.pop("_detected", False)) and isinstance(batch, DrugBatch)
+    if not isinstance(batch, DrugBatch):
+        batch = None
     if batch is None:
         out["drug"], out["batch"] = _drug_and_batch(detail, errors, required=False)
     else:

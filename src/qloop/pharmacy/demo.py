@@ -126,7 +126,6 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
                 "source": "patient" if public else rng.choice(("collected", "solicited")),
                 "patient_name": _name(rng),
                 "patient_phone": f"139{rng.randint(10**7, 10**8 - 1)}",
-                **({"_public": True} if public else {}),
             },
             None if public else pharm,
             when,

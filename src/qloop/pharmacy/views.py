@@ -363,7 +363,6 @@ def feedback_public(request: HttpRequest) -> HttpResponse:
                 status = 429
             elif form.is_valid():
                 detail = dict(form.cleaned_data)
-                detail["_public"] = True
                 detail["source"] = FeedbackSource.PATIENT
                 try:
                     case = register_case(
