@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from qloop.cases.models import Case
-from qloop.pharmacy.models import AdrReport, DrugRole
+from qloop.pharmacy.models import AdrDrug, AdrReport, DrugRole
 
 COLUMNS: list[tuple[Any, Any]] = [
     (_("Number"), lambda c, r, d: c.number),
@@ -91,7 +91,10 @@ def adr_workbook(cases: Iterable[Case]) -> bytes:
         .order_by("case__received_at")
     )
     for report in reports.iterator(chunk_size=500):
-        suspects = [d for d in report.drugs.all() if d.role == DrugRole.SUSPECT] or [None]
+        suspects: list[AdrDrug | None] = [
+            d for d in report.drugs.all() if d.role == DrugRole.SUSPECT
+        ]
+        suspects = suspects or [None]
         for drug in suspects:
             ws.append([get(report.case, report, drug) for _label, get in COLUMNS])
     buf = io.BytesIO()
