@@ -393,6 +393,8 @@ class AdrReport(models.Model):
     class Meta:
         verbose_name = _("ADR report")
         verbose_name_plural = _("ADR reports")
+        # Summaries and group detection read reports by the awareness date.
+        indexes = [models.Index(fields=["aware_at"], name="adr_aware")]
 
     def __str__(self) -> str:
         return str(self.case_id)

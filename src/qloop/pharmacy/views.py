@@ -333,7 +333,7 @@ def _limit_key(request: HttpRequest) -> str:
 
 
 def _public_allowed(request: HttpRequest) -> bool:
-    limit = int(getattr(settings, "QLOOP_DRUG_FEEDBACK_PER_HOUR", 10))
+    limit = settings.QLOOP_DRUG_FEEDBACK_PER_HOUR
     return int(cache.get(_limit_key(request), 0)) < limit
 
 
