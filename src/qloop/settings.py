@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "qloop.api",
     # Profiles: the core never imports them; each is listed before qloop.web, whose start-up
     # check runs once every kind and process is registered.
+    "qloop.pharmacy",
     "qloop.clinical",
     "qloop.web",
     "django.contrib.admin",
@@ -310,6 +311,8 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 # Business rules --------------------------------------------------------------------------
 # R2.3: the customer gets an answer within this many days; working days or calendar days.
 QLOOP_ANSWER_DAYS = env_int("QLOOP_ANSWER_DAYS", 2)
+# The pharmacy's public drug quality feedback page: reports an hour from one address.
+QLOOP_DRUG_FEEDBACK_PER_HOUR = env_int("QLOOP_DRUG_FEEDBACK_PER_HOUR", 10)
 QLOOP_ANSWER_WORKING_DAYS = env_bool("QLOOP_ANSWER_WORKING_DAYS", False)
 QLOOP_LIST_COUNT_LIMIT = env_int("QLOOP_LIST_COUNT_LIMIT", 10_000)
 # A full-text search reads a row per match it counts, so it counts less far.

@@ -1,0 +1,188 @@
+"""Signals (beyond the seed): for each drug–reaction pair with at least 3 reports, the
+disproportionality of its reports — PRR and ROR with their 95 % confidence intervals —
+computed by the database over the first reports of suspected ADRs; pairs over the threshold
+(the lower bound of the ROR's interval above 1) wait for a pharmacist to review and close them
+with a reason.
+
+With a = reports of the drug with the reaction, b = of the drug with other reactions, c = of
+other drugs with the reaction, d = the rest:
+PRR = (a/(a+b)) / (c/(c+d)), ROR = ad/bc, and the intervals exp(ln x ± 1.96·SE) with
+SE(ln PRR) = √(1/a − 1/(a+b) + 1/c − 1/(c+d)), SE(ln ROR) = √(1/a + 1/b + 1/c + 1/d).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qloop import inputs
+from qloop.org.models import User
+from qloop.pharmacy.access import in_pharmacy
+from qloop.pharmacy.models import SignalReview
+
+MIN_REPORTS = 3
+Z = 1.959964
+
+
+@dataclass
+class Pair:
+    generic_name: str
+    reaction: str
+    a: int
+    b: int
+    c: int
+    d: int
+    prr: float | None
+    prr_low: float | None
+    prr_high: float | None
+    ror: float | None
+    ror_low: float | None
+    ror_high: float | None
+    recent: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    review: SignalReview | None = None
+
+    @property
+    def over_threshold(self) -> bool:
+        return self.ror_low is not None and self.ror_low > 1
+
+
+# One statement: the first reports, their suspect drugs, the totals per drug, per reaction and
+# overall, and the ratios with their intervals — the database does all of it in one pass.
+SIGNAL_SQL = """
+WITH r AS (
+    SELECT ar.case_id, ar.reaction, ar.aware_at
+    FROM pharmacy_adrreport ar JOIN cases_case c ON c.id = ar.case_id
+    WHERE ar.report_type = 'first' AND c.archived_at IS NULL AND ar.reaction <> ''
+), s AS (
+    SELECT DISTINCT d.report_id, d.generic_name, r.reaction, r.aware_at
+    FROM pharmacy_adrdrug d JOIN r ON r.case_id = d.report_id
+    WHERE d.role = 'suspect'
+), n AS (SELECT COUNT(*) * 1.0 AS total FROM r),
+dn AS (SELECT generic_name, COUNT(*) * 1.0 AS drug_n FROM s GROUP BY generic_name),
+rn AS (SELECT reaction, COUNT(*) * 1.0 AS reaction_n FROM r GROUP BY reaction),
+p AS (
+    SELECT generic_name, reaction, COUNT(*) AS a,
+           SUM(CASE WHEN aware_at >= %s THEN 1 ELSE 0 END) AS recent,
+           MIN(aware_at) AS first_at, MAX(aware_at) AS last_at
+    FROM s GROUP BY generic_name, reaction HAVING COUNT(*) >= %s
+), c AS (
+    SELECT p.*, p.a * 1.0 AS fa, dn.drug_n - p.a AS fb, rn.reaction_n - p.a AS fc,
+           n.total - dn.drug_n - rn.reaction_n + p.a AS fd
+    FROM p JOIN dn ON dn.generic_name = p.generic_name
+           JOIN rn ON rn.reaction = p.reaction CROSS JOIN n
+), q AS (
+    SELECT c.*,
+      (fa / (fa + fb)) / NULLIF(fc / NULLIF(fc + fd, 0), 0) AS prr,
+      (fa * fd) / NULLIF(fb * fc, 0) AS ror,
+      CASE WHEN fc > 0 AND fc + fd > 0
+           THEN SQRT(1 / fa - 1 / (fa + fb) + 1 / fc - 1 / (fc + fd)) END AS se_prr,
+      CASE WHEN fb > 0 AND fc > 0 AND fd > 0
+           THEN SQRT(1 / fa + 1 / fb + 1 / fc + 1 / fd) END AS se_ror
+    FROM c
+)
+SELECT generic_name, reaction, a, fb, fc, fd, recent, first_at, last_at, prr, ror,
+       CASE WHEN prr > 0 THEN EXP(LN(prr) - %s * se_prr) END,
+       CASE WHEN prr > 0 THEN EXP(LN(prr) + %s * se_prr) END,
+       CASE WHEN ror > 0 THEN EXP(LN(ror) - %s * se_ror) END,
+       CASE WHEN ror > 0 THEN EXP(LN(ror) + %s * se_ror) END
+FROM q
+ORDER BY 14 DESC, a DESC
+"""
+
+
+def signal_table(*, min_reports: int = MIN_REPORTS, now: dt.datetime | None = None) -> list[Pair]:
+    """Every pair with at least ``min_reports`` reports, most disproportionate first."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(SIGNAL_SQL, [now - dt.timedelta(days=90), min_reports, Z, Z, Z, Z])
+        rows = cursor.fetchall()
+    reviews: dict[tuple[str, str], SignalReview] = {}
+    for review in SignalReview.objects.select_related("closed_by").order_by("closed_at"):
+        reviews[(review.generic_name, review.reaction)] = review
+    out = []
+    for (
+        generic,
+        reaction,
+        a,
+        b,
+        c,
+        d,
+        recent,
+        first_at,
+        last_at,
+        prr,
+        ror,
+        prr_low,
+        prr_high,
+        ror_low,
+        ror_high,
+    ) in rows:
+        out.append(
+            Pair(
+                generic_name=generic,
+                reaction=reaction,
+                a=int(a),
+                b=int(b),
+                c=int(c),
+                d=int(d),
+                prr=_float(prr),
+                prr_low=_float(prr_low),
+                prr_high=_float(prr_high),
+                ror=_float(ror),
+                ror_low=_float(ror_low),
+                ror_high=_float(ror_high),
+                recent=int(recent or 0),
+                first_at=_moment(first_at),
+                last_at=_moment(last_at),
+                review=reviews.get((generic, reaction)),
+            )
+        )
+    # NULLs (no ROR) last, whatever the database's ordering of NULLs.
+    out.sort(key=lambda p: (p.ror_low is None, -(p.ror_low or 0), -p.a))
+    return out
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _moment(value: Any) -> dt.datetime:
+    if isinstance(value, str):  # SQLite gives the text it stored
+        value = dt.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def close_signal(generic_name: str, reaction: str, reason: str, *, actor: User) -> SignalReview:
+    """A pharmacist closes a pair after review, with a reason; the pair stays in the table
+    with its review (a later review is a new row)."""
+    if not in_pharmacy(actor):
+        raise PermissionDenied
+    inputs.check_texts({"reason": reason, "generic_name": generic_name, "reaction": reaction})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the signal is closed.")]})
+    pair = next(
+        (p for p in signal_table() if (p.generic_name, p.reaction) == (generic_name, reaction)),
+        None,
+    )
+    if pair is None:
+        raise ValidationError({"reaction": [_("There is no such drug–reaction pair.")]})
+    with transaction.atomic():
+        return SignalReview.objects.create(
+            generic_name=generic_name,
+            reaction=reaction,
+            reason=reason,
+            reports=pair.a,
+            ror=pair.ror,
+            closed_by=actor,
+        )
