@@ -95,6 +95,9 @@ COLUMNS = {
         "stopped_at",
         "breached_at",
         "case_id",
+        "alerts_done",
+        "schedule",
+        "unit",
     ],
     "cases_event": ["id", "at", "verb", "changes", "comment", "data", "actor_id", "case_id"],
 }
@@ -564,6 +567,9 @@ class Generator:
                 ts(stopped_at),
                 ts(breached_at),
                 case_id,
+                0,
+                "[]",
+                "",
             )
         )
         stats.states[state] = stats.states.get(state, 0) + 1

@@ -34,6 +34,13 @@ def _only_cs(user: User, case: Case) -> int:
 
 def manage_routes(route: Any) -> list[Any]:
     return [
+        route("dashboard", "get", lambda user, case: 200),
+        route(
+            "dashboard-board",
+            "get",
+            lambda user, case: 200,
+            prepare=lambda case, users: {"board": "department"},
+        ),
         route("export-list", "get", lambda user, case: 200),
         route(
             "export-start",
