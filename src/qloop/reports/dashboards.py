@@ -269,7 +269,11 @@ def corrective_steps(user: User, when: When) -> CardOut:
         )
         for s in order
     ]
-    failed = visible_cases(user).filter(corrective_action__verification_result="ineffective")
+    from qloop.capa.models import CorrectiveAction
+
+    # Driven from the few corrective actions, not from every case.
+    ineffective = CorrectiveAction.objects.filter(verification_result="ineffective")
+    failed = visible_cases(user).filter(pk__in=ineffective.values("case_id"))
     figures.append(
         Figure(
             _("Effectiveness failed"),
