@@ -394,7 +394,7 @@ def top_problems(user: User, when: When) -> CardOut:
     names = {c.pk: c for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows])}
     figures = [
         Figure(
-            f"{names[r['category_id']].code} {names[r['category_id']]}",
+            str(names[r["category_id"]]),
             r["n"],
             register_url(category=names[r["category_id"]].code, received_from=since),
         )
@@ -440,7 +440,7 @@ def trend(user: User, when: When) -> CardOut:
         )
     chart = {
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
-        "legend": {"data": [str(_("Complaints")), str(_("Feedback"))]},
+        "legend": {"top": 0, "data": [str(_("Complaints")), str(_("Feedback"))]},
         "grid": {"left": 40, "right": 16, "top": 36, "bottom": 28},
         "xAxis": {"type": "category", "data": labels},
         "yAxis": {"type": "value", "minInterval": 1},
