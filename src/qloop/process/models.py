@@ -240,6 +240,12 @@ class Clock(models.Model):
                 name="clock_breached",
                 condition=Q(breached_at__isnull=False),
             ),
+            # ... and the open clocks by name and state, from the index alone.
+            models.Index(
+                fields=["name", "state", "case"],
+                name="clock_open_name_state",
+                condition=Q(state__in=["running", "paused", "breached"]),
+            ),
             # The alert sweep reads only clocks with a reminder or escalation to come.
             models.Index(
                 fields=["next_alert_at"],
