@@ -41,6 +41,7 @@ def manage_routes(route: Any) -> list[Any]:
             lambda user, case: 200,
             prepare=lambda case, users: {"board": "department"},
         ),
+        route("analysis", "get", lambda user, case: 200 if user.sees_all_cases else 403),
         route("export-list", "get", lambda user, case: 200),
         route(
             "export-start",

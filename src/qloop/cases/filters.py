@@ -92,6 +92,7 @@ class CaseFilter:
     verification: str = ""
     task: str = ""
     open: bool = False
+    organisation: str = ""
 
     @classmethod
     def from_query(cls, params: QueryDict | dict[str, str]) -> CaseFilter:
@@ -123,6 +124,7 @@ class CaseFilter:
             verification=str(get("verification") or ""),
             task=_choice("task", str(get("task") or ""), TASK_STATES),
             open=str(get("open") or "").lower() in {"1", "true", "on", "yes"},
+            organisation=str(get("organisation") or "").strip()[:200],
         )
 
     @property
@@ -214,6 +216,8 @@ class CaseFilter:
             qs = qs.filter(Exists(clocks))
         if self.open:
             qs = qs.open()
+        if self.organisation:
+            qs = qs.filter(contact__organisation=self.organisation)
         if self.verification:
             qs = qs.filter(corrective_action__verification_result=self.verification)
         if self.task:

@@ -19,6 +19,7 @@ class ReportsConfig(AppConfig):
 
         register_nav(
             NavItem(_("Dashboard"), "dashboard", order=5),
+            NavItem(_("Analysis"), "analysis", shown_to=lambda user: user.sees_all_cases, order=6),
             NavItem(
                 _("Summary reports"),
                 "survey-report-list",

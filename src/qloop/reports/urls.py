@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qloop.reports import dashboard_views, export_views, views
+from qloop.reports import analysis_views, dashboard_views, export_views, views
 
 urlpatterns = [
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("analysis/", analysis_views.analysis, name="analysis"),
     path("dashboard/<slug:board>/", dashboard_views.dashboard, name="dashboard-board"),
     path("exports/", export_views.export_list, name="export-list"),
     path("exports/jobs/<str:job>/", export_views.export_job, name="export-job"),
