@@ -120,7 +120,8 @@ def write_xlsx(out: IO[bytes], table: Table, title: str, progress: Callable[[int
     ws.append(heads)
     n = 0
     for row in table.rows():
-        values: list[object] = [_safe(v) for v in row]
+        # An empty text is no cell at all (openpyxl skips None): fewer cells to write.
+        values: list[object] = [None if v == "" else _safe(v) for v in row]
         for idx in table.wrap:
             if idx - 1 < len(values) and values[idx - 1]:
                 cell = WriteOnlyCell(ws, value=values[idx - 1])
