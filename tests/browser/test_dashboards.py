@@ -67,3 +67,42 @@ def test_a_large_export_shows_its_progress_and_ends_with_a_download(
     content = Path(info.value.path()).read_bytes().decode("utf-8-sig")
     assert content.splitlines()[0].startswith("编号")
     assert len(content.splitlines()) >= 13
+
+
+def test_the_analysis_page_draws_its_charts_and_the_history_import_reports_rows(
+    demo_org: dict[str, Any],
+    page: Any,
+    watch: PageWatch,
+    screenshot: Callable[[Any, str], Path],
+    tmp_path: Path,
+) -> None:
+    from openpyxl import Workbook
+
+    call_command("demo", cases=40, stdout=io.StringIO())
+    watch.attach(page)
+    log_in(page, "gm")
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    page.goto(reverse("analysis") + "?by=model")
+    for chart in ("#chart-time", "#chart-pareto"):
+        page.locator(f"{chart} svg").first.wait_for(timeout=10_000)
+    assert page.locator("#pareto tbody tr").count() >= 1
+    screenshot(page, "analysis")
+    page.context.clear_cookies()
+
+    log_in(page, "cs_head")
+    page.goto(reverse("history-import"))
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["number", "kind", "received"])
+    ws.append(["QC-2019-000001", "rumour", "yesterday"])
+    path = tmp_path / "history.xlsx"
+    wb.save(path)
+    page.set_input_files("#id_file", str(path))
+    with page.expect_navigation():
+        page.locator("#history-form button").click()
+    assert page.locator("#history-report tbody tr").count() == 1
+    screenshot(page, "history-import-report")
+    # The refused workbook is answered 422 on purpose; anything else failing is a fault.
+    failed = [f for f in watch.failed if not f.startswith("422 ")]
+    assert not watch.errors and not failed, watch.errors + failed

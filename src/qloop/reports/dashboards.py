@@ -456,15 +456,17 @@ def trend(user: User, when: When) -> CardOut:
                 "url": register_url(kind="feedback", received_from=start, received_to=last_day),
             }
         )
+    # The kinds' own names (顾客反馈, not the word "feedback" of other screens).
+    complaints_name, feedback_name = str(_("Complaints")), str(_("Customer feedback"))
     chart = {
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
-        "legend": {"top": 0, "data": [str(_("Complaints")), str(_("Feedback"))]},
+        "legend": {"top": 0, "data": [complaints_name, feedback_name]},
         "grid": {"left": 40, "right": 16, "top": 36, "bottom": 28},
         "xAxis": {"type": "category", "data": labels},
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [
-            {"name": str(_("Complaints")), "type": "line", "data": complaints},
-            {"name": str(_("Feedback")), "type": "line", "data": feedback},
+            {"name": complaints_name, "type": "line", "data": complaints},
+            {"name": feedback_name, "type": "line", "data": feedback},
         ],
     }
     this = complaints[-1]["value"]
