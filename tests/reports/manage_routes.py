@@ -43,6 +43,7 @@ def manage_routes(route: Any) -> list[Any]:
         ),
         route("analysis", "get", lambda user, case: 200 if user.sees_all_cases else 403),
         route("export-list", "get", lambda user, case: 200),
+        route("similar-cases", "get", lambda user, case: 200),
         route("history-import", "get", lambda user, case: 200 if user.manages_cases else 403),
         route("history-template", "get", lambda user, case: 200 if user.manages_cases else 403),
         route(

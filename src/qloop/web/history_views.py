@@ -51,3 +51,22 @@ def history_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(template_xlsx(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="qloop-history-template.xlsx"'
     return response
+
+
+@login_required
+@require_GET
+def similar_cases(request: HttpRequest) -> HttpResponse:
+    """While the problem is typed: the closest past cases and a suggested category (htmx)."""
+    from qloop.cases.models import Category
+    from qloop.cases.similar import similar_cases as find
+
+    user: User = request.user  # type: ignore[assignment]
+    kind = request.GET.get("kind") or "complaint"
+    matches, suggested = find(
+        user,
+        request.GET.get("symptom", "")[:2000],
+        model=request.GET.get("product_model", "")[:100],
+        kind=kind if kind in {"complaint", "feedback"} else "complaint",
+    )
+    category = Category.objects.filter(code=suggested).first() if suggested else None
+    return render(request, "cases/_similar.html", {"matches": matches, "suggested": category})

@@ -30,6 +30,7 @@ urlpatterns = [
     path("cases/export.xlsx", views.case_export, name="case-export"),
     path("cases/new/", views.case_create, name="case-create"),
     path("cases/import/", history_views.history_import, name="history-import"),
+    path("cases/similar/", history_views.similar_cases, name="similar-cases"),
     path("cases/import/template.xlsx", history_views.history_template, name="history-template"),
     path("cases/contact-lookup/", views.contact_lookup, name="contact-lookup"),
     path("cases/<str:number>/", views.case_detail, name="case-detail"),
