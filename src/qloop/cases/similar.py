@@ -11,6 +11,7 @@ and the category most of them share is suggested.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,10 +36,13 @@ class Similar:
     outcome: str
 
 
-def grams(text: str) -> Counter[str]:
-    """Character bigrams of the normalised text (single characters for one-character words),
-    spaces and punctuation left out."""
-    clean = "".join(ch for ch in normalise(text) if ch.isalnum())
+_NOT_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def grams(text: str, *, normalised: bool = False) -> Counter[str]:
+    """Character bigrams of the Chinese in the normalised text: numbers, names written in
+    Latin letters and punctuation say little about the problem."""
+    clean = _NOT_CJK.sub("", text if normalised else normalise(text))
     if len(clean) < 2:
         return Counter(clean)
     return Counter(clean[i : i + 2] for i in range(len(clean) - 1))
@@ -66,14 +70,15 @@ def similar_cases(
             "title",
             "state",
             "category__code",
-            "product__symptom",
+            "search_text",
             "investigation__root_cause",
             "investigation__answer",
         )[:POOL]
     )
     if not rows:
         return [], ""
-    docs = [grams(r[4] or r[1]) for r in rows]
+    # search_text is already normalised (Traditional folded to Simplified) when saved.
+    docs = [grams(r[4] or r[1], normalised=True) for r in rows]
     df: Counter[str] = Counter()
     for doc in docs:
         df.update(doc.keys())
