@@ -13,7 +13,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, FloatField, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -241,17 +243,26 @@ CLOSE_BUCKETS = (
 )
 
 
+def _days_to_close() -> RawSQL:
+    """Days from received to closed, computed by the database itself: Django's portable
+    datetime arithmetic calls a Python function per row on SQLite (1.4 s for a year of
+    100,000 cases); both engines have a native way."""
+    if connection.vendor == "postgresql":
+        sql = (
+            'EXTRACT(EPOCH FROM ("cases_case"."closed_at" - "cases_case"."received_at")) / 86400.0'
+        )
+    else:
+        sql = 'julianday("cases_case"."closed_at") - julianday("cases_case"."received_at")'
+    return RawSQL(sql, [], output_field=FloatField())  # noqa: S611 - no user input in it
+
+
 def _closing(cases: CaseQuerySet, period: dict[str, Any]) -> list[Row]:
     """How long the cases received in the period took to close: one conditional count per
-    bucket, in one query, compared in the database (closed_at against received_at + days)."""
-    from django.db.models import DateTimeField as DTF
-    from django.db.models import ExpressionWrapper, F
-
-    closed = cases.filter(closed_at__isnull=False)
+    bucket, in one query."""
+    closed = cases.filter(closed_at__isnull=False).annotate(days=_days_to_close())
     aggregates: dict[str, Any] = {"closed": Count("id")}
     for days, _label in CLOSE_BUCKETS:
-        limit = ExpressionWrapper(F("received_at") + dt.timedelta(days=days), output_field=DTF())
-        aggregates[f"d{days}"] = Count("id", filter=Q(closed_at__lte=limit))
+        aggregates[f"d{days}"] = Count("id", filter=Q(days__lte=days))
     row = closed.aggregate(**aggregates)
     n = row["closed"] or 0
     out = [Row(str(_("Closed")), n, register_url(**period, state="closed"), None)]
