@@ -99,9 +99,6 @@ COLUMNS = {
         "alerts_done",
         "next_alert_at",
         "case_id",
-        "unit",
-        "schedule",
-        "alerts_done",
     ],
     "cases_event": [
         "id",
@@ -660,11 +657,7 @@ class Writer:
         return out
 
     def completed(self, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """Rows with the columns the generator does not vary: a clock's unit, alert plan and
-        alerts done (none: the generated clocks alert as the sweep finds them), and the case
-        events' chain."""
-        if table == "process_clock":
-            return [(*row, "", "[]", 0) for row in rows]
+        """Rows with the columns the generator does not vary: the case events' chain."""
         if table == "cases_event":
             return self.chained_events(rows)
         return rows

@@ -317,6 +317,8 @@ QLOOP_ANSWER_WORKING_DAYS = env_bool("QLOOP_ANSWER_WORKING_DAYS", False)
 QLOOP_LIST_COUNT_LIMIT = env_int("QLOOP_LIST_COUNT_LIMIT", 10_000)
 # A full-text search reads a row per match it counts, so it counts less far.
 QLOOP_SEARCH_COUNT_LIMIT = env_int("QLOOP_SEARCH_COUNT_LIMIT", 1_000)
+# An export of more rows than this is written by the worker, with progress on the page (X4).
+QLOOP_EXPORT_INLINE_ROWS = env_int("QLOOP_EXPORT_INLINE_ROWS", 2_000)
 
 # Security ----------------------------------------------------------------------------------
 # The debug page (DEBUG=true only) masks every setting, header and local variable whose name

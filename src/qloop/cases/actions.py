@@ -303,11 +303,15 @@ def register_case(
     photos: Sequence[UploadedFile] = (),
     registered_at: dt.datetime | None = None,
     source_case: Case | None = None,
+    number: str = "",
+    start_clocks: bool = True,
 ) -> Case:
     """Register a case (R1.1, R1.2): it lands in the intake department's queue, numbered.
 
     ``registered_at`` records a registration made earlier (demo data, imports of history);
-    ``source_case`` the feedback case a complaint was raised from (R2.8).
+    ``source_case`` the feedback case a complaint was raised from (R2.8). An import of
+    history (``qloop.cases.history``) keeps the ``number`` it was given (checked there) and
+    starts no clocks: its deadlines passed long ago.
     """
     if reg.received_at is not None and timezone.is_naive(reg.received_at):
         # A time without an offset (an API client's "2026-11-20T09:30") is local wall time.
@@ -328,7 +332,7 @@ def register_case(
             if spec.has_contact
             else (None, [])
         )
-        number = next_number(reg.kind, timezone.localtime(received_at).year)
+        number = number or next_number(reg.kind, timezone.localtime(received_at).year)
         symptom = reg.symptom.strip()
         if spec.product_problem:
             title = reg.title.strip() or " ".join(
@@ -376,7 +380,7 @@ def register_case(
             attachment.case = case
             attachment.save()
         process = process_for(reg.kind)
-        for name in process.clocks_on_registration:
+        for name in process.clocks_on_registration if start_clocks else ():
             clocks.start_clock(case, name, started_at=received_at)
         case.refresh_search()
         Case.objects.filter(pk=case.pk).update(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +58,16 @@ def _int(name: str, raw: str) -> int | None:
         raise FilterError(name, _("Enter a whole number.")) from exc
 
 
+CLOCK_STATES = ("open", "running", "paused", "stopped", "breached")
+TASK_STATES = ("open", "late")
+
+
+def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    if raw and raw not in choices:
+        raise FilterError(name, _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)})
+    return raw
+
+
 @dataclass
 class CaseFilter:
     kind: str = ""
@@ -73,6 +83,16 @@ class CaseFilter:
     q: str = ""
     sort: str = "-received_at"
     extra: dict[str, str] = field(default_factory=dict)
+    # The dashboards' drill-downs (issue 13): a clock by name and state, breaches in a period,
+    # a corrective action's verification, the tasks of the viewer's departments.
+    clock: str = ""
+    clock_state: str = ""
+    breached_from: dt.date | None = None
+    breached_to: dt.date | None = None
+    verification: str = ""
+    task: str = ""
+    open: bool = False
+    organisation: str = ""
 
     @classmethod
     def from_query(cls, params: QueryDict | dict[str, str]) -> CaseFilter:
@@ -97,6 +117,14 @@ class CaseFilter:
             q=str(get("q") or "").strip()[:200],
             sort=sort,
             extra=extra,
+            clock=str(get("clock") or ""),
+            clock_state=_choice("clock_state", str(get("clock_state") or ""), CLOCK_STATES),
+            breached_from=_date("breached_from", str(get("breached_from") or "")),
+            breached_to=_date("breached_to", str(get("breached_to") or "")),
+            verification=str(get("verification") or ""),
+            task=_choice("task", str(get("task") or ""), TASK_STATES),
+            open=str(get("open") or "").lower() in {"1", "true", "on", "yes"},
+            organisation=str(get("organisation") or "").strip()[:200],
         )
 
     @property
@@ -156,9 +184,50 @@ class CaseFilter:
                     qs = qs.filter(**{f"extra__{code}__icontains": value})
                 else:
                     qs = qs.filter(**{f"extra__{code}": value})
+        qs = self._drill_down(qs, user)
         if self.q:
             qs = qs.search(self.q)
         return qs.order_by(*SORTS[self.sort])
+
+    def _drill_down(self, qs: CaseQuerySet, user: User) -> CaseQuerySet:
+        """Filters by the rows around a case (clocks, corrective action, tasks), each one
+        ``EXISTS`` over an indexed foreign key, so a dashboard's figure and its register agree."""
+        from qloop.process.models import Clock, Task
+
+        tz = timezone.get_current_timezone()
+        if self.clock or self.clock_state or self.breached_from or self.breached_to:
+            clocks = Clock.objects.filter(case=OuterRef("pk"))
+            if self.clock:
+                clocks = clocks.filter(name=self.clock)
+            if self.clock_state == "open":
+                clocks = clocks.filter(state__in=["running", "paused", "breached"])
+            elif self.clock_state:
+                clocks = clocks.filter(state=self.clock_state)
+            if self.breached_from:
+                start = dt.datetime.combine(self.breached_from, dt.time.min, tzinfo=tz)
+                clocks = clocks.filter(breached_at__gte=start)
+            if self.breached_to:
+                end = dt.datetime.combine(
+                    self.breached_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+                )
+                clocks = clocks.filter(breached_at__lt=end)
+            if self.breached_from or self.breached_to:
+                clocks = clocks.filter(breached_at__isnull=False)
+            qs = qs.filter(Exists(clocks))
+        if self.open:
+            qs = qs.open()
+        if self.organisation:
+            qs = qs.filter(contact__organisation=self.organisation)
+        if self.verification:
+            qs = qs.filter(corrective_action__verification_result=self.verification)
+        if self.task:
+            tasks = Task.objects.filter(
+                case=OuterRef("pk"), department_id__in=user.department_ids, done_at__isnull=True
+            )
+            if self.task == "late":
+                tasks = tasks.filter(due__lt=timezone.localdate())
+            qs = qs.filter(Exists(tasks))
+        return qs
 
 
 @dataclass

@@ -376,6 +376,18 @@ class Case(models.Model):
                 name="case_open_work",
                 condition=Q(archived_at__isnull=True) & ~Q(state__in=["closed"]),
             ),
+            # The dashboards (issue 13): a department's open cases, and the live cases of a kind
+            # per month, each counted from an index alone.
+            models.Index(
+                fields=["department", "state"],
+                name="case_open_department",
+                condition=Q(archived_at__isnull=True) & ~Q(state__in=["closed"]),
+            ),
+            models.Index(
+                fields=["kind", "received_at"],
+                name="case_live_kind_received",
+                condition=Q(archived_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,21 +15,16 @@ page (``access.contact_details``), and a person sees the rows of the cases they 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 
 from qloop.cases import access
-from qloop.cases.export import _safe
 from qloop.cases.models import Case
 from qloop.inputs import clamp_date
 from qloop.process.models import Clock, ClockName, ClockState
@@ -144,7 +139,8 @@ class Period:
         return start, end
 
 
-def register_cases(spec: RegisterSpec, user: User, period: Period) -> list[Case]:
+def register_queryset(spec: RegisterSpec, user: User, period: Period) -> QuerySet[Case]:
+    """Every row of the register for the period, in order; pages cut it, exports read it all."""
     start, end = period.bounds()
     qs = (
         Case.objects.for_user(user)
@@ -173,7 +169,16 @@ def register_cases(spec: RegisterSpec, user: User, period: Period) -> list[Case]
         )
         .order_by("received_at", "id")
     )
-    return list(qs[:MAX_ROWS])
+    return qs
+
+
+def register_cases(spec: RegisterSpec, user: User, period: Period) -> list[Case]:
+    """The printed page's rows: at most ``MAX_ROWS`` (the page says so when it is cut)."""
+    return list(register_queryset(spec, user, period)[:MAX_ROWS])
+
+
+def register_count(spec: RegisterSpec, user: User, period: Period) -> int:
+    return register_queryset(spec, user, period).order_by().count()
 
 
 def _local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -239,44 +244,3 @@ def row(spec: RegisterSpec, case: Case, user: User) -> dict[str, str]:
 
 def register_rows(spec: RegisterSpec, user: User, period: Period) -> list[dict[str, str]]:
     return [row(spec, case, user) for case in register_cases(spec, user, period)]
-
-
-def register_xlsx(spec: RegisterSpec, user: User, period: Period) -> bytes:
-    """The same rows as the printed register, as a workbook that prints on A4 landscape."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = str(spec.title)[:31]
-    ncols = len(spec.columns)
-    ws.append([str(spec.title)])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([_("Period: %(start)s to %(end)s") % {"start": period.start, "end": period.end}])
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
-    ws.append([str(c.label) for c in spec.columns])
-    thin = Side(style="thin")
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE7F3")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for values in register_rows(spec, user, period):
-        ws.append([_safe(values[c.key]) for c in spec.columns])
-    for idx, column in enumerate(spec.columns, start=1):
-        ws.column_dimensions[get_column_letter(idx)].width = column.width
-    for line in ws.iter_rows(min_row=3):
-        for cell in line:
-            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-            if cell.row > 3:
-                column = spec.columns[cell.column - 1]
-                cell.alignment = Alignment(vertical="top", wrap_text=column.wrap)
-    ws.freeze_panes = "B4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()

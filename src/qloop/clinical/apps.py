@@ -148,6 +148,9 @@ class ClinicalConfig(AppConfig):
         from qloop.demo.registry import register_demo
 
         register_entries()
+        from qloop.clinical.dashboard import register_cards
+
+        register_cards()
         from qloop.clinical import lookups
 
         lookups.connect()

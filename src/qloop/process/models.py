@@ -234,6 +234,18 @@ class Clock(models.Model):
         indexes = [
             # The breach sweep reads only running clocks past due: one indexed range scan.
             models.Index(fields=["due_at"], name="clock_running_due", condition=Q(state="running")),
+            # The dashboards count breaches per month (issue 13): only breached clocks.
+            models.Index(
+                fields=["breached_at"],
+                name="clock_breached",
+                condition=Q(breached_at__isnull=False),
+            ),
+            # ... and the open clocks by name and state, from the index alone.
+            models.Index(
+                fields=["name", "state", "case"],
+                name="clock_open_name_state",
+                condition=Q(state__in=["running", "paused", "breached"]),
+            ),
             # The alert sweep reads only clocks with a reminder or escalation to come.
             models.Index(
                 fields=["next_alert_at"],

@@ -15,12 +15,16 @@ class ReportsConfig(AppConfig):
         from qloop.web.nav import NavItem, register_nav
 
         register_kinds()
+        from qloop.reports import dashboards, exports  # noqa: F401 - their registries
+
         register_nav(
+            NavItem(_("Dashboard"), "dashboard", order=5),
+            NavItem(_("Analysis"), "analysis", shown_to=lambda user: user.sees_all_cases, order=6),
             NavItem(
                 _("Summary reports"),
                 "survey-report-list",
                 Profile.MANUFACTURER,
                 shown_to=lambda user: user.sees_all_cases,
                 order=30,
-            )
+            ),
         )

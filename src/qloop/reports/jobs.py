@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from qloop.reports.review import prepare_due_reviews
 
@@ -15,3 +15,19 @@ def prepare_review_summaries() -> int:
     Hourly, so that a worker that was down at the hour still prepares it the same day.
     """
     return prepare_due_reviews()
+
+
+@db_task()
+def run_export(job_id: int) -> None:
+    """Write one asked-for export (X4); a job already claimed is left alone."""
+    from qloop.reports.exports import write_job
+
+    write_job(job_id)
+
+
+@db_periodic_task(crontab(minute="41", hour="3"))
+def remove_old_exports() -> int:
+    """Nightly: export files older than a week are removed (the job stays as a record)."""
+    from qloop.reports.exports import remove_old_exports as remove
+
+    return remove()

@@ -199,3 +199,62 @@ class ReviewSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review} {self.prepared_at:%Y-%m-%d}"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Removed")
+
+
+class ExportJob(models.Model):
+    """One export of a list asked for by one person (X4): written by the worker, row by row,
+    to a file only that person may download."""
+
+    token = models.CharField(max_length=40, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    list_code = models.CharField(_("list"), max_length=40)
+    file_format = models.CharField(_("format"), max_length=10)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file_name = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("asked for"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"], name="export_requested_by"),
+            models.Index(fields=["state", "created_at"], name="export_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_code}.{self.file_format} ({self.get_state_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == ExportState.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (ExportState.DONE, ExportState.FAILED, ExportState.EXPIRED)

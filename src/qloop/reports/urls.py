@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qloop.reports import views
+from qloop.reports import analysis_views, dashboard_views, export_views, views
 
 urlpatterns = [
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("analysis/", analysis_views.analysis, name="analysis"),
+    path("dashboard/<slug:board>/", dashboard_views.dashboard, name="dashboard-board"),
+    path("exports/", export_views.export_list, name="export-list"),
+    path("exports/jobs/<str:job>/", export_views.export_job, name="export-job"),
+    path(
+        "exports/jobs/<str:job>/download/",
+        export_views.export_download,
+        name="export-download",
+    ),
+    path("exports/<slug:code>/", export_views.export_start, name="export-start"),
     path("reports/surveys/", views.survey_report_list, name="survey-report-list"),
     path("reports/surveys/new/", views.survey_report_create, name="survey-report-create"),
     path(

@@ -4,7 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from qloop.reports import urls as reports_urls
-from qloop.web import account_views, customer_views, process_views, register_views, views
+from qloop.web import (
+    account_views,
+    customer_views,
+    history_views,
+    process_views,
+    register_views,
+    views,
+)
 from qloop.web.login import LoginForm
 
 urlpatterns = [
@@ -22,6 +29,9 @@ urlpatterns = [
     path("cases/", views.case_list, name="case-list"),
     path("cases/export.xlsx", views.case_export, name="case-export"),
     path("cases/new/", views.case_create, name="case-create"),
+    path("cases/import/", history_views.history_import, name="history-import"),
+    path("cases/similar/", history_views.similar_cases, name="similar-cases"),
+    path("cases/import/template.xlsx", history_views.history_template, name="history-template"),
     path("cases/contact-lookup/", views.contact_lookup, name="contact-lookup"),
     path("cases/<str:number>/", views.case_detail, name="case-detail"),
     path("cases/<str:number>/edit/", views.case_edit, name="case-edit"),

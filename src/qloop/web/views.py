@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qloop.cases import access, actions
 from qloop.cases.choices import Channel
-from qloop.cases.export import export_cases_xlsx
 from qloop.cases.extra import active_fields, display_value
 from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
@@ -204,20 +203,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def case_export(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    try:
-        flt = CaseFilter.from_query(request.GET)
-    except FilterError as exc:
-        messages.error(request, exc.message)
-        return redirect("case-list")
-    qs = flt.apply(Case.objects.select_related(*LIST_RELATED), user)
-    content = export_cases_xlsx(qs, user, kind=flt.kind or "complaint")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="qloop-cases-{stamp}.xlsx"'
-    return response
+    """The register with the list's filters (X4); a large one is written by the worker."""
+    from qloop.reports.export_views import start
+
+    return start(request, "cases", "xlsx")
 
 
 @login_required

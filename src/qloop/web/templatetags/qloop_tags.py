@@ -84,6 +84,8 @@ def verb_label(verb: str) -> str:
         "commented": _("commented"),
         "photos_added": _("added photos"),
         "archived": _("archived the case"),
+        "imported": _("imported the case from history"),
+        "closed": _("closed the case"),
         "clock_breached": _("deadline breached"),
         "clock_paused": _("deadline paused"),
         "clock_resumed": _("deadline running again"),

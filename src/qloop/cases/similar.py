@@ -1,0 +1,117 @@
+"""Similar past cases while a case is being registered (issue 13, "recurring problems"):
+Chinese text compared on character bigrams, weighted by how rare each bigram is among the
+organisation's own recent cases (learned from them, offline, no outside service).
+
+The candidates are the most recent live cases about the same product model (an indexed
+column), at most ``POOL`` of them, read as (number, text, state, category) tuples; their
+bigram weights are computed from that pool. The five closest come back with their outcome,
+and the category most of them share is suggested.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qloop.cases.models import Case
+from qloop.cases.search import normalise
+
+if TYPE_CHECKING:
+    from qloop.org.models import User
+
+POOL = 400
+THRESHOLD = 0.2  # cosine similarity below which a case is not shown
+
+
+@dataclass(frozen=True)
+class Similar:
+    number: str
+    title: str
+    state: str
+    category: str
+    score: float
+    outcome: str
+
+
+_NOT_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def grams(text: str, *, normalised: bool = False) -> Counter[str]:
+    """Character bigrams of the Chinese in the normalised text: numbers, names written in
+    Latin letters and punctuation say little about the problem."""
+    clean = _NOT_CJK.sub("", text if normalised else normalise(text))
+    if len(clean) < 2:
+        return Counter(clean)
+    return Counter(clean[i : i + 2] for i in range(len(clean) - 1))
+
+
+def _vector(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
+    vec = {g: n * idf.get(g, 1.0) for g, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {g: v / norm for g, v in vec.items()}
+
+
+def similar_cases(
+    user: User, text: str, *, model: str = "", kind: str = "complaint", limit: int = 5
+) -> tuple[list[Similar], str]:
+    """The closest past cases this person may see, and a suggested category code ("" if none)."""
+    query = grams(text)
+    if sum(query.values()) < 3:
+        return [], ""
+    pool = Case.objects.for_user(user).live().filter(kind=kind)
+    if model.strip():
+        pool = pool.filter(product__model__iexact=model.strip())
+    rows = list(
+        pool.order_by("-received_at").values_list(
+            "number",
+            "title",
+            "state",
+            "category__code",
+            "search_text",
+            "investigation__root_cause",
+            "investigation__answer",
+        )[:POOL]
+    )
+    if not rows:
+        return [], ""
+    # search_text is already normalised (Traditional folded to Simplified) when saved.
+    docs = [grams(r[4] or r[1], normalised=True) for r in rows]
+    df: Counter[str] = Counter()
+    for doc in docs:
+        df.update(doc.keys())
+    n = len(docs)
+    idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
+    q = _vector(query, idf)
+    scored = []
+    for row, doc in zip(rows, docs, strict=True):
+        d = _vector(doc, idf)
+        score = sum(v * d.get(g, 0.0) for g, v in q.items())
+        if score >= THRESHOLD:
+            scored.append((score, row))
+    scored.sort(key=lambda item: -item[0])
+    from qloop.process.definitions import state_label
+
+    top = [
+        Similar(
+            number=row[0],
+            title=row[1],
+            state=str(state_label(kind, row[2])),
+            category=row[3] or "",
+            score=round(score, 2),
+            outcome=(row[5] or row[6] or "")[:120],
+        )
+        for score, row in scored[:limit]
+    ]
+    votes: dict[str, float] = {}
+    for item in top:
+        if item.category:
+            votes[item.category] = votes.get(item.category, 0.0) + item.score
+    suggested = ""
+    if votes:
+        code, weight = max(votes.items(), key=lambda kv: kv[1])
+        if weight >= sum(i.score for i in top) / 2:
+            suggested = code
+    return top, suggested

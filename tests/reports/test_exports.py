@@ -1,0 +1,145 @@
+"""Exports that never hang (X4): every list as .xlsx and CSV with its filters; a large one is
+written by the worker with progress, for the person who asked only; a printed register says
+when it is cut."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import openpyxl
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from qloop.cases.actions import ProductData
+from qloop.reports.models import ExportJob, ExportState
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows_of_xlsx(content: bytes) -> list[tuple[Any, ...]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    return list(sheet.iter_rows(values_only=True))
+
+
+def _model(name: str) -> ProductData:
+    return ProductData(specification="50-160", model=name, quantity=1, serial_number="")
+
+
+def test_a_small_export_comes_at_once_as_xlsx_and_csv_with_the_filters(
+    make_case: Callable[..., Any], client_for: Callable[[str], Client]
+) -> None:
+    wanted = make_case(product=_model("QL-CP65"))
+    make_case(product=_model("QL-CP50"))
+    cs = client_for("cs")
+
+    xlsx = cs.get(reverse("case-export"), {"model": "QL-CP65"})
+    as_csv = cs.get(reverse("export-start", args=["cases"]), {"model": "QL-CP65", "format": "csv"})
+
+    assert [r[0] for r in _rows_of_xlsx(xlsx.content)[1:]] == [wanted.number]
+    assert as_csv["Content-Type"].startswith("text/csv")
+    assert as_csv.content.startswith("\ufeff".encode())  # Excel reads the Chinese right
+    lines = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert lines[0][0] == "编号" and [line[0] for line in lines[1:]] == [wanted.number]
+
+
+def test_a_bad_filter_or_format_is_refused_by_name(client_for: Callable[[str], Client]) -> None:
+    cs = client_for("cs")
+    bad_date = cs.get(reverse("export-start", args=["cases"]), {"received_from": "yesterday"})
+    bad_format = cs.get(reverse("export-start", args=["cases"]), {"format": "pdf"})
+    assert bad_date.status_code == 422 and b"received_from" in bad_date.content
+    assert bad_format.status_code == 422 and b"format" in bad_format.content
+    assert not ExportJob.objects.exists()
+
+
+def test_a_large_export_is_written_by_the_worker_and_only_its_owner_gets_the_file(
+    make_case: Callable[..., Any],
+    client_for: Callable[[str], Client],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.QLOOP_EXPORT_INLINE_ROWS = 2
+    numbers = {make_case().number for _ in range(3)}
+    cs = client_for("cs")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = cs.get(reverse("export-start", args=["cases"]), {"format": "xlsx"})
+    job = ExportJob.objects.get()
+    page = cs.get(asked["Location"])
+    download = cs.get(reverse("export-download", args=[job.token]))
+
+    assert asked.status_code == 302 and asked["Location"] == reverse("export-job", args=[job.token])
+    assert job.state == ExportState.DONE and job.rows_done == 3 and job.rows_total == 3
+    assert 'id="export-download"' in page.content.decode()
+    content = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    assert {r[0] for r in _rows_of_xlsx(content)[1:]} == numbers
+    for other in ("cs_head", "gm"):
+        client = client_for(other)
+        assert client.get(reverse("export-job", args=[job.token])).status_code == 404
+        assert client.get(reverse("export-download", args=[job.token])).status_code == 404
+
+
+def test_a_waiting_export_shows_its_progress_and_polls_without_inline_script(
+    make_case: Callable[..., Any], client_for: Callable[[str], Client], settings: Any
+) -> None:
+    """The job is queued (its commit hook not run): the page polls with htmx attributes."""
+    settings.QLOOP_EXPORT_INLINE_ROWS = 0
+    make_case()
+    cs = client_for("cs")
+
+    asked = cs.get(reverse("export-start", args=["cases"]), {"format": "csv"})
+    page = cs.get(asked["Location"]).content.decode()
+    partial = cs.get(asked["Location"], headers={"HX-Request": "true"}).content.decode()
+
+    assert 'hx-trigger="load delay:1s"' in page and "<script>" not in page
+    assert partial.startswith('<div id="export-progress" data-state="queued"')
+
+
+def test_the_worker_writes_a_job_once(
+    make_case: Callable[..., Any], users: dict[str, Any], settings: Any
+) -> None:
+    from qloop.reports.exports import request_export, write_job
+
+    settings.QLOOP_EXPORT_INLINE_ROWS = 0
+    make_case()
+    job = request_export(users["cs"], "cases", {}, "csv")
+    assert isinstance(job, ExportJob)
+
+    first, second = write_job(job.pk), write_job(job.pk)
+
+    assert first is not None and first.state == ExportState.DONE
+    assert second is None  # claimed already: nothing written twice
+
+
+def test_the_customer_directory_exports_for_those_who_use_it(
+    client_for: Callable[[str], Client],
+) -> None:
+    from qloop.customers.models import CustomerOrganisation
+
+    CustomerOrganisation.objects.create(name="苏州恒通水务有限公司", kind="end_customer")
+    sales = client_for("sales").get(reverse("export-start", args=["customers"]))
+    prod = client_for("prod").get(reverse("export-start", args=["customers"]))
+
+    assert [r[0] for r in _rows_of_xlsx(sales.content)[1:]] == ["苏州恒通水务有限公司"]
+    assert prod.status_code == 403
+
+
+def test_a_printed_register_says_when_it_is_cut_and_how_to_get_everything(
+    make_case: Callable[..., Any], client_for: Callable[[str], Client], monkeypatch: Any
+) -> None:
+    from qloop.web import register_views
+
+    monkeypatch.setattr(register_views, "MAX_ROWS", 2)
+    monkeypatch.setattr("qloop.cases.registers.MAX_ROWS", 2)
+    for _ in range(3):
+        make_case(actor="sales", kind="feedback", feedback_type="opinion")
+
+    page = client_for("sales").get(reverse("feedback-handling-record")).content.decode()
+
+    assert 'id="cut-notice"' in page
+    assert "前 2 条" in page or "first 2 of 3" in page
+    assert 'id="csv-link"' in page
