@@ -5,7 +5,8 @@ a cProfile of real requests through Django's test client (issue 14).
     .venv/bin/python bench/profile_pages.py --data-dir /tmp/qloop-bench/sqlite-100k \\
         --page case_page --page my_work_qe --requests 10 [--profile]
 
-Pages are the scenarios of ``scenarios.py`` (by name) or any path as ``user:/path/``. CPU time is
+Pages are the scenarios of ``scenarios.py`` (by name), any path as ``user:/path/``, or
+``registration`` (cs posts the complaint form, as ``pages_wrk.py`` does). CPU time is
 the process's (Python and SQLite alike), so a busy machine inflates it less than wall time.
 """
 
@@ -21,6 +22,31 @@ import time
 from typing import Any
 
 from common import add_common_arguments, setup_django
+
+
+def registration_form() -> dict[str, str]:
+    """A valid complaint, received two hours ago."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return {
+        "received_at": (timezone.localtime() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "contact_name": "李建国",
+        "contact_gender": "male",
+        "contact_phone": "13912345678",
+        "contact_email": "ljg@example.cn",
+        "contact_organisation": "无锡新区自来水公司",
+        "product_specification": "65-200, 15kW",
+        "product_model": "QL-CP65",
+        "product_quantity": "3",
+        "product_serial_number": "CP65-PROFILE",
+        "symptom": "泵体异响，振动明显。",
+        "current_status": "已停机。",
+        "category": "1A",
+        "severity": "major",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,15 +67,24 @@ def main(argv: list[str] | None = None) -> int:
 
     newest = Contact.objects.order_by("-id").values_list("phone", flat=True).first() or "1380000"
     known = {s.name: (s.user, s.path) for s in scenarios(newest[:7], newest_case_number())}
+    known["registration"] = ("cs", "/cases/new/")
     print(f"database: {connection.vendor}; pages: {', '.join(args.page)}")
     for page in args.page:
         user, path = known[page] if page in known else page.split(":", 1)
         client = Client()
         client.force_login(User.objects.get(username=user))
+
+        def request(path: str = path, page: str = page, client: Client = client) -> None:
+            if page == "registration":
+                response = client.post(path, registration_form())
+                assert response.status_code == 302, path
+            else:
+                assert client.get(path).status_code == 200, path
+
         for _ in range(2):
-            assert client.get(path).status_code == 200, path
+            request()
         with capture_queries() as queries:
-            client.get(path)
+            request()
         cpu: list[float] = []
         wall: list[float] = []
         profiler = cProfile.Profile() if args.profile else None
@@ -57,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             c0, t0 = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            client.get(path)
+            request()
             if profiler:
                 profiler.disable()
             cpu.append(time.process_time() - c0)

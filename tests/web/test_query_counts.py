@@ -26,12 +26,17 @@ N = 3
 
 
 def count_queries(client: Client, url: str, **headers: str) -> int:
-    """The queries one request runs, after one untimed request (per-process caches warm)."""
+    """The queries one request runs, after one untimed request (per-process caches warm); the
+    fewer of two requests, so that a cache expiring in between (calendars are kept about a
+    minute) does not count as a query per row."""
     client.get(url, headers=headers)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200, (url, response.status_code)
-    return len(queries)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.status_code)
+        counts.append(len(queries))
+    return min(counts)
 
 
 def assert_flat(

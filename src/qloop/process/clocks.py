@@ -109,6 +109,10 @@ def _calendar_id(case: Case, definition: ClockDefinition) -> int | None:
         return definition.calendar_id
     from qloop.org.models import Department
 
+    if type(case)._meta.get_field("department").is_cached(case):
+        # Registration has just read the department: no second query for its calendar.
+        return case.department.calendar_id if case.department else None
+
     return (
         Department.objects.filter(pk=case.department_id)
         .values_list("calendar_id", flat=True)
