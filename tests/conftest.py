@@ -25,6 +25,18 @@ def _isolated_files(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request made with the test client runs in
+    the test's own thread, where the person's language it activates would stay for the next
+    test (a page then shows 品质部 while the test expects "Quality department")."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_profiles() -> Iterator[None]:
     """Each test reads the profiles of its own organisation, not the last test's (a test's
     rollback never passes through Organisation.save, which forgets them)."""

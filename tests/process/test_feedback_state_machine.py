@@ -135,6 +135,8 @@ class FeedbackMachine(RuleBasedStateMachine):
     def _predict(
         self, case: Case, t: Transition, persona: str, inputs: dict[str, Any], valid: bool
     ) -> type[Exception] | None:
+        if not Case.objects.for_user(self.users[persona]).filter(pk=case.pk).exists():
+            return Http404  # the action itself says the case is not there (issue 9.4)
         if not expected_allowed(t, persona, case, self.users[persona]):
             return PermissionDenied
         if case.state not in t.sources:
