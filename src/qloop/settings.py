@@ -437,9 +437,15 @@ if EMAIL_URL:
     EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
     EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
     EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
-else:
-    # The embedded default: the worker prints each e-mail to its log instead of sending it.
+elif env_bool("QLOOP_EMAIL_CONSOLE", False):
+    # Asked for: each e-mail printed in full to the worker's log (a developer's choice).
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    # The embedded default: each e-mail is written to a file under var/mail/ (one file per
+    # delivery run) and stays readable in the admin's outbox; printing them buried the start
+    # banner under thousands of lines of the demo's HTML (issue 12.19).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("QLOOP_EMAIL_FROM", "QLoop <qloop@localhost>")
 if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
     raise ImproperlyConfigured(

@@ -35,6 +35,7 @@ from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qloop.notify.models import Channel, Message
 
@@ -180,8 +181,25 @@ def render_email_text(message: Message) -> str:
         return render_to_string("notify/email.txt", _email_context(message)).strip() + "\n"
 
 
+# What the button of a message to someone outside QLoop says, by the message's kind.
+OUTSIDE_ACTIONS = {
+    "survey_invitation": gettext_lazy("Answer the survey"),
+    "survey_reminder": gettext_lazy("Answer the survey"),
+}
+
+
 def _email_context(message: Message) -> dict[str, Any]:
+    # A message to an address that is no user's (a customer's contact) speaks to a customer:
+    # no "open in QLoop", no message settings he does not have (issue 12.17).
+    outside = message.user_id is None
+    from qloop.org.models import Organisation
+
     return {
+        "outside": outside,
+        "sender": Organisation.current().name if outside else "QLoop",
+        "action": OUTSIDE_ACTIONS.get(message.kind, gettext_lazy("Open the link"))
+        if outside
+        else "",
         "message": message,
         "subject": _one_line(message.subject),
         "text": text_without_link(message),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("my-work/", views.my_work, name="my-work"),
     path("my-work/registered/", views.registered_by_me, name="registered-by-me"),
     path("cases/", views.case_list, name="case-list"),
