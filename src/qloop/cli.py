@@ -9,6 +9,8 @@ import subprocess
 import sys
 from typing import Any
 
+DEMO_CASES_ON_FIRST_START = 120
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qloop.settings")
@@ -108,8 +110,11 @@ def serve(host: str, port: int, workers: int, *, debug: bool = False) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
     first_start = not User.objects.exists()
     if first_start and os.environ.get("QLOOP_NO_DEMO", "") == "":
-        print("First start: loading the demo organisation …", flush=True)
-        call_command("demo")
+        # A few months of history is enough to look around; its size is most of the first
+        # start (issue 12.19, bench/start_bench.py). `qloop demo --cases 300` adds more.
+        cases = int(os.environ.get("QLOOP_DEMO_CASES", "") or DEMO_CASES_ON_FIRST_START)
+        print(f"First start: loading the demo organisation ({cases} complaints) …", flush=True)
+        call_command("demo", cases=cases)
     worker = subprocess.Popen([sys.executable, "-m", "qloop.cli", "worker", "--quiet"])
 
     def stop(signum: int, frame: Any) -> None:
@@ -161,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         help="start the web server and the worker (migrates; loads the demo on the first start)",
         description="Migrate the database, load the demo organisation on the first start "
         "(unless QLOOP_NO_DEMO=1), start the background worker and the web server. "
-        "E-mails go to files under the data directory unless EMAIL_URL is set.",
+        "E-mails go to files under the data directory unless EMAIL_URL is set. "
+        "Environment: SITE_URL (the address in links; default the one served on), "
+        "QLOOP_NO_DEMO=1, QLOOP_DEMO_CASES (default 120), QLOOP_DATA_DIR, EMAIL_URL.",
     )
     p_serve.add_argument(
         "--host",

@@ -244,6 +244,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 QLOOP_MAX_UPLOAD_MB = env_int("QLOOP_MAX_UPLOAD_MB", 10)
 QLOOP_MAX_PHOTOS = env_int("QLOOP_MAX_PHOTOS", 10)
+# Lookups of the public status page per client address and hour (issue 12.22).
+QLOOP_STATUS_LOOKUPS_PER_HOUR = env_int("QLOOP_STATUS_LOOKUPS_PER_HOUR", 10)
 # Width × height, checked from the file's header before a photo is decoded: a small file can
 # hold a picture that takes gigabytes to decode. 40 megapixels fits every phone camera.
 QLOOP_MAX_IMAGE_MEGAPIXELS = env_int("QLOOP_MAX_IMAGE_MEGAPIXELS", 40)

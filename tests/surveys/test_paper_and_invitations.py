@@ -10,9 +10,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from qloop.notify.channels import render_email_html, render_email_text
-
 from qloop.cases.models import Contact
+from qloop.notify.channels import render_email_html, render_email_text
 from qloop.notify.models import Message
 from qloop.surveys import actions
 from qloop.surveys.models import Campaign, Invitation, Response, Source

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -101,6 +103,18 @@ EXTRA_FIELDS = [
 ]
 
 
+def demo_password_hash(password: str) -> str:
+    """One hash for every demo user's (same) password: hashing it afresh per user took a
+    third of a second each, some ten seconds of the first start (issue 12.19). A fresh salt
+    per user protects different passwords; these are one and the same by design."""
+    return _hash_once(password, tuple(settings.PASSWORD_HASHERS))
+
+
+@functools.cache
+def _hash_once(password: str, hashers: tuple[str, ...]) -> str:
+    return make_password(password)
+
+
 def check_password_allowed() -> str:
     password = settings.QLOOP_DEMO_PASSWORD
     if password == "demo" and settings.DATABASE_URL:  # noqa: S105 - the documented default
@@ -147,7 +161,7 @@ def load_organisation() -> dict[str, Any]:
             username=username, defaults={"display_name": name, "email": f"{username}@example.com"}
         )
         if created:
-            user.set_password(password)
+            user.password = demo_password_hash(password)
         if username == "admin":
             user.is_staff = user.is_superuser = True
         user.save()

@@ -4,7 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from qloop.reports import urls as reports_urls
-from qloop.web import account_views, customer_views, process_views, register_views, views
+from qloop.web import (
+    account_views,
+    customer_views,
+    process_views,
+    register_views,
+    status_views,
+    views,
+)
 from qloop.web.login import LoginForm
 
 urlpatterns = [
@@ -18,6 +25,9 @@ urlpatterns = [
     path("language/", views.set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    # No login: a customer or patient looks up his case (number + last four phone digits).
+    path("status/", status_views.case_status, name="case-status"),
+    path("cases/<str:number>/status-slip/", status_views.case_status_slip, name="case-status-slip"),
     path("my-work/", views.my_work, name="my-work"),
     path("my-work/registered/", views.registered_by_me, name="registered-by-me"),
     path("cases/", views.case_list, name="case-list"),
