@@ -19,6 +19,7 @@ from qloop.org.models import (
     Organisation,
     Profile,
     Role,
+    StatutoryNotice,
     User,
     WorkingCalendar,
 )
@@ -193,4 +194,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     exclude = ["key_hash"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(StatutoryNotice)
+class StatutoryNoticeAdmin(admin.ModelAdmin):
+    """A reader: notices are entered, checked and previewed on the statutory holidays page
+    (/calendars/holidays/), and a correction is a newer notice, never an edit."""
+
+    list_display = ["year", "source", "entered_by", "entered_at"]
+    readonly_fields = ["year", "source", "holidays", "workdays", "entered_by", "entered_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

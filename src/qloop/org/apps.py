@@ -4,9 +4,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrgConfig(AppConfig):
+    # Two configs live in this module: without ``default`` Django would use neither for
+    # "qloop.org", and ready() (jobs, message kinds) would never run.
+    default = True
     name = "qloop.org"
     label = "org"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
+        from qloop.org import jobs  # noqa: F401
+        from qloop.org.holidays import register_kinds
+
+        register_kinds()
 
 
 class LoginAttemptsConfig(AxesAppConfig):

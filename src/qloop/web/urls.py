@@ -7,6 +7,7 @@ from qloop.reports import urls as reports_urls
 from qloop.web import (
     account_views,
     customer_views,
+    holiday_views,
     process_views,
     register_views,
     status_views,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("language/", views.set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("calendars/holidays/", holiday_views.statutory_holidays, name="statutory-holidays"),
     # No login: a customer or patient looks up his case (number + last four phone digits).
     path("status/", status_views.case_status, name="case-status"),
     path("cases/<str:number>/status-slip/", status_views.case_status_slip, name="case-status-slip"),

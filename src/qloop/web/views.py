@@ -28,6 +28,7 @@ from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Contact
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
+from qloop.org import holidays
 from qloop.org.models import ApiToken, Department, User
 from qloop.process import engine
 from qloop.process.definitions import all_states
@@ -89,6 +90,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
             # R2.5 c: at least one survey a year; the job's warning, also where work is found.
             "survey_due": can_manage_surveys(user) and not survey_ran_recently(now),
             "follow_up": corrective_follow_up(user)[:50],
+            # X3: from 1 November, next year's statutory holidays must be known (12.23).
+            "holidays_unknown": holidays.unknown_next_year() if user.administers else None,
         },
     )
 

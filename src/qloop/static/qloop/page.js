@@ -19,13 +19,15 @@
     if (event.target.closest("[data-print]")) window.print();
   });
 
-  // <form data-confirm="question">: ask before sending.
+  // <form data-confirm="question"> or <button data-confirm="question">: ask before sending.
   // With data-confirm-count="SELECTOR" the question says how many and to whom: {n} becomes
   // the number of matches, {names} their data-name attributes; with none chosen,
   // data-confirm-none is said instead and nothing is sent.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form.getAttribute("data-confirm");
+    // <button data-confirm="…">: only that button asks (a form with "Preview" and "Apply").
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
     if (!question) return;
     var selector = form.getAttribute("data-confirm-count");
     if (selector) {
