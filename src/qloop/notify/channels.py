@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qloop.notify.models import Channel, Message
+from qloop.notify.texts import KINDS
 
 # What is kept of a receiver's answer in the attempt log.
 _ANSWER_CHARS = 300
@@ -189,9 +190,11 @@ OUTSIDE_ACTIONS = {
 
 
 def _email_context(message: Message) -> dict[str, Any]:
-    # A message to an address that is no user's (a customer's contact) speaks to a customer:
-    # no "open in QLoop", no message settings he does not have (issue 12.17).
-    outside = message.user_id is None
+    # A message of a kind meant for people outside (a customer's contact: not on anyone's
+    # preferences page) speaks to a customer: no "open in QLoop", no message settings he does
+    # not have (issue 12.17).
+    spec = KINDS.get(message.kind)
+    outside = message.user_id is None and spec is not None and not spec.personal
     from qloop.org.models import Organisation
 
     return {
