@@ -13,6 +13,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -59,8 +60,19 @@ def last_four(phone: str) -> str:
 
 
 def contact_kinds() -> list[str]:
-    """Every kind of case that has a person who told us (KindSpec.has_contact)."""
-    return [kind for kind, spec in KINDS.items() if spec.has_contact]
+    """Every kind of case with a person who told us and his phone: a contact
+    (KindSpec.has_contact), or a phone in the detail record (KindSpec.status_phone)."""
+    return [kind for kind, spec in KINDS.items() if spec.has_contact or spec.status_phone]
+
+
+def _phone_of(case: Case) -> str:
+    spec = KINDS[case.kind]
+    if spec.status_phone is not None:
+        try:
+            return spec.status_phone(case) or ""
+        except ObjectDoesNotExist:  # a case registered without its detail record
+            return ""
+    return case.contact.phone if case.contact else ""
 
 
 def look_up(number: str, phone_last_four: str) -> CaseStatus | None:
@@ -71,15 +83,11 @@ def look_up(number: str, phone_last_four: str) -> CaseStatus | None:
     wellformed = bool(NUMBER.match(number)) and bool(re.fullmatch(r"\d{4}", given))
     # One query whether or not the input is well-formed, so timing does not tell them apart.
     case = (
-        Case.objects.filter(
-            Q(number=number if wellformed else ""),
-            kind__in=contact_kinds(),
-            contact__isnull=False,
-        )
+        Case.objects.filter(Q(number=number if wellformed else ""), kind__in=contact_kinds())
         .select_related("contact")
         .first()
     )
-    expected = last_four(case.contact.phone) if case is not None and case.contact else ""
+    expected = last_four(_phone_of(case)) if case is not None else ""
     matches = hmac.compare_digest(
         (expected or _NOBODY).encode(), (given if wellformed else "").encode()
     )

@@ -169,7 +169,9 @@ def opinion_qr(request: HttpRequest, code: str) -> HttpResponse:
     register = ClinicalRegister.objects.filter(code=code, is_active=True).first()
     if register is None:
         raise Http404
-    link = request.build_absolute_uri(reverse("clinical-opinion-public", args=[code]))
+    # The site's address (SITE_URL), not the Host the staff member reached the server by: the
+    # code is printed and scanned by patients elsewhere (issue 12.16, 12.20).
+    link = settings.SITE_URL + reverse("clinical-opinion-public", args=[code])
     buf = io.BytesIO()
     segno.make(link, error="m").save(buf, kind="svg", scale=8, border=4)
     return HttpResponse(buf.getvalue(), content_type="image/svg+xml")

@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qloop.cases import access
-from qloop.cases.kinds import KINDS
-from qloop.cases.status import look_up, normalise_number, status_of
+from qloop.cases.status import contact_kinds, look_up, normalise_number, status_of
 from qloop.org.attempts import client_address
 from qloop.org.models import User
 
@@ -86,7 +85,7 @@ def case_status_slip(request: HttpRequest, number: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     case = access.get_case_for_user(user, number)
-    if not kind_has_contact(case.kind):
+    if case.kind not in contact_kinds():
         raise Http404
     found = status_of(case)
     return render(
@@ -106,8 +105,3 @@ def status_qr_svg(number: str) -> str:
     return segno.make(status_link(number), error="m").svg_inline(
         border=4, omitsize=True, light="#fff", svgclass="qr-code", title=_("QR code")
     )
-
-
-def kind_has_contact(kind: str) -> bool:
-    spec = KINDS.get(kind)
-    return bool(spec and spec.has_contact)

@@ -28,6 +28,7 @@ from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Contact
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
+from qloop.cases.status import contact_kinds
 from qloop.org import holidays
 from qloop.org.models import ApiToken, Department, User
 from qloop.process import engine
@@ -301,6 +302,8 @@ def render_case_page(
         "raised_cases": list(case.raised_cases.order_by("number")),
         "can_edit": access.can_edit(user, case),
         "can_archive": access.can_archive(user, case),
+        # The printable slip with the public status page's QR code (issue 12.22).
+        "status_slip": case.kind in contact_kinds(),
         "comment_form": CommentForm(),
         "photo_form": PhotoForm(),
         "archive_form": ArchiveForm(),
