@@ -20,8 +20,15 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_customer_scans_the_qr_code_and_answers_on_a_phone(
-    page: Any, phone_page: Any, demo_org: dict[str, Any], live_server: Any, screenshot: Any
+    page: Any,
+    phone_page: Any,
+    demo_org: dict[str, Any],
+    live_server: Any,
+    screenshot: Any,
+    settings: Any,
 ) -> None:
+    # Links are the site's address (SITE_URL, issue 12.16), here the test server's.
+    settings.SITE_URL = live_server.url
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
 
