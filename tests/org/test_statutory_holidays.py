@@ -17,6 +17,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from qloop.notify.models import Message, Notification
 from qloop.org import holidays
@@ -95,7 +96,7 @@ def test_an_entered_notice_makes_holidays_rest_and_swapped_days_work(
 def test_a_notice_that_does_not_hold_together_is_refused_and_nothing_changes(
     users: dict[str, Any], holidays_text: str, workdays_text: str, field: str, words: str
 ) -> None:
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         holidays.parse_notice(str(UNKNOWN), SOURCE, holidays_text, workdays_text)
 
     assert words in " ".join(refused.value.message_dict[field])

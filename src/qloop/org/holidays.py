@@ -158,7 +158,7 @@ def parse_notice(year_text: str, source: str, holidays_text: str, workdays_text:
             )
             continue
         first = _date(dates[0], line, holiday_errors)
-        last = _date(dates[-1], line, holiday_errors)
+        last = _date(dates[-1], line, holiday_errors) if len(dates) == 2 else first
         if first is None or last is None:
             continue
         if last < first:
