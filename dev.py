@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Set up and run QLoop with nothing but Python 3.11+.
 
-    python3 dev.py serve   # install, migrate, load the demo, start web server and worker
-    python3 dev.py test    # install with the test tools and run the whole test suite
+    python3 dev.py serve [--host H] [--port P] [--workers N] [--debug]
+                           # install, migrate, load the demo, start web server and worker
+    python3 dev.py test [pytest args]   # install with the test tools and run pytest
     python3 dev.py lint    # ruff, formatting, migrations up to date, mypy
+    python3 dev.py --help  # this text; `python3 dev.py serve --help` describes each flag
 
 The virtual environment lives in ./.venv; installs are pinned by constraints.txt and are
 redone only when pyproject.toml or constraints.txt change.
@@ -17,6 +19,27 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+
+HELP = """usage: python3 dev.py [COMMAND] [FLAGS…]
+
+Set up QLoop in ./.venv (pinned by constraints.txt; reinstalled only when pyproject.toml or
+constraints.txt change) and run it. Commands:
+
+  serve   (the default) migrate, load the demo organisation on the first start, start the
+          worker and the web server, then print the address and the demo logins.
+          Flags:
+            --host H      address to listen on (default 127.0.0.1; 0.0.0.0 = the network)
+            --port P      port (default 8000); links in messages use host:port unless
+                          SITE_URL is set
+            --workers N   web server processes (default 2)
+            --debug       Django's DEBUG mode (never on a shared network)
+          E-mails are written to var/mail/ (and listed in the admin's outbox) unless
+          EMAIL_URL is set; QLOOP_NO_DEMO=1 starts without the demo.
+  test    install the test tools and run pytest; flags go to pytest
+          (e.g. python3 dev.py test tests/surveys -q)
+  lint    ruff, formatting, makemigrations --check, mypy
+
+`python3 dev.py serve --help` lists the server's flags as `qloop serve --help` describes them."""
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -59,6 +82,9 @@ def main(argv: list[str]) -> int:
         sys.exit("QLoop needs Python 3.11 or newer.")
     command = argv[0] if argv else "serve"
     rest = argv[1:]
+    if command in ("-h", "--help", "help"):
+        print(HELP)
+        return 0
     if command == "serve":
         _ensure_env("")
         return subprocess.call([str(BIN / "qloop"), "serve", *rest], cwd=ROOT)
@@ -82,7 +108,8 @@ def main(argv: list[str]) -> int:
             if subprocess.call(step, cwd=ROOT) != 0:
                 return 1
         return 0
-    sys.exit(f"usage: python3 dev.py serve|test|lint [args…] (got {command!r})")
+    print(HELP, file=sys.stderr)
+    sys.exit(f"\nunknown command {command!r}")
 
 
 if __name__ == "__main__":

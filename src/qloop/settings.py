@@ -247,6 +247,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 QLOOP_MAX_UPLOAD_MB = env_int("QLOOP_MAX_UPLOAD_MB", 10)
 QLOOP_MAX_PHOTOS = env_int("QLOOP_MAX_PHOTOS", 10)
+# Lookups of the public status page per client address and hour (issue 12.22).
+QLOOP_STATUS_LOOKUPS_PER_HOUR = env_int("QLOOP_STATUS_LOOKUPS_PER_HOUR", 10)
 # Width × height, checked from the file's header before a photo is decoded: a small file can
 # hold a picture that takes gigabytes to decode. 40 megapixels fits every phone camera.
 QLOOP_MAX_IMAGE_MEGAPIXELS = env_int("QLOOP_MAX_IMAGE_MEGAPIXELS", 40)
@@ -452,9 +454,15 @@ if EMAIL_URL:
     EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
     EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
     EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
-else:
-    # The embedded default: the worker prints each e-mail to its log instead of sending it.
+elif env_bool("QLOOP_EMAIL_CONSOLE", False):
+    # Asked for: each e-mail printed in full to the worker's log (a developer's choice).
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    # The embedded default: each e-mail is written to a file under var/mail/ (one file per
+    # delivery run) and stays readable in the admin's outbox; printing them buried the start
+    # banner under thousands of lines of the demo's HTML (issue 12.19).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("QLOOP_EMAIL_FROM", "QLoop <qloop@localhost>")
 if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
     raise ImproperlyConfigured(

@@ -90,6 +90,13 @@ def test_a_patient_gives_an_opinion_on_the_phone(
     # The page is as wide as the phone: nothing to scroll sideways.
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+    # Issue 12.22: the patient follows it on the status page with the number and his phone.
+    phone_page.locator("#status-link").click()
+    phone_page.fill("#id_phone", "5678")
+    phone_page.get_by_role("button", name="查询").click()
+    phone_page.wait_for_selector("#case-status")
+    assert phone_page.locator("#stage").get_attribute("data-stage") == "received"
+    screenshot(phone_page, "opinion-status")
     phone_page.goto("/p/opinion/lab/?lang=en")
     assert "Your opinion" in phone_page.locator("h1").inner_text()
     screenshot(phone_page, "opinion-english")

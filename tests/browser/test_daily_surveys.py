@@ -71,9 +71,16 @@ def demo_surveys(demo_org: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_printed_card_s_qr_code_scans_to_the_public_link(
-    page: Any, demo_org: dict[str, Any], live_server: Any, screenshot: Shot, watch: PageWatch
+    page: Any,
+    demo_org: dict[str, Any],
+    live_server: Any,
+    screenshot: Shot,
+    watch: PageWatch,
+    settings: Any,
 ) -> None:
-    """R2.6: the card is printed and pinned up; a phone must read its code from the paper."""
+    """R2.6: the card is printed and pinned up; a phone must read its code from the paper.
+    The link is the site's address (SITE_URL, issue 12.16), here the test server's."""
+    settings.SITE_URL = live_server.url
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
 

@@ -313,3 +313,24 @@ def test_the_timeliness_figures_and_their_drill_down(
         .status_code
         == 403
     )
+
+
+def test_the_patient_opinion_qr_code_carries_the_site_address_not_the_request_host(
+    client_as: Callable[[str], Any], hospital: dict[str, Any], settings: Any
+) -> None:
+    """Printed and scanned by patients elsewhere: SITE_URL, whatever Host the lab used
+    (issue 12.16, 12.20)."""
+    import segno
+    from django.urls import reverse
+
+    from qloop.clinical.models import ClinicalRegister
+
+    settings.SITE_URL = "https://qloop.hospital.example"
+    settings.ALLOWED_HOSTS = ["*"]
+    code = ClinicalRegister.objects.filter(is_active=True).values_list("code", flat=True)[0]
+    svg = client_as("lab").get(f"/clinical/opinions/qr/{code}/", HTTP_HOST="10.0.0.9:8123")
+
+    expected = io.BytesIO()
+    link = "https://qloop.hospital.example" + reverse("clinical-opinion-public", args=[code])
+    segno.make(link, error="m").save(expected, kind="svg", scale=8, border=4)
+    assert svg.status_code == 200 and svg.content == expected.getvalue()

@@ -27,6 +27,8 @@ def test_a_customer_scans_the_qr_code_and_answers_on_a_phone(
     screenshot: Any,
     settings: Any,
 ) -> None:
+    # Links are the site's address (SITE_URL, issue 12.16), here the test server's.
+    settings.SITE_URL = live_server.url
     zxingcpp = pytest.importorskip("zxingcpp")
     settings.SITE_URL = live_server.url  # links and QR codes are built on SITE_URL
     from PIL import Image

@@ -35,6 +35,22 @@ def test_the_default_template_holds_the_seed_items_a_recommendation_and_a_commen
     assert q.questions.get(code="service_skill").text_en == "Technical skill of after-sales staff"
 
 
+def test_the_template_twice_gives_two_questionnaires_with_distinct_titles(
+    users: dict[str, Any],
+) -> None:
+    """Issue 12.18: two copies of the template are told apart by their titles, in every
+    language (R2.6)."""
+    first = actions.create_from_template("csat", actor=users["sales"])
+    second = actions.create_from_template("csat", actor=users["sales"])
+    third = actions.create_from_template("csat", actor=users["sales"])
+
+    titles = [(q.title, q.title_zh_hant, q.title_en) for q in (first, second, third)]
+    for column in zip(*titles, strict=True):
+        assert len(set(column)) == 3
+    assert second.title == "顾客满意度调查表（2）"
+    assert third.title_en.endswith("(3)")
+
+
 def test_a_choice_question_needs_two_distinct_options_and_nothing_is_saved_without(
     questionnaire: Questionnaire, users: dict[str, Any]
 ) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from qloop.cases.models import Contact
+from qloop.notify.channels import render_email_html, render_email_text
 from qloop.notify.models import Message
 from qloop.surveys import actions
 from qloop.surveys.models import Campaign, Invitation, Response, Source
@@ -82,7 +85,8 @@ def test_invitations_go_through_the_outbox_with_the_personal_link(
         campaign, [contacts[0].pk], base_url=BASE_URL, actor=users["sales"]
     )
 
-    assert len(created) == 4 and again == []
+    # Everyone gets a personal link; only those with an e-mail address an e-mail (12.16).
+    assert len(created) == 5 and again == []
     messages = Message.objects.filter(kind="survey_invitation")
     assert messages.count() == 4
     first = messages.get(address=contacts[0].email)
@@ -137,3 +141,79 @@ def test_the_invite_page_finds_contacts_by_organisation(
 
     html = page.content.decode()
     assert "韩梅梅" in html and "张伟" in html and "王芳" not in html
+
+
+@override_settings(SITE_URL="https://qloop.example.cn", ALLOWED_HOSTS=["*"])
+def test_a_contact_without_e_mail_gets_a_personal_link_and_qr_code_to_pass_on(
+    campaign: Campaign, contacts: list[Contact], client_for: Any, users: dict[str, Any]
+) -> None:
+    """Issue 12.16 (X6: QQ, WeChat, paper): the link is the site's (SITE_URL), never the
+    address the staff member happened to reach the server by."""
+    no_email = Contact.objects.create(name="赵六", phone="13700000000", organisation="东方泵业")
+    sales = client_for("sales")
+
+    page = sales.get(reverse("campaign-invite", args=[campaign.pk]), HTTP_HOST="10.0.0.5:8123")
+    assert "赵六" in page.content.decode()
+    sent = sales.post(
+        reverse("campaign-invite", args=[campaign.pk]),
+        {"contacts": [no_email.pk, contacts[0].pk], "language": "zh-hans"},
+        HTTP_HOST="10.0.0.5:8123",
+    )
+    assert sent.status_code == 302
+
+    invitation = Invitation.objects.get(contact=no_email)
+    assert invitation.email == ""
+    assert Message.objects.filter(kind="survey_invitation").count() == 1
+    link = f"https://qloop.example.cn/survey/{invitation.token}/"
+    assert Message.objects.get().link.startswith("https://qloop.example.cn/survey/")
+    detail = sales.get(reverse("campaign-detail", args=[campaign.pk]), HTTP_HOST="10.0.0.5:8123")
+    html = detail.content.decode()
+    assert link in html and "10.0.0.5" not in html
+    qr = sales.get(reverse("invitation-qr", args=[invitation.pk]))
+    assert qr["Content-Type"] == "image/png" and qr.content.startswith(b"\x89PNG")
+    card = sales.get(reverse("invitation-card", args=[invitation.pk])).content.decode()
+    assert "<svg" in card and link in card and "赵六" in card
+    # Reminders go by e-mail only, to those who have an address.
+    actions.remind_unanswered(campaign, base_url="https://qloop.example.cn/", actor=users["sales"])
+    assert set(
+        Message.objects.filter(kind="survey_reminder").values_list("address", flat=True)
+    ) == {contacts[0].email}
+
+
+def test_someone_outside_survey_management_sees_no_personal_link(
+    campaign: Campaign, contacts: list[Contact], client_for: Any, users: dict[str, Any]
+) -> None:
+    invitation = actions.invite_contacts(
+        campaign, [contacts[0].pk], base_url=BASE_URL, actor=users["sales"]
+    )[0]
+    for name in ("invitation-qr", "invitation-card"):
+        response = client_for("prod").get(reverse(name, args=[invitation.pk]))
+        assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant", "en"])
+def test_an_invitation_e_mail_speaks_to_a_customer_not_to_staff(
+    campaign: Campaign, contacts: list[Contact], users: dict[str, Any], language: str
+) -> None:
+    """Issue 12.17: no "open in QLoop", no message settings the customer does not have; the
+    organisation signs it and the button says what to do."""
+    actions.invite_contacts(
+        campaign, [contacts[0].pk], base_url=BASE_URL, language=language, actor=users["sales"]
+    )
+    message = Message.objects.get(kind="survey_invitation")
+    from qloop.org.models import Organisation
+
+    Organisation.objects.filter(pk=Organisation.current().pk).update(name="恒达泵业有限公司")
+    org = "恒达泵业有限公司"
+    for rendered in (render_email_text(message), render_email_html(message)):
+        assert "QLoop" not in rendered.replace(message.link, "")
+        assert org in rendered
+    staff = {
+        "zh-hans": ("在 QLoop 中打开", "消息设置"),
+        "zh-hant": ("在 QLoop 中打開", "消息設置"),
+        "en": ("Open in QLoop", "message settings"),
+    }[language]
+    answer = {"zh-hans": "填写问卷", "zh-hant": "填寫問卷", "en": "Answer the survey"}[language]
+    text = render_email_text(message)
+    assert not any(words in text for words in staff)
+    assert answer in text

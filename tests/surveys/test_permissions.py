@@ -148,6 +148,8 @@ ROUTES = [
     ),
     Route("campaign-qr", "get", "manage"),
     Route("campaign-card", "get", "manage"),
+    Route("invitation-qr", "get", "manage"),
+    Route("invitation-card", "get", "manage"),
     Route("campaign-paper", "get", "manage"),
     Route(
         "campaign-paper",
@@ -194,6 +196,8 @@ def _url(route: Route, campaign: Campaign, invitation: Invitation) -> str:
         kwargs["section_id"] = campaign.questionnaire.sections.first().pk  # type: ignore[union-attr]
     if "question_id" in converters:
         kwargs["question_id"] = Question.objects.get(code="comments").pk
+    if "invitation_id" in converters:
+        kwargs["invitation_id"] = invitation.pk
     if "fmt" in converters:
         kwargs["fmt"] = "png"
     if "token" in converters:

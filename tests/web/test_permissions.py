@@ -126,6 +126,31 @@ ROUTES = [
     Route("logout", "post", always(302), public=True),
     Route("set-language", "post", always(302), public=True, data=lambda p: {"language": "en"}),
     Route("healthz", "get", always(200), public=True),
+    Route("favicon", "get", always(200), public=True),
+    # Issue 12.22: the status page is public; a wrong pair is answered like any other.
+    Route("case-status", "get", always(200), public=True),
+    Route(
+        "case-status",
+        "post",
+        always(200),
+        public=True,
+        data=lambda p: {"number": "QC-2026-999999", "phone": "0000"},
+    ),
+    Route("case-status-slip", "get", if_visible(200)),
+    # Issue 12.23: administrators only; a preview changes nothing.
+    Route("statutory-holidays", "get", lambda user, case: 200 if user.administers else 403),
+    Route(
+        "statutory-holidays",
+        "post",
+        lambda user, case: 200 if user.administers else 403,
+        data=lambda p: {
+            "year": "2099",
+            "source": "通知",
+            "holidays": "元旦 2099-01-01",
+            "workdays": "",
+            "preview": "1",
+        },
+    ),
     Route("my-work", "get", always(200)),
     Route("registered-by-me", "get", always(200)),
     Route("case-list", "get", always(200)),

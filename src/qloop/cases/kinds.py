@@ -50,6 +50,10 @@ class KindSpec:
     # Whether somebody told us (a contact with a way to reach them); False for cases a rule
     # opens by itself, such as a laboratory finding, whose patient sits in the detail record.
     has_contact: bool = True
+    # The phone number of the person who told us, for a kind without a contact that keeps it
+    # in its detail record (a patient's opinion): the public status page matches its last four
+    # digits (issue 12.22). Kinds with a contact use the contact's phone.
+    status_phone: Callable[[Case], str] | None = None
     # The one-to-one record holding this kind's own fields (its ``related_name`` on Case), and
     # the hooks that fill, check, show and search it. All optional.
     detail_relation: str = ""

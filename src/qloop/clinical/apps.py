@@ -78,6 +78,8 @@ class ClinicalConfig(AppConfig):
                 clinical,
                 _("Patient opinion register"),
                 has_contact=False,
+                # The patient may follow it on the public status page (issue 12.22).
+                status_phone=lambda case: case.patient_opinion.phone,
                 detail_relation="patient_opinion",
                 clean_detail=casework.clean_opinion,
                 create_detail=casework.create_opinion,

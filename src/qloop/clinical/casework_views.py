@@ -172,7 +172,8 @@ def opinion_qr(request: HttpRequest, code: str) -> HttpResponse:
     register = ClinicalRegister.objects.filter(code=code, is_active=True).first()
     if register is None:
         raise Http404
-    # The configured site, never the request's Host header (issue 9.16).
+    # The site's address (SITE_URL), not the Host the staff member reached the server by: the
+    # code is printed and scanned by patients elsewhere (issue 12.16, 12.20).
     link = settings.SITE_URL + reverse("clinical-opinion-public", args=[code])
     buf = io.BytesIO()
     segno.make(link, error="m").save(buf, kind="svg", scale=8, border=4)

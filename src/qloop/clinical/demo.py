@@ -72,7 +72,7 @@ def _name(rng: random.Random) -> str:
 
 
 def _ensure_users(base: dict[str, Any]) -> dict[str, Any]:
-    from qloop.demo.loader import check_password_allowed
+    from qloop.demo.loader import check_password_allowed, demo_password_hash
 
     password = check_password_allowed()
     users = dict(base)
@@ -86,7 +86,7 @@ def _ensure_users(base: dict[str, Any]) -> dict[str, Any]:
             defaults={"display_name": name, "email": f"{username}@hospital.example.com"},
         )
         if created:
-            user.set_password(password)
+            user.password = demo_password_hash(password)
             user.save()
         role_obj = nurse if role == "nurse" else Role.objects.get(code=role)
         Membership.objects.get_or_create(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qloop.demo.loader import check_password_allowed
+from qloop.demo.loader import check_password_allowed, demo_password_hash
 from qloop.org.models import Department, Membership, Role, User
 
 HOSPITAL = "HOSP"
@@ -153,7 +153,7 @@ def load_hospital() -> dict[str, Any]:
             defaults={"display_name": name, "email": f"{username}@hospital.example.com"},
         )
         if created:
-            user.set_password(password)
+            user.password = demo_password_hash(password)
             user.save()
         Membership.objects.get_or_create(user=user, department=depts[dept], role=roles[role])
         users[username] = user

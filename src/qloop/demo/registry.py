@@ -41,9 +41,10 @@ def demo_logins() -> list[tuple[str, str]]:
 
 def _load_manufacturer(options: dict[str, Any]) -> dict[str, int]:
     from qloop.demo.aftersales import load_aftersales
-    from qloop.demo.loader import load_cases, load_organisation
+    from qloop.demo.loader import load_cases, load_demo_holidays, load_organisation
 
     users = load_organisation()
+    load_demo_holidays(users["admin"])
     made = load_cases(options.get("cases", 300), users)
     return {"people": len(users), "complaints": made, **load_aftersales(users)}
 

@@ -35,8 +35,10 @@ from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qloop.notify.models import Channel, Message
+from qloop.notify.texts import KINDS
 
 # What is kept of a receiver's answer in the attempt log.
 _ANSWER_CHARS = 300
@@ -180,8 +182,27 @@ def render_email_text(message: Message) -> str:
         return render_to_string("notify/email.txt", _email_context(message)).strip() + "\n"
 
 
+# What the button of a message to someone outside QLoop says, by the message's kind.
+OUTSIDE_ACTIONS = {
+    "survey_invitation": gettext_lazy("Answer the survey"),
+    "survey_reminder": gettext_lazy("Answer the survey"),
+}
+
+
 def _email_context(message: Message) -> dict[str, Any]:
+    # A message of a kind meant for people outside (a customer's contact: not on anyone's
+    # preferences page) speaks to a customer: no "open in QLoop", no message settings he does
+    # not have (issue 12.17).
+    spec = KINDS.get(message.kind)
+    outside = message.user_id is None and spec is not None and not spec.personal
+    from qloop.org.models import Organisation
+
     return {
+        "outside": outside,
+        "sender": Organisation.current().name if outside else "QLoop",
+        "action": OUTSIDE_ACTIONS.get(message.kind, gettext_lazy("Open the link"))
+        if outside
+        else "",
         "message": message,
         "subject": _one_line(message.subject),
         "text": text_without_link(message),

@@ -22,6 +22,7 @@ from qloop.org.models import (
     Organisation,
     Profile,
     Role,
+    StatutoryNotice,
     User,
     WorkingCalendar,
 )
@@ -210,3 +211,11 @@ class ApiTokenAdmin(RecordAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+@admin.register(StatutoryNotice)
+class StatutoryNoticeAdmin(RecordAdmin):
+    """A reader: notices are entered, checked and previewed on the statutory holidays page
+    (/calendars/holidays/), and a correction is a newer notice, never an edit."""
+
+    list_display = ["year", "source", "entered_by", "entered_at"]

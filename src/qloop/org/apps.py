@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrgConfig(AppConfig):
-    # Two configs live here; this one is the app's (INSTALLED_APPS names "qloop.org").
+    # Two configs live in this module: without ``default`` Django would use neither for
+    # "qloop.org", and ready() (jobs, message kinds) would never run.
     default = True
     name = "qloop.org"
     label = "org"
@@ -12,10 +13,14 @@ class OrgConfig(AppConfig):
 
     def ready(self) -> None:
         # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
-        from qloop.org import jobs  # noqa: F401
-        from qloop.org.notices import register_kinds
+        from qloop.org import (
+            holidays,
+            jobs,  # noqa: F401
+            notices,
+        )
 
-        register_kinds()
+        notices.register_kinds()
+        holidays.register_kinds()
 
 
 class LoginAttemptsConfig(AxesAppConfig):

@@ -134,6 +134,7 @@ class WorkCalendar:
         "_years",
         "calendar_id",
         "code",
+        "entered",
         "overrides",
         "periods",
         "statutory",
@@ -150,6 +151,7 @@ class WorkCalendar:
         tz: dt.tzinfo | None = None,
         calendar_id: int | None = None,
         code: str = "",
+        entered: Mapping[dt.date, bool] | None = None,
     ) -> None:
         self._periods_us = parse_periods(list(periods))
         self.periods: tuple[tuple[str, str], ...] = tuple((a, b) for a, b in periods)
@@ -158,6 +160,12 @@ class WorkCalendar:
             raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday), not {sorted(self.workdays)}")
         self.statutory = statutory
         self.overrides: Mapping[dt.date, bool] = MappingProxyType(dict(overrides or {}))
+        # Statutory days of the years the package does not know, from the notices entered in
+        # the app (qloop.org.holidays); for a year the package knows, the package decides.
+        first, last = _statutory_years()
+        self.entered: Mapping[dt.date, bool] = MappingProxyType(
+            {d: w for d, w in (entered or {}).items() if not first <= d.year <= last}
+        )
         self._tz = tz or timezone.get_default_timezone()
         self.calendar_id = calendar_id
         self.code = code
@@ -167,6 +175,7 @@ class WorkCalendar:
         special = [day.year for day, working in self.overrides.items() if working]
         if statutory:
             special += [day.year for day in chinese_calendar.workdays]
+            special += [day.year for day, working in self.entered.items() if working]
         self._first_finite_year = min(special, default=dt.MAXYEAR + 1)
         self._last_finite_year = max(special, default=dt.MINYEAR - 1)
         # Memo: the sorted ordinals of the working days of each year, built when first needed.
@@ -201,6 +210,10 @@ class WorkCalendar:
                     return False
                 if day in chinese_calendar.workdays:
                     return True
+            else:
+                entered = self.entered.get(day)
+                if entered is not None:
+                    return entered
         return day.weekday() in self.workdays
 
     def _working_days_of(self, year: int) -> list[int]:
@@ -430,7 +443,14 @@ def snapshot(calendar: WorkingCalendar) -> WorkCalendar:
         overrides=dict(calendar.overrides.values_list("date", "working")),
         calendar_id=calendar.pk,
         code=calendar.code,
+        entered=_entered_days(),
     )
+
+
+def _entered_days() -> dict[dt.date, bool]:
+    from qloop.org.holidays import entered_days
+
+    return entered_days()
 
 
 def _load(calendar_id: int | None) -> WorkCalendar:
@@ -445,7 +465,7 @@ def _load(calendar_id: int | None) -> WorkCalendar:
         row = WorkingCalendar.objects.filter(is_default=True).first()
     if row is None:
         # No calendar in the database (it was deleted): the standard one, statutory holidays.
-        return WorkCalendar(code="standard")
+        return WorkCalendar(code="standard", entered=_entered_days())
     return snapshot(row)
 
 

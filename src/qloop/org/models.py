@@ -573,3 +573,39 @@ class ApiToken(models.Model):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+class StatutoryNotice(models.Model):
+    """The State Council's holiday arrangements for one year, as an administrator entered them
+    for a year the chinesecalendar package does not know yet (X3). Never changed: a correction
+    is a newer notice for the same year, and the newest applies."""
+
+    year = models.PositiveSmallIntegerField(_("year"), db_index=True)
+    source = models.CharField(
+        _("source"),
+        max_length=300,
+        help_text=_(
+            "The notice: its title and number, e.g. 国办发明电〔2026〕7号, or its address."
+        ),
+    )
+    # [[name, "YYYY-MM-DD", "YYYY-MM-DD"], …]: each holiday's first and last day off.
+    holidays = models.JSONField(_("holidays"), default=list)
+    # ["YYYY-MM-DD", …]: weekend days worked in exchange (调休上班).
+    workdays = models.JSONField(_("swapped working days"), default=list)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("statutory holiday notice")
+        verbose_name_plural = _("statutory holiday notices")
+        ordering = ["-year", "-entered_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.source}"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qloop.cases.kinds import kind_label
+from qloop.notify.actions import people_with_role
 from qloop.org.models import Department, User
 from qloop.process.errors import Conflict
 from qloop.reports import access, actions, review
@@ -171,6 +172,10 @@ def _render_detail(
             .order_by("username")
             if may_decide
             else [],
+            # Who the submission goes to, named in its confirmation (issue 12.15).
+            "deciders": ", ".join(p.printed_name for p in people_with_role(*access.decider_roles()))
+            if may_draft
+            else "",
             "user_can_complete": {
                 a.pk for a in context["actions"] if access.can_complete_action(user, a)
             },

@@ -216,6 +216,18 @@ def move_question(question: Question, offset: int, *, actor: User) -> None:
                 Question.objects.filter(pk=q.pk).update(order=position)
 
 
+def _free_titles(title: str, title_hant: str, title_en: str) -> tuple[str, str, str]:
+    """The template's titles, numbered "（2）", "（3）" … when a questionnaire already has them:
+    two copies with one title cannot be told apart in the list or on a campaign (issue 12.18)."""
+    taken = set(Questionnaire.objects.values_list("title", flat=True))
+    if title not in taken:
+        return title, title_hant, title_en
+    n = 2
+    while f"{title}（{n}）" in taken:
+        n += 1
+    return f"{title}（{n}）", f"{title_hant}（{n}）", f"{title_en} ({n})"
+
+
 def create_from_template(code: str = "csat", *, actor: User | None) -> Questionnaire:
     """A fresh copy of a built-in questionnaire (the default 《顾客满意度调查表》)."""
     if actor is not None:
@@ -224,7 +236,7 @@ def create_from_template(code: str = "csat", *, actor: User | None) -> Questionn
     if spec is None:
         raise ValidationError({"template": [_("There is no such template.")]})
     with transaction.atomic():
-        title, title_hant, title_en = spec["title"]
+        title, title_hant, title_en = _free_titles(*spec["title"])
         intro, intro_hant, intro_en = spec["intro"]
         questionnaire = Questionnaire.objects.create(
             title=title,
@@ -381,19 +393,19 @@ def invite_contacts(
     language: str = "zh-hans",
     actor: User,
 ) -> list[Invitation]:
-    """Give each chosen contact with an e-mail address a personal link and queue the
-    invitation in the outbox, in the same transaction. Contacts already invited are skipped."""
+    """Give each chosen contact a personal link; queue the invitation e-mail in the outbox,
+    in the same transaction, for those with an e-mail address. The others' links (and QR
+    codes) are copied into QQ or WeChat or printed by staff (issue 12.16, X6). Contacts
+    already invited are skipped."""
     check_manager(actor)
     if campaign.closes_at is not None and campaign.closes_at <= timezone.now():
         raise CampaignClosed
     if language not in LANGUAGES:
         language = "zh-hans"
     ids = set(contact_ids)
-    contacts = list(Contact.objects.filter(pk__in=ids).exclude(email="").order_by("pk"))
+    contacts = list(Contact.objects.filter(pk__in=ids).order_by("pk"))
     if not contacts:
-        raise ValidationError(
-            {"contacts": [_("Choose at least one contact with an e-mail address.")]}
-        )
+        raise ValidationError({"contacts": [_("Choose at least one contact.")]})
     created = []
     with transaction.atomic():
         invited = set(
@@ -407,13 +419,15 @@ def invite_contacts(
             invitation = Invitation.objects.create(
                 campaign=campaign, contact=contact, email=contact.email, language=language
             )
-            _queue(invitation, kind="survey_invitation", base_url=base_url)
+            if invitation.email:
+                _queue(invitation, kind="survey_invitation", base_url=base_url)
             created.append(invitation)
     return created
 
 
 def remind_unanswered(campaign: Campaign, *, base_url: str, actor: User) -> int:
-    """Queue a reminder to everyone invited who has not answered yet."""
+    """Queue a reminder to everyone invited by e-mail who has not answered yet (a link given
+    by QQ or WeChat is reminded the same way, by staff)."""
     check_manager(actor)
     if not campaign.is_open():
         raise CampaignClosed
@@ -422,6 +436,7 @@ def remind_unanswered(campaign: Campaign, *, base_url: str, actor: User) -> int:
         pending = list(
             Invitation.objects.select_for_update()
             .filter(campaign=campaign, answered_at__isnull=True)
+            .exclude(email="")
             .select_related("contact", "campaign__questionnaire")
         )
         for invitation in pending:

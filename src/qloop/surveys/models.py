@@ -234,7 +234,8 @@ class Invitation(models.Model):
     contact = models.ForeignKey(
         "cases.Contact", verbose_name=_("contact"), on_delete=models.PROTECT, related_name="+"
     )
-    email = models.EmailField(_("e-mail"))
+    # Empty: the contact has no e-mail; the personal link goes by QQ, WeChat or on paper.
+    email = models.EmailField(_("e-mail"), blank=True)
     token = models.CharField(max_length=64, unique=True, default=new_token)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     invited_at = models.DateTimeField(_("invited"), default=timezone.now)

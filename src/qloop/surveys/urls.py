@@ -38,6 +38,16 @@ urlpatterns = [
     path("surveys/campaigns/<int:campaign_id>/close/", views.campaign_close, name="campaign-close"),
     path("surveys/campaigns/<int:campaign_id>/qr.<str:fmt>", views.campaign_qr, name="campaign-qr"),
     path("surveys/campaigns/<int:campaign_id>/card/", views.campaign_card, name="campaign-card"),
+    path(
+        "surveys/invitations/<int:invitation_id>/qr.png",
+        views.invitation_qr,
+        name="invitation-qr",
+    ),
+    path(
+        "surveys/invitations/<int:invitation_id>/card/",
+        views.invitation_card,
+        name="invitation-card",
+    ),
     path("surveys/campaigns/<int:campaign_id>/paper/", views.campaign_paper, name="campaign-paper"),
     path(
         "surveys/campaigns/<int:campaign_id>/results/",

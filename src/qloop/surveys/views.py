@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -309,7 +309,11 @@ def campaign_create(request: HttpRequest, questionnaire_id: int) -> HttpResponse
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     user = _user(request)
     campaign = access.get_campaign_for_user(user, campaign_id, manage=True)
-    invitations = campaign.invitations.select_related("contact").order_by("pk")[:500]
+    base_url = _base_url()
+    invitations = [
+        (i, actions.invitation_link(base_url, i))
+        for i in campaign.invitations.select_related("contact").order_by("pk")[:500]
+    ]
     counts = {
         "invited": campaign.invitations.count(),
         "answered": campaign.invitations.filter(answered_at__isnull=False).count(),
@@ -355,7 +359,7 @@ def campaign_invite(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 request, _("%(n)d invitations are on their way.") % {"n": len(created)}
             )
             return redirect("campaign-detail", campaign.pk)
-    contacts = Contact.objects.exclude(email="").order_by("organisation", "name")
+    contacts = Contact.objects.order_by("organisation", "name")
     if search.is_valid():
         q = search.cleaned_data["q"].strip()
         if q:
@@ -425,6 +429,48 @@ def campaign_qr(request: HttpRequest, campaign_id: int, fmt: str) -> HttpRespons
     response = HttpResponse(buf.getvalue(), content_type=content_type)
     response["Content-Disposition"] = f'inline; filename="survey-{campaign.pk}.{fmt}"'
     return response
+
+
+def _invitation_for_user(request: HttpRequest, invitation_id: int) -> Invitation:
+    user = _user(request)
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("campaign__questionnaire", "contact"), pk=invitation_id
+    )
+    access.get_campaign_for_user(user, invitation.campaign_id, manage=True)
+    return invitation
+
+
+@login_required
+@require_GET
+def invitation_qr(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """The personal link's QR code as PNG, to paste into QQ or WeChat (issue 12.16)."""
+    invitation = _invitation_for_user(request, invitation_id)
+    buf = io.BytesIO()
+    link = actions.invitation_link(_base_url(), invitation)
+    segno.make(link, error="m").save(buf, kind="png", scale=10, border=4)
+    response = HttpResponse(buf.getvalue(), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="survey-invitation-{invitation.pk}.png"'
+    return response
+
+
+@login_required
+@require_GET
+def invitation_card(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """A printable card with one contact's personal link and its QR code."""
+    invitation = _invitation_for_user(request, invitation_id)
+    link = actions.invitation_link(_base_url(), invitation)
+    return render(
+        request,
+        "surveys/card.html",
+        {
+            "campaign": invitation.campaign,
+            "invitation": invitation,
+            "qr_svg": segno.make(link, error="m").svg_inline(
+                border=4, omitsize=True, light="#fff", svgclass="qr-code", title=_("QR code")
+            ),
+            "public_link": link,
+        },
+    )
 
 
 @login_required

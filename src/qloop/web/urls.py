@@ -8,8 +8,10 @@ from qloop.web import (
     account_views,
     customer_views,
     history_views,
+    holiday_views,
     process_views,
     register_views,
+    status_views,
     views,
 )
 from qloop.web.login import LoginForm
@@ -24,6 +26,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("calendars/holidays/", holiday_views.statutory_holidays, name="statutory-holidays"),
+    # No login: a customer or patient looks up his case (number + last four phone digits).
+    path("status/", status_views.case_status, name="case-status"),
+    path("cases/<str:number>/status-slip/", status_views.case_status_slip, name="case-status-slip"),
     path("my-work/", views.my_work, name="my-work"),
     path("my-work/registered/", views.registered_by_me, name="registered-by-me"),
     path("cases/", views.case_list, name="case-list"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,9 @@ from qloop.cases.filters import CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Contact
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
+from qloop.cases.status import contact_kinds
 from qloop.org import actions as org_actions
+from qloop.org import holidays
 from qloop.org.models import ApiToken, Department, User
 from qloop.process import engine
 from qloop.process.definitions import all_states
@@ -94,6 +97,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
             # R2.5 c: at least one survey a year; the job's warning, also where work is found.
             "survey_due": can_manage_surveys(user) and not survey_ran_recently(now),
             "follow_up": corrective_follow_up(user)[:50],
+            # X3: from 1 November, next year's statutory holidays must be known (12.23).
+            "holidays_unknown": holidays.unknown_next_year() if user.administers else None,
         },
     )
 
@@ -326,6 +331,8 @@ def render_case_page(
         "raised_cases": list(case.raised_cases.order_by("number")),
         "can_edit": access.can_edit(user, case),
         "can_archive": access.can_archive(user, case),
+        # The printable slip with the public status page's QR code (issue 12.22).
+        "status_slip": case.kind in contact_kinds(),
         "comment_form": CommentForm(),
         "photo_form": PhotoForm(),
         "archive_form": ArchiveForm(),
@@ -536,6 +543,18 @@ def set_language(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
+    return response
+
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "qloop" / "favicon.ico"
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page, public survey pages included, whatever the
+    page's own icon link says; a 404 there fills the log (issue 12.21)."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=604800"
     return response
 
 

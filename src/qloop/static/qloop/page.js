@@ -19,10 +19,35 @@
     if (event.target.closest("[data-print]")) window.print();
   });
 
-  // <form data-confirm="question">: ask before sending.
+  // <form data-confirm="question"> or <button data-confirm="question">: ask before sending.
+  // With data-confirm-count="SELECTOR" the question says how many and to whom: {n} becomes
+  // the number of matches, {names} their data-name attributes; with none chosen,
+  // data-confirm-none is said instead and nothing is sent.
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
+    var form = event.target;
+    // <button data-confirm="…">: only that button asks (a form with "Preview" and "Apply").
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (!question) return;
+    var selector = form.getAttribute("data-confirm-count");
+    if (selector) {
+      var chosen = Array.prototype.slice.call(form.querySelectorAll(selector));
+      if (!chosen.length && form.getAttribute("data-confirm-none")) {
+        window.alert(form.getAttribute("data-confirm-none"));
+        event.preventDefault();
+        return;
+      }
+      var names = chosen.map(function (box) { return box.getAttribute("data-name") || box.value; });
+      var shown = names.length > 20 ? names.slice(0, 20).concat("…") : names;
+      question = question.split("{n}").join(String(chosen.length))
+        .split("{names}").join(shown.join(", "));
+    }
+    if (!window.confirm(question)) event.preventDefault();
+  });
+
+  // <input data-select-on-focus>: a read-only link is selected whole, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
   });
 
   // <div data-percent="N">: a bar N % wide (set through the CSS object model, which the
