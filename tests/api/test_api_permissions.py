@@ -158,6 +158,9 @@ OPERATIONS = [
         _ok_unless_refused(can_see_results, OK),
         prepare=_campaign,
     ),
+    # Only an ADR report has an E2B message (tests/pharmacy cover who may read one): a complaint
+    # is "not there" for everyone, visible or not, and leaks nothing about it.
+    Operation("get", "/cases/{number}/e2b", always(404)),
     Operation("post", "/hl7", _hl7_expect, probe=lambda case: Case.objects.count()),
     Operation(
         "get",

@@ -42,6 +42,9 @@ CONFIGURATION = {
     "clinical.NotifiableDisease",
     "clinical.ReportingRule",
     "clinical.FeedbackSchedule",
+    "pharmacy.Drug",
+    "pharmacy.AdrDeadlineRule",
+    "pharmacy.PharmacySettings",
 }
 # Deleting a wrong-password count is how an administrator lifts a lock-out (issue 9.5).
 DELETABLE = {"axes.AccessAttempt"}
@@ -138,7 +141,19 @@ def _axes(model_name: str) -> Callable[[dict[str, User]], Any]:
 
 
 # One row of each model that actions own.
+def _statutory_notice(users: dict[str, User]) -> Any:
+    from qloop.org.models import StatutoryNotice
+
+    return StatutoryNotice.objects.create(
+        year=2031,
+        source="国务院办公厅关于2031年部分节假日安排的通知",
+        holidays=[{"name": "元旦", "start": "2031-01-01", "end": "2031-01-01"}],
+        entered_by=users["admin"],
+    )
+
+
 RECORDS: dict[str, Callable[[dict[str, User]], Any]] = {
+    "org.StatutoryNotice": _statutory_notice,
     "org.ApiToken": lambda users: ApiToken.issue(users["cs"], "ERP")[0],
     "notify.Message": _message,
     "notify.MessagePreference": _preference,
