@@ -31,7 +31,7 @@ constraints.txt change) and run it. Commands:
             --host H      address to listen on (default 127.0.0.1; 0.0.0.0 = the network)
             --port P      port (default 8000); links in messages use host:port unless
                           SITE_URL is set
-            --workers N   web server processes (default 2)
+            --workers N   web server processes (default one per CPU core, at least 2)
             --debug       Django's DEBUG mode (never on a shared network)
           E-mails are written to var/mail/ (and listed in the admin's outbox) unless
           EMAIL_URL is set; QLOOP_NO_DEMO=1 starts without the demo.
