@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qloop.cases.kinds import KINDS, enabled_kinds
 from qloop.cases.models import (
@@ -59,6 +60,19 @@ def rule() -> Rule:
     """The rule from the setting ``QLOOP_RECURRING`` (a dict with any of the three)."""
     given = getattr(settings, "QLOOP_RECURRING", None) or {}
     return Rule(**{k: v for k, v in given.items() if k in {"cases", "days", "similarity"}})
+
+
+VERBS = {
+    "raised": gettext_lazy("raised to Quality"),
+    "joined": gettext_lazy("new cases joined"),
+    "raised_again": gettext_lazy("raised again: new cases joined"),
+    "linked": gettext_lazy("linked to the corrective action of"),
+    "dismissed": gettext_lazy("dismissed"),
+}
+
+
+def verb_label(verb: str) -> str:
+    return str(VERBS.get(verb, verb))
 
 
 # --- who -----------------------------------------------------------------------------------
