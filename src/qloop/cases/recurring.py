@@ -53,7 +53,7 @@ class Rule:
 
     cases: int = 3
     days: int = 90
-    similarity: float = 0.3
+    similarity: float = 0.15
 
 
 def rule() -> Rule:
