@@ -19,8 +19,9 @@ from qloop.capa.models import CorrectiveAction
 from qloop.cases.actions import ProductData
 from qloop.cases.jobs import find_recurring_problems
 from qloop.cases.kinds import KINDS
-from qloop.cases.models import Case, RecurringGroup, RecurringState
+from qloop.cases.models import Case, RecurringGroup, RecurringGroupEvent, RecurringState
 from qloop.cases.recurring import dismiss, find_groups, link_corrective_action
+from qloop.org import trail
 
 pytestmark = pytest.mark.django_db
 
@@ -272,6 +273,8 @@ def test_a_dismissed_group_stays_dismissed_for_the_same_cases_and_a_new_case_rai
         "raised_again",
     ]
     assert RecurringGroup.objects.count() == 1  # the same group, its history kept
+    report = trail.verify_chain(RecurringGroupEvent)
+    assert report.ok and report.entries == 3  # its history is a tamper-evident trail
 
 
 def test_a_linked_group_takes_new_cases_without_being_raised_again(
