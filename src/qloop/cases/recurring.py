@@ -219,12 +219,17 @@ def _settle(kind: str, members: list[_Doc]) -> str:
     ("" for nothing). Runs in a transaction with the kind's groups locked."""
     ids = {d.case_id for d in members}
     key = members[0].key
-    existing = (
-        RecurringGroup.objects.select_for_update()
-        .filter(kind=kind, key=key, cases__in=ids)
-        .distinct()
+    # Two workers looking at the same cases (the daily job, a registration) take turns: the
+    # cases' rows are locked in one order before the groups are read.
+    list(Case.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    found = (
+        RecurringGroup.objects.filter(kind=kind, key=key, cases__in=ids)
         .order_by("-raised_at", "-pk")
+        .values_list("pk", flat=True)
         .first()
+    )
+    existing = (
+        RecurringGroup.objects.select_for_update().get(pk=found) if found is not None else None
     )
     if existing is None:
         group = RecurringGroup.objects.create(kind=kind, key=key, label=members[0].label)
