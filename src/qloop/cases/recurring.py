@@ -103,10 +103,18 @@ def can_decide(user: User, group: RecurringGroup) -> bool:
 
 
 def groups_for(user: User) -> QuerySet[RecurringGroup]:
-    """The groups of the kinds switched on, for those who may read them; none otherwise."""
+    """The groups of the kinds switched on that this person decides on, or with a case this
+    person may see; none for those who may not read the page."""
     if not can_see_groups(user):
         return RecurringGroup.objects.none()
-    return RecurringGroup.objects.filter(kind__in=[s.kind for s in enabled_kinds()])
+    on = [s.kind for s in enabled_kinds()]
+    groups = RecurringGroup.objects.filter(kind__in=on)
+    if user.is_superuser:
+        return groups
+    decides = [k for k in on if user.has_role(*_quality_roles(k))]
+    return groups.filter(
+        Q(kind__in=decides) | Q(cases__in=Case.objects.for_user(user).values("pk"))
+    ).distinct()
 
 
 # --- finding groups ------------------------------------------------------------------------
