@@ -318,13 +318,12 @@ def repeat_problems(user: User, when: When) -> CardOut:
 
 def recurring_problems(user: User, when: When) -> CardOut:
     """Quality: groups of alike cases raised as possible systemic problems (issue 13)."""
-    from qloop.cases.models import RecurringState
+    from qloop.cases.models import RecurringGroup, RecurringState
     from qloop.cases.recurring import groups_for
 
     url = reverse("recurring-list")
-    counts = dict(
-        groups_for(user).values("state").annotate(n=Count("id")).values_list("state", "n")
-    )
+    shown = RecurringGroup.objects.filter(pk__in=groups_for(user).values("pk"))
+    counts = dict(shown.values("state").annotate(n=Count("id")).values_list("state", "n"))
     return CardOut(
         [
             Figure(

@@ -39,7 +39,7 @@ def recurring_list(request: HttpRequest) -> HttpResponse:
     qs = recurring.groups_for(user).select_related("corrective_action__case", "decided_by")
     if show != "all":
         qs = qs.filter(state=show)
-    groups = list(qs.order_by("-raised_at", "-pk")[:200])
+    groups = list(qs.order_by("-raised_at", "-pk")[:50])  # the most recent 50
     rows: list[dict[str, Any]] = []
     for group in groups:
         members = list(
