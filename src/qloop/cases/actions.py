@@ -401,7 +401,8 @@ def register_case(
         )
         if contact is not None:
             _record_contact_change(contact, contact_diff, actor=actor, via=case, at=registered_at)
-        if spec.group_by is not None:
+        if spec.group_by is not None and start_clocks:
+            # An import of history leaves it to the daily job (one look, not one per row).
             transaction.on_commit(partial(_look_for_recurring, case.pk))
     return case
 
