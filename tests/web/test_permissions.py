@@ -27,6 +27,7 @@ from qloop.process.engine import take_transition
 from qloop.process.models import Approval, Clock
 from qloop.process.tasks import create_task
 from qloop.web import urls as web_urls
+from tests.cases.recurring_routes import recurring_routes
 from tests.conftest import PASSWORD
 from tests.reports.manage_routes import manage_routes
 from tests.reports.permission_routes import report_routes
@@ -394,6 +395,7 @@ MESSAGE_AND_CLOCK_ROUTES = [
 ROUTES += MESSAGE_AND_CLOCK_ROUTES
 ROUTES += report_routes(Route)
 ROUTES += manage_routes(Route)
+ROUTES += recurring_routes(Route)
 
 MATRIX = [
     pytest.param(route, persona, id=f"{route.id}-{persona}")

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -400,7 +401,17 @@ def register_case(
         )
         if contact is not None:
             _record_contact_change(contact, contact_diff, actor=actor, via=case, at=registered_at)
+        if spec.group_by is not None and start_clocks:
+            # An import of history leaves it to the daily job (one look, not one per row).
+            transaction.on_commit(partial(_look_for_recurring, case.pk))
     return case
+
+
+def _look_for_recurring(case_id: int) -> None:
+    """Once the case is stored, the worker looks whether it repeats a problem (issue 13)."""
+    from qloop.cases.jobs import find_recurring_for_case
+
+    find_recurring_for_case(case_id)
 
 
 @contextmanager

@@ -14,3 +14,4 @@ class CasesConfig(AppConfig):
 
         register_effects(FEEDBACK_EFFECTS)
         set_pillow_limit()
+        from qloop.cases import jobs  # noqa: F401  (periodic jobs)

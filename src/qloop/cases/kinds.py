@@ -79,6 +79,12 @@ class KindSpec:
     # Whether this person sees the full personal data of the case's contact or patient; None:
     # the general rule (role flag, handler, registrant).
     personal_data: Callable[[User, Case], bool] | None = None
+    # Recurring problems (issue 13): what a case is about — a product model, a drug and its
+    # batch, a test — and its problem text, or None for kinds whose cases are not grouped.
+    # Cases of one kind with the same key ("" is none) and similar text form a group;
+    # ``group_related`` names what to select_related to read them without a query per case.
+    group_by: Callable[[Case], tuple[str, str]] | None = None
+    group_related: tuple[str, ...] = ()
 
 
 KINDS: dict[str, KindSpec] = {}
@@ -145,6 +151,14 @@ def is_enabled(kind: str) -> bool:
     return spec is not None and spec.profile in enabled_profiles()
 
 
+def product_group(case: Case) -> tuple[str, str]:
+    """The product model and the symptom of a manufacturer's case."""
+    product = getattr(case, "product", None)
+    if product is None:
+        return "", ""
+    return product.model.strip(), product.symptom
+
+
 register_kind(
     KindSpec(
         CaseKind.COMPLAINT,
@@ -154,6 +168,8 @@ register_kind(
         _("Market quality complaint register"),
         product_problem=True,
         new_label=_("New complaint"),
+        group_by=lambda case: product_group(case),
+        group_related=("product",),
     )
 )
 register_kind(
@@ -166,5 +182,7 @@ register_kind(
         product_problem=True,
         detail_relation="feedback",
         new_label=_("New feedback"),
+        group_by=lambda case: product_group(case),
+        group_related=("product",),
     )
 )

@@ -593,3 +593,69 @@ class Event(TrailEntry):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RecurringState(models.TextChoices):
+    OPEN = "open", _("Raised to Quality")
+    LINKED = "linked", _("Linked to a corrective action")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class RecurringGroup(models.Model):
+    """Cases about the same thing (product model, drug and batch, test) with similar problem
+    text, raised to Quality as a possible systemic problem (issue 13, R1.5). Quality links it
+    to one corrective action or dismisses it with a reason; it is never deleted, and a case
+    that joins a dismissed group raises it again."""
+
+    kind = models.CharField(_("kind"), max_length=20)
+    # The grouping key folded for comparison, and as it was first written, for display.
+    key = models.CharField(max_length=200)
+    label = models.CharField(_("about"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=20, choices=RecurringState.choices, default=RecurringState.OPEN
+    )
+    cases = models.ManyToManyField(Case, related_name="recurring_groups", verbose_name=_("cases"))
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
+    corrective_action = models.ForeignKey(
+        "capa.CorrectiveAction",
+        verbose_name=_("corrective action"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recurring_groups",
+    )
+    reason = models.TextField(_("reason for dismissing"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recurring problem")
+        verbose_name_plural = _("recurring problems")
+        indexes = [
+            models.Index(fields=["kind", "key"], name="recurring_kind_key"),
+            models.Index(fields=["state", "raised_at"], name="recurring_state_raised"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.label}"
+
+    @property
+    def number(self) -> str:
+        return f"RP-{self.pk}"
+
+
+class RecurringGroupEvent(TrailEntry):
+    """One change to a recurring problem: raised, joined, raised again, linked, dismissed."""
+
+    group = models.ForeignKey(RecurringGroup, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TrailEntry.Meta):
+        verbose_name = _("recurring problem event")
+        verbose_name_plural = _("recurring problem events")
+        indexes = [models.Index(fields=["group", "at"], name="recurringevent_group_at")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"

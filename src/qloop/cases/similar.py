@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,15 +56,24 @@ def _vector(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
 
 
 def similar_cases(
-    user: User, text: str, *, model: str = "", kind: str = "complaint", limit: int = 5
+    user: User,
+    text: str,
+    *,
+    model: str = "",
+    kind: str = "complaint",
+    limit: int = 5,
+    exclude: Collection[str] = (),
 ) -> tuple[list[Similar], str]:
-    """The closest past cases this person may see, and a suggested category code ("" if none)."""
+    """The closest past cases this person may see, and a suggested category code ("" if none).
+    ``exclude``: case numbers left out (the case being measured, in bench/)."""
     query = grams(text)
     if sum(query.values()) < 3:
         return [], ""
     pool = Case.objects.for_user(user).live().filter(kind=kind)
     if model.strip():
         pool = pool.filter(product__model__iexact=model.strip())
+    if exclude:
+        pool = pool.exclude(number__in=list(exclude))
     rows = list(
         pool.order_by("-received_at").values_list(
             "number",
@@ -105,13 +115,17 @@ def similar_cases(
         )
         for score, row in scored[:limit]
     ]
+    ranked = ranked_categories(top)
+    suggested = ""
+    if ranked and ranked[0][1] >= sum(i.score for i in top) / 2:
+        suggested = ranked[0][0]
+    return top, suggested
+
+
+def ranked_categories(top: list[Similar]) -> list[tuple[str, float]]:
+    """The categories of the closest cases, by the sum of their similarity, highest first."""
     votes: dict[str, float] = {}
     for item in top:
         if item.category:
             votes[item.category] = votes.get(item.category, 0.0) + item.score
-    suggested = ""
-    if votes:
-        code, weight = max(votes.items(), key=lambda kv: kv[1])
-        if weight >= sum(i.score for i in top) / 2:
-            suggested = code
-    return top, suggested
+    return sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))

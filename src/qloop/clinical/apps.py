@@ -47,6 +47,12 @@ class ClinicalConfig(AppConfig):
                     case.finding.sent_result,
                 ],
                 case_template="clinical/_finding.html",
+                # Recurring problems: findings of the same test (issue 13).
+                group_by=lambda case: (
+                    case.finding.test_name.strip(),
+                    f"{case.finding.reason} {case.finding.sent_result}",
+                ),
+                group_related=("finding",),
                 visibility=clinical_access.finding_visibility,
                 personal_data=clinical_access.finding_personal_data,
             )

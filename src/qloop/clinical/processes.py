@@ -26,6 +26,8 @@ ROLES = {
     "clinicians": CLINICIANS,
     "medical_affairs": MEDICAL_AFFAIRS,
     "infection_control": INFECTION_CONTROL,
+    # Who decides on a recurring problem of a test (issue 13): medical affairs (医务处).
+    "quality": MEDICAL_AFFAIRS,
 }
 
 CLINICIAN_ACK = "clinician_ack"

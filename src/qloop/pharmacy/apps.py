@@ -48,6 +48,21 @@ class PharmacyConfig(AppConfig):
                 case_template="pharmacy/_drug_feedback.html",
                 registration_url="pharmacy-feedback-create",
                 new_label=_("New drug quality feedback"),
+                # Recurring problems: the same drug and batch (issue 13).
+                group_by=lambda case: (
+                    " ".join(
+                        p
+                        for p in (
+                            str(case.drug_feedback.drug or case.drug_feedback.drug_text).strip(),
+                            case.drug_feedback.batch.batch_number
+                            if case.drug_feedback.batch
+                            else case.drug_feedback.batch_text.strip(),
+                        )
+                        if p
+                    ),
+                    case.drug_feedback.description,
+                ),
+                group_related=("drug_feedback__drug", "drug_feedback__batch"),
                 visibility=access.pharmacy_visibility,
                 personal_data=access.pharmacy_personal_data,
             )
@@ -73,6 +88,11 @@ class PharmacyConfig(AppConfig):
                 case_template="pharmacy/_counterfeit.html",
                 registration_url="pharmacy-counterfeit-create",
                 new_label=_("Open a counterfeit or substandard drug case"),
+                group_by=lambda case: (
+                    f"{case.counterfeit.drug} {case.counterfeit.batch.batch_number}",
+                    case.counterfeit.how_found,
+                ),
+                group_related=("counterfeit__drug", "counterfeit__batch"),
                 visibility=access.pharmacy_visibility,
                 personal_data=access.pharmacy_personal_data,
             )

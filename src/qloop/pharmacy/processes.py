@@ -20,6 +20,8 @@ ROLES = {
     "pharmacy": PHARMACISTS,
     "pharmacy_head": PHARMACY_HEAD,
     "medical_affairs": MEDICAL_AFFAIRS,
+    # Who decides on a recurring problem of drugs (issue 13): the head of pharmacy.
+    "quality": PHARMACY_HEAD,
 }
 
 # Clock names (the API's names).

@@ -316,6 +316,34 @@ def repeat_problems(user: User, when: When) -> CardOut:
     )
 
 
+def recurring_problems(user: User, when: When) -> CardOut:
+    """Quality: groups of alike cases raised as possible systemic problems (issue 13)."""
+    from qloop.cases.models import RecurringGroup, RecurringState
+    from qloop.cases.recurring import groups_for
+
+    url = reverse("recurring-list")
+    shown = RecurringGroup.objects.filter(pk__in=groups_for(user).values("pk"))
+    counts = dict(shown.values("state").annotate(n=Count("id")).values_list("state", "n"))
+    return CardOut(
+        [
+            Figure(
+                _("Raised to Quality"),
+                counts.get(RecurringState.OPEN, 0),
+                f"{url}?show=open",
+                "danger",
+            ),
+            Figure(
+                _("Linked to a corrective action"),
+                counts.get(RecurringState.LINKED, 0),
+                f"{url}?show=linked",
+            ),
+            Figure(
+                _("Dismissed"), counts.get(RecurringState.DISMISSED, 0), f"{url}?show=dismissed"
+            ),
+        ]
+    )
+
+
 def _open_of_departments(department_ids: set[int]) -> Any:
     """The open live cases of these departments, read from the open-department index (its
     condition written as the index's), before the visibility rule is applied by primary key."""
@@ -624,6 +652,13 @@ register_card(
         repeat_problems,
         MANUFACTURER,
         order=25,
+    ),
+    Card(
+        "recurring",
+        gettext_lazy("Recurring problems"),
+        frozenset({"quality"}),
+        recurring_problems,
+        order=27,
     ),
     Card(
         "tasks",

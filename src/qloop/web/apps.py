@@ -8,6 +8,7 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        from qloop.cases.recurring import can_see_groups
         from qloop.customers.access import can_use_directory
         from qloop.org.models import Profile
         from qloop.process.definitions import check_definitions
@@ -25,6 +26,7 @@ class WebConfig(AppConfig):
                 shown_to=can_use_directory,
                 order=50,
             ),
+            NavItem(_("Recurring problems"), "recurring-list", shown_to=can_see_groups, order=55),
         )
         # The site is the last of QLoop's apps in INSTALLED_APPS (settings.py keeps it so):
         # by now every profile has registered its kinds, processes and step effects.
