@@ -419,12 +419,16 @@ def satisfaction(since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
 
 
 def _manufacturer_readers(user: User) -> bool:
+    """The management's summaries: the general manager, Quality (the management
+    representative's department), Supply and Sales (satisfaction, R2.7) and administrators."""
     from qloop.reports import access
 
     return (
-        access.can_read_reports(user)
-        or user.has_role(*access.quality_head_roles())
+        user.is_superuser
         or user.administers
+        or access.can_decide(user)
+        or access.can_draft(user)
+        or user.has_role(*access.quality_head_roles(), "quality_engineer")
     )
 
 
