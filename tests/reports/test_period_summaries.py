@@ -62,7 +62,7 @@ def generated(
 ) -> list[Made]:
     """Forty cases from May 2025 to November 2026, each with a random kind, category,
     closing, clock breaches and corrective action; the clock is then set to December 2026."""
-    rng = random.Random(13)  # noqa: S311 - test data
+    rng = random.Random(13)
     categories = [*Category.objects.filter(parent__isnull=False).values_list("code", flat=True)]
     made: list[Made] = []
     at(dt.datetime(2026, 12, 2, 9, tzinfo=TZ))
@@ -247,7 +247,9 @@ def test_sign_off_freezes_the_figures_later_cases_do_not_change_them(
 
     # While a draft, a late case is counted when the figures are counted again.
     late_case()
-    assert client_for("qa_head").post(f"/reports/summaries/{summary.pk}/recount/").status_code == 302
+    assert (
+        client_for("qa_head").post(f"/reports/summaries/{summary.pk}/recount/").status_code == 302
+    )
     summary.refresh_from_db()
     assert summary.figures["current"]["received"] == before + 1
     # A wrong password signs nothing.
@@ -289,7 +291,10 @@ def test_the_sending_is_recorded_only_after_sign_off_and_shown_in_the_archive(
     data = {"sent_to": "2026年第四季度管理评审会议", "channel": "meeting", "note": "会上分发"}
     assert gm.post(f"/reports/summaries/{summary.pk}/send/", data).status_code == 409
     _sign(summary, users["qa_head"])
-    assert gm.post(f"/reports/summaries/{summary.pk}/send/", {**data, "channel": "pigeon"}).status_code == 422
+    assert (
+        gm.post(f"/reports/summaries/{summary.pk}/send/", {**data, "channel": "pigeon"}).status_code
+        == 422
+    )
     assert gm.post(f"/reports/summaries/{summary.pk}/send/", data).status_code == 302
     sending = summary.sendings.get()
     assert (sending.sent_to, sending.channel, sending.recorded_by) == (

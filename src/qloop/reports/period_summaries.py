@@ -88,6 +88,9 @@ class RecipientSet:
     readers: Callable[[User], bool]
     signers: Callable[[User], bool]
     order: int = 100
+    # The rows of the page, the print and the .xlsx from the kept figures (a profile whose
+    # figures differ brings its own): (summary, language) -> rows.
+    rows: Callable[[PeriodSummary, str], list[dict[str, Any]]] | None = None
 
 
 RECIPIENT_SETS: dict[str, RecipientSet] = {}
@@ -473,7 +476,21 @@ def _name(names: dict[str, str], language: str) -> str:
 
 
 def table(summary: PeriodSummary, language: str) -> list[dict[str, Any]]:
-    """The summary's rows, each with this period, the period before and last year's."""
+    """The summary's rows as its recipient set presents them."""
+    present = recipient_set(summary).rows or manufacturer_rows
+    return present(summary, language)
+
+
+def _pick(key: str, item: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda d: d[key].get(item, 0)
+
+
+def _category_count(code: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda d: next((x["n"] for x in d["by_category"] if x["code"] == code), 0)
+
+
+def manufacturer_rows(summary: PeriodSummary, language: str) -> list[dict[str, Any]]:
+    """The rows, each with this period, the period before and last year's."""
     from qloop.cases.kinds import kind_label
     from qloop.process.models import Clock
 
@@ -488,21 +505,18 @@ def table(summary: PeriodSummary, language: str) -> list[dict[str, Any]]:
     row(_("Received"), lambda d: d["received"])
     kinds = sorted({*cur["by_kind"], *prev["by_kind"], *ly["by_kind"]})
     for kind in kinds:
-        row(str(kind_label(kind)), lambda d, k=kind: d["by_kind"].get(k, 0))
+        row(str(kind_label(kind)), _pick("by_kind", kind))
     rows.append({"heading": _("By category (R2.10)")})
     names = {c["code"]: c["names"] for d in (ly, prev, cur) for c in d["by_category"]}
     for entry in cur["by_category"]:
         code = entry["code"]
         label = _name(names.get(code, {}), language) if code else _("No category")
-        row(
-            label,
-            lambda d, c=code: next((x["n"] for x in d["by_category"] if x["code"] == c), 0),
-        )
+        row(label, _category_count(code))
     rows.append({"heading": _("Deadlines missed")})
     row(_("All clocks"), lambda d: d["breaches_total"])
     labels = dict(Clock._meta.get_field("name").flatchoices)
     for clock in sorted({*cur["breaches"], *prev["breaches"], *ly["breaches"]}):
-        row(str(labels.get(clock, clock)), lambda d, c=clock: d["breaches"].get(c, 0))
+        row(str(labels.get(clock, clock)), _pick("breaches", clock))
     rows.append({"heading": _("Time to close")})
     row(_("Closed"), lambda d: d["closed"])
     row(_("Mean days to close"), lambda d: d["mean_days_to_close"])
@@ -539,7 +553,7 @@ def workbook(summary: PeriodSummary, language: str) -> bytes:
             ws.append([r["label"], *r["values"]])
     actions = wb.create_sheet(_("Open corrective actions")[:31])
     actions.append([_("No."), _("Title"), _("Owner"), _("Due")])
-    for a in summary.figures["current"]["corrective_list"]:
+    for a in summary.figures["current"].get("corrective_list", []):
         actions.append([a["number"], a["title"], a["owner"], a["due"] or ""])
     sign_sheet = wb.create_sheet(_("Sign-off")[:31])
     if summary.is_signed:

@@ -61,7 +61,7 @@ def _context(request: HttpRequest, summary: PeriodSummary) -> dict[str, object]:
         "recipient_set": item,
         "rows": ps.table(summary, translation.get_language() or "zh-hans"),
         "periods": summary.figures["periods"],
-        "actions": summary.figures["current"]["corrective_list"],
+        "actions": summary.figures["current"].get("corrective_list", []),
         "sendings": list(summary.sendings.select_related("recorded_by")),
         "may_sign": ps.can_sign(user, summary),
         "channels": ps.Channel.CHOICES,
