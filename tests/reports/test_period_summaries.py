@@ -279,7 +279,7 @@ def test_sign_off_freezes_the_figures_later_cases_do_not_change_them(
     assert sheet["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(sheet.content))
     values = [row for row in wb.worksheets[0].iter_rows(values_only=True)]
-    assert values[2][0] in ("投诉与反馈的接收", "Complaints and feedback received")
+    assert values[2][0] in ("接收的投诉与反馈", "Complaints and feedback received")
     assert values[3][1] == before + 1  # "Received", this period
 
 
