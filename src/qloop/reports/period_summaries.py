@@ -515,7 +515,9 @@ def manufacturer_rows(summary: PeriodSummary, language: str) -> list[dict[str, A
     rows.append({"heading": _("Deadlines missed")})
     row(_("All clocks"), lambda d: d["breaches_total"])
     labels = dict(Clock._meta.get_field("name").flatchoices)
-    for clock in sorted({*cur["breaches"], *prev["breaches"], *ly["breaches"]}):
+    # The answer (R2.3) and investigation (R1.4) clocks always have their row, even at 0.
+    shown = {"customer_answer", "investigation", *cur["breaches"], *prev["breaches"]}
+    for clock in sorted({*shown, *ly["breaches"]}):
         row(str(labels.get(clock, clock)), _pick("breaches", clock))
     rows.append({"heading": _("Time to close")})
     row(_("Closed"), lambda d: d["closed"])
