@@ -44,7 +44,13 @@ def test_a_signed_off_summary_prints_on_a4(
     page.goto(reverse("period-summary-print", args=[summary.pk]))
 
     sheet = page.locator(".sheet").inner_text()
-    for expected in ("苏州启环机电有限公司", "质量信息期间汇总", "去年同期", "制造质量", "总经理办公会"):
+    for expected in (
+        "苏州启环机电有限公司",
+        "质量信息期间汇总",
+        "去年同期",
+        "制造质量",
+        "总经理办公会",
+    ):
         assert expected in sheet, f"{expected!r} is not on the summary"
     assert demo_org["gm"].printed_name in sheet
     pdf = _print(page, f"period-summary-{summary.recipients}-{summary.start:%Y-%m}")

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from qloop.capa.models import CorrectiveAction
 from qloop.cases.models import Case, Category
+from qloop.notify.models import Notification
 from qloop.org.models import User
 from qloop.process.models import Clock
 from qloop.reports import jobs
@@ -220,6 +221,10 @@ def test_the_worker_makes_each_period_once_for_each_recipient_set(
         ("management_review", "quarter", dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
         ("management_review", "year", dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
     }
+    # The general manager and the quality head are told once per summary.
+    told = Notification.objects.filter(kind="period_summary_ready")
+    assert sorted(set(told.values_list("user__username", flat=True))) == ["gm", "qa_head"]
+    assert told.filter(user__username="gm").count() == 5
     first = {s.pk: s.figures for s in PeriodSummary.objects.all()}
     # Run again (the next sweep, a second worker): nothing new, nothing changed.
     at(dt.datetime(2027, 1, 1, 6, 35, tzinfo=TZ))
@@ -229,6 +234,7 @@ def test_the_worker_makes_each_period_once_for_each_recipient_set(
     at(dt.datetime(2027, 2, 1, 0, 35, tzinfo=TZ))
     jobs.produce_period_summaries.call_local()
     assert PeriodSummary.objects.count() == 6
+    assert told.filter(user__username="gm").count() == 6
     assert PeriodSummary.objects.filter(period="month", start=dt.date(2027, 1, 1)).exists()
 
 

@@ -91,6 +91,8 @@ class RecipientSet:
     # The rows of the page, the print and the .xlsx from the kept figures (a profile whose
     # figures differ brings its own): (summary, language) -> rows.
     rows: Callable[[PeriodSummary, str], list[dict[str, Any]]] | None = None
+    # Who is told that a new summary waits to be signed off.
+    told: Callable[[], list[User]] | None = None
 
 
 RECIPIENT_SETS: dict[str, RecipientSet] = {}
@@ -175,7 +177,7 @@ def produce(code: str, kind: str, start: dt.date) -> PeriodSummary:
     now = timezone.now()
     try:
         with transaction.atomic():
-            return PeriodSummary.objects.create(
+            summary = PeriodSummary.objects.create(
                 recipients=code,
                 period=kind,
                 start=start,
@@ -184,8 +186,30 @@ def produce(code: str, kind: str, start: dt.date) -> PeriodSummary:
                 produced_at=now,
                 counted_at=now,
             )
+            _tell(item, summary)
+            return summary
     except IntegrityError:  # two workers at once: the other one made it
         return PeriodSummary.objects.get(recipients=code, period=kind, start=start)
+
+
+def _tell(item: RecipientSet, summary: PeriodSummary) -> None:
+    """Those who sign it off get a message (written to the outbox with the summary)."""
+    if item.told is None:
+        return
+    from django.conf import settings
+
+    from qloop.notify.actions import notify
+
+    notify(
+        item.told(),
+        kind="period_summary_ready",
+        data={
+            "period": str(summary.get_period_display()),
+            "recipients": str(item.title),
+            "start": summary.start.isoformat(),
+            "url": f"{settings.SITE_URL}/reports/summaries/{summary.pk}/",
+        },
+    )
 
 
 def produce_due(today: dt.date | None = None) -> list[PeriodSummary]:
@@ -442,6 +466,13 @@ def _manufacturer_signers(user: User) -> bool:
     return user.is_superuser or user.has_role(*access.decider_roles(), *access.quality_head_roles())
 
 
+def _manufacturer_told() -> list[User]:
+    from qloop.notify.actions import people_with_role
+    from qloop.reports import access
+
+    return list(people_with_role(*access.decider_roles(), *access.quality_head_roles()))
+
+
 register_recipients(
     RecipientSet(
         "general_manager",
@@ -453,6 +484,7 @@ register_recipients(
         _manufacturer_readers,
         _manufacturer_signers,
         order=10,
+        told=_manufacturer_told,
     ),
     RecipientSet(
         "management_review",
@@ -464,6 +496,7 @@ register_recipients(
         _manufacturer_readers,
         _manufacturer_signers,
         order=20,
+        told=_manufacturer_told,
     ),
 )
 
