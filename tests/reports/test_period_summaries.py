@@ -352,3 +352,22 @@ def test_each_role_sees_the_archive_only_if_it_may(
     # The menu offers the archive exactly to those who may open it.
     menu = client.get("/dashboard/").content.decode()
     assert ('href="/reports/summaries/"' in menu) == reads
+
+
+def test_the_figures_take_the_same_queries_however_many_cases(
+    generated: list[Made], make_case: Callable[..., Case]
+) -> None:
+    """Counted by aggregates in the database: more cases, not more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            ps.manufacturer_figures(*Q3)
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for _i in range(15):
+        case = make_case()
+        Case.objects.filter(pk=case.pk).update(received_at=_moment(dt.date(2026, 8, 3)))
+    assert queries() == before <= 12
