@@ -276,6 +276,11 @@ def test_sign_off_freezes_the_figures_later_cases_do_not_change_them(
     assert ps.produce("general_manager", "quarter", Q3[0]).pk == summary.pk
     summary.refresh_from_db()
     assert summary.figures == kept and summary.figures["current"]["received"] == before + 1
+    # Every step left an event; the figures counted before the recount are kept in it.
+    events = list(summary.events.order_by("seq"))
+    assert [e.verb for e in events] == ["produced", "recounted", "signed_off"]
+    assert events[1].data["before"]["current"]["received"] == before
+    assert events[2].actor == users["gm"]
     again = client_for("qa_head").post(
         f"/reports/summaries/{summary.pk}/sign/", {"password": PASSWORD}
     )
@@ -308,6 +313,11 @@ def test_the_sending_is_recorded_only_after_sign_off_and_shown_in_the_archive(
         "meeting",
         users["gm"],
     )
+    assert list(summary.events.values_list("verb", flat=True).order_by("seq")) == [
+        "produced",
+        "signed_off",
+        "sent",
+    ]
     archive = gm.get("/reports/summaries/").content.decode()
     assert data["sent_to"] in archive and f"/reports/summaries/{summary.pk}/" in archive
 

@@ -331,3 +331,19 @@ class SummarySending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary_id} → {self.sent_to}"
+
+
+class PeriodSummaryEvent(TrailEntry):
+    """One step in a period summary's life: made, counted again, signed off, sent
+    (append-only, hash-chained)."""
+
+    summary = models.ForeignKey(PeriodSummary, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TrailEntry.Meta):
+        verbose_name = _("period summary event")
+        verbose_name_plural = _("period summary events")
+        indexes = [models.Index(fields=["summary", "at"], name="summaryevent_summary_at")]
+
+    def __str__(self) -> str:
+        return f"{self.summary_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"

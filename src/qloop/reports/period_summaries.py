@@ -34,6 +34,7 @@ from qloop.process.errors import Conflict
 from qloop.process.signatures import sign
 from qloop.reports.models import (
     PeriodSummary,
+    PeriodSummaryEvent,
     PeriodSummaryState,
     SummaryPeriod,
     SummarySending,
@@ -186,6 +187,9 @@ def produce(code: str, kind: str, start: dt.date) -> PeriodSummary:
                 produced_at=now,
                 counted_at=now,
             )
+            PeriodSummaryEvent.objects.create(
+                summary=summary, at=now, verb="produced", data={"sha256": fingerprint(figures)}
+            )
             _tell(item, summary)
             return summary
     except IntegrityError:  # two workers at once: the other one made it
@@ -229,13 +233,20 @@ def recount(summary: PeriodSummary, *, actor: User) -> PeriodSummary:
     if not can_sign(actor, summary):
         raise PermissionDenied
     figures = count_figures(recipient_set(summary), summary.period, summary.start)
-    updated = PeriodSummary.objects.filter(pk=summary.pk, state=PeriodSummaryState.DRAFT).update(
-        figures=figures, counted_at=timezone.now()
-    )
-    if updated != 1:
-        raise Conflict(_("This summary is signed off; its figures no longer change."))
-    summary.refresh_from_db()
-    return summary
+    with transaction.atomic():
+        locked = PeriodSummary.objects.select_for_update().get(pk=summary.pk)
+        if locked.is_signed:
+            raise Conflict(_("This summary is signed off; its figures no longer change."))
+        # The figures counted before are kept in the event: nothing shown is lost.
+        PeriodSummaryEvent.objects.create(
+            summary=locked,
+            actor=actor,
+            verb="recounted",
+            data={"before": locked.figures, "sha256": fingerprint(figures)},
+        )
+        locked.figures, locked.counted_at = figures, timezone.now()
+        locked.save(update_fields=["figures", "counted_at"])
+    return locked
 
 
 def fingerprint(figures: dict[str, Any]) -> str:
@@ -264,6 +275,14 @@ def sign_off(
         locked.signed_by = actor
         locked.signed_at = timezone.now()
         locked.save(update_fields=["signature", "state", "signed_by", "signed_at"])
+        PeriodSummaryEvent.objects.create(
+            summary=locked,
+            actor=actor,
+            at=locked.signed_at,
+            verb="signed_off",
+            changes=[{"field": "state", "old": PeriodSummaryState.DRAFT, "new": locked.state}],
+            data={"signature": locked.signature},
+        )
     return locked
 
 
@@ -313,7 +332,7 @@ def record_sending(
         locked = PeriodSummary.objects.select_for_update().get(pk=summary.pk)
         if not locked.is_signed:
             raise Conflict(_("Sign the summary off before sending it."))
-        return SummarySending.objects.create(
+        sending = SummarySending.objects.create(
             summary=locked,
             sent_at=sent_at or timezone.now(),
             sent_to=sent_to,
@@ -321,6 +340,18 @@ def record_sending(
             note=note.strip()[:200],
             recorded_by=actor,
         )
+        PeriodSummaryEvent.objects.create(
+            summary=locked,
+            actor=actor,
+            verb="sent",
+            data={
+                "sending": sending.pk,
+                "sent_to": sending.sent_to,
+                "channel": channel,
+                "sent_at": sending.sent_at.isoformat(),
+            },
+        )
+        return sending
 
 
 # --- the manufacturer's figures --------------------------------------------------------------
