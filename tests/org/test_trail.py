@@ -48,12 +48,14 @@ def events() -> list[Event]:
 
 def test_every_trail_is_chained() -> None:
     """Case events (transitions, e-signatures, approvals), recurring-problem decisions, report
-    steps, register corrections and call attempts are the trails the check walks."""
+    steps, period summaries' steps (X5), register corrections and call attempts are the trails
+    the check walks."""
     assert [m._meta.label_lower for m in trail.chained_models()] == [
         "cases.event",
         "cases.recurringgroupevent",
         "clinical.callattempt",
         "clinical.resultversion",
+        "reports.periodsummaryevent",
         "reports.reportevent",
     ]
 

@@ -16,7 +16,13 @@ from django.utils import timezone
 from qloop.cases.models import Case
 from qloop.org.models import User
 from qloop.reports import access, actions
-from qloop.reports.models import ImprovementAction, ManagementReview, SurveyReport
+from qloop.reports.models import (
+    ImprovementAction,
+    ManagementReview,
+    PeriodSummary,
+    SurveyReport,
+)
+from tests.conftest import PASSWORD
 from tests.reports.surveydata import make_campaigns
 
 DONE = 302
@@ -75,6 +81,87 @@ def _completes(user: User, case: Case) -> int:
     if access.can_complete_action(user, action):
         return DONE
     return 403 if access.can_read_reports(user) or action.owner_id == user.pk else 404
+
+
+def _summary(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    from qloop.reports import period_summaries
+
+    start = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return {"summary_id": period_summaries.produce("general_manager", "month", start).pk}
+
+
+def _signed_summary(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    from qloop.reports import period_summaries
+
+    kwargs = _summary(case, users)
+    period_summaries.sign_off(
+        PeriodSummary.objects.get(pk=kwargs["summary_id"]),
+        actor=users["gm"],
+        signature={"password": PASSWORD, "meaning": "approved"},
+    )
+    return kwargs
+
+
+def _summary_rule(status: int, *, sign: bool = False) -> Any:
+    """Readers of the general manager's summaries get ``status`` (signers only, with
+    ``sign``): other readers 403, everyone else 404."""
+    from qloop.reports import period_summaries
+
+    reads = period_summaries.RECIPIENT_SETS["general_manager"].readers
+    signs = period_summaries.RECIPIENT_SETS["general_manager"].signers
+
+    def expect(user: User, case: Case) -> int:
+        if not user.is_authenticated or not reads(user):
+            return 404
+        if sign and not signs(user):
+            return 403
+        return status
+
+    return expect
+
+
+def _archive_rule(user: User, case: Case) -> int:
+    from qloop.reports import period_summaries
+
+    return 200 if period_summaries.RECIPIENT_SETS["general_manager"].readers(user) else 403
+
+
+def _summary_probe(case: Case) -> Any:
+    s = PeriodSummary.objects.get()
+    return (s.state, s.counted_at, s.sendings.count())
+
+
+def summary_routes(route: Any) -> list[Any]:
+    """The period summaries (X5)."""
+    return [
+        route("period-summary-list", "get", _archive_rule),
+        route("period-summary", "get", _summary_rule(200), prepare=_summary),
+        route("period-summary-print", "get", _summary_rule(200), prepare=_summary),
+        route("period-summary-xlsx", "get", _summary_rule(200), prepare=_summary),
+        route(
+            "period-summary-sign",
+            "post",
+            _summary_rule(DONE, sign=True),
+            data=lambda p: {"password": PASSWORD},
+            probe=_summary_probe,
+            prepare=_summary,
+        ),
+        route(
+            "period-summary-recount",
+            "post",
+            _summary_rule(DONE, sign=True),
+            probe=_summary_probe,
+            prepare=_summary,
+        ),
+        route(
+            "period-summary-send",
+            "post",
+            _summary_rule(DONE, sign=True),
+            data=lambda p: {"sent_to": "总经理", "channel": "email"},
+            probe=_summary_probe,
+            prepare=_signed_summary,
+        ),
+    ]
 
 
 def report_routes(route: Any) -> list[Any]:
@@ -144,6 +231,7 @@ def report_routes(route: Any) -> list[Any]:
             probe=lambda case: ImprovementAction.objects.get().done_at,
             prepare=_action,
         ),
+        *summary_routes(route),
         route("review-list", "get", _when(reads, 200)),
         route(
             "review-list",

@@ -15,9 +15,15 @@ class ReportsConfig(AppConfig):
         from qloop.web.nav import NavItem, register_nav
 
         register_kinds()
-        from qloop.reports import dashboards, exports  # noqa: F401 - their registries
+        from qloop.reports import dashboards, exports, period_summaries  # noqa: F401 - registries
 
         register_nav(
+            NavItem(
+                _("Period summaries"),
+                "period-summary-list",
+                shown_to=lambda user: bool(period_summaries.readable_sets(user)),
+                order=31,
+            ),
             NavItem(_("Dashboard"), "dashboard", order=5),
             NavItem(_("Analysis"), "analysis", shown_to=lambda user: user.sees_all_cases, order=6),
             NavItem(

@@ -31,3 +31,15 @@ def remove_old_exports() -> int:
     from qloop.reports.exports import remove_old_exports as remove
 
     return remove()
+
+
+@db_periodic_task(crontab(minute="35", hour="*/6"))
+def produce_period_summaries() -> int:
+    """The monthly, quarterly and yearly summaries of the periods just ended (X5), once each.
+
+    Every six hours, so that a worker down on the first of the month still makes them that
+    day; a summary already made is left as it is.
+    """
+    from qloop.reports.period_summaries import produce_due
+
+    return len(produce_due())

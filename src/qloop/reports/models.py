@@ -258,3 +258,92 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (ExportState.DONE, ExportState.FAILED, ExportState.EXPIRED)
+
+
+class SummaryPeriod(models.TextChoices):
+    MONTH = "month", _("Monthly")
+    QUARTER = "quarter", _("Quarterly")
+    YEAR = "year", _("Yearly")
+
+
+class PeriodSummaryState(models.TextChoices):
+    DRAFT = "draft", _("To be signed off")
+    SIGNED = "signed", _("Signed off")
+
+
+class PeriodSummary(models.Model):
+    """One period's summary for one recipient set (X5): the figures of the period, the period
+    before and the same period a year earlier; frozen once signed off."""
+
+    recipients = models.CharField(_("for"), max_length=40)
+    period = models.CharField(_("period"), max_length=10, choices=SummaryPeriod.choices)
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    figures = models.JSONField(_("figures"), default=dict, editable=False)
+    produced_at = models.DateTimeField(_("produced"), default=timezone.now, editable=False)
+    counted_at = models.DateTimeField(_("figures counted"), default=timezone.now, editable=False)
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=PeriodSummaryState.choices,
+        default=PeriodSummaryState.DRAFT,
+    )
+    signature = models.JSONField(_("signature"), default=dict, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(_("signed off"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("period summary")
+        verbose_name_plural = _("period summaries")
+        ordering = ["-start", "period", "recipients"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipients", "period", "start"], name="period_summary_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipients} {self.period} {self.start:%Y-%m-%d}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.state == PeriodSummaryState.SIGNED
+
+
+class SummarySending(models.Model):
+    """When a signed-off period summary went to whom, how, and who recorded it."""
+
+    summary = models.ForeignKey(PeriodSummary, on_delete=models.PROTECT, related_name="sendings")
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    sent_to = models.CharField(_("to whom"), max_length=200)
+    channel = models.CharField(_("how"), max_length=20)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sending of a period summary")
+        verbose_name_plural = _("sendings of period summaries")
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.summary_id} → {self.sent_to}"
+
+
+class PeriodSummaryEvent(TrailEntry):
+    """One step in a period summary's life: made, counted again, signed off, sent
+    (append-only, hash-chained)."""
+
+    summary = models.ForeignKey(PeriodSummary, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TrailEntry.Meta):
+        verbose_name = _("period summary event")
+        verbose_name_plural = _("period summary events")
+        indexes = [models.Index(fields=["summary", "at"], name="summaryevent_summary_at")]
+
+    def __str__(self) -> str:
+        return f"{self.summary_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"

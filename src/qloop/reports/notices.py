@@ -12,6 +12,7 @@ KIND_CODES = (
     "improvement_action_assigned",
     "improvement_action_done",
     "review_summary_prepared",
+    "period_summary_ready",
 )
 
 _REPORT = {"number": "SR-2026-0001", "title": "2026年度顾客满意度调查总结报告", "actor": "赵晓东"}
@@ -94,5 +95,18 @@ def register_kinds() -> None:
             ),
             channels=("app", "email"),
             sample={"held_on": "2026-12-15", "title": "2026年度管理评审"},
+        )
+    )
+    register(
+        Kind(
+            "period_summary_ready",
+            _("A period summary is ready to be signed off"),
+            _("The {{ period }} summary for {{ recipients }} from {{ start }} is ready."),
+            format_lazy(
+                "{}\n{{{{ url }}}}",
+                _("The {{ period }} summary for {{ recipients }} from {{ start }} is ready."),
+            ),
+            channels=("app", "email"),
+            sample={"period": "月度", "recipients": "总经理", "start": "2026-11-01"},
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qloop.reports import analysis_views, dashboard_views, export_views, views
+from qloop.reports import analysis_views, dashboard_views, export_views, summary_views, views
 
 urlpatterns = [
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
@@ -66,6 +66,35 @@ urlpatterns = [
         "reports/actions/<int:action_id>/done/",
         views.improvement_action_done,
         name="improvement-action-done",
+    ),
+    path("reports/summaries/", summary_views.summary_archive, name="period-summary-list"),
+    path(
+        "reports/summaries/<int:summary_id>/", summary_views.summary_detail, name="period-summary"
+    ),
+    path(
+        "reports/summaries/<int:summary_id>/print/",
+        summary_views.summary_print,
+        name="period-summary-print",
+    ),
+    path(
+        "reports/summaries/<int:summary_id>/xlsx/",
+        summary_views.summary_xlsx,
+        name="period-summary-xlsx",
+    ),
+    path(
+        "reports/summaries/<int:summary_id>/sign/",
+        summary_views.summary_sign,
+        name="period-summary-sign",
+    ),
+    path(
+        "reports/summaries/<int:summary_id>/recount/",
+        summary_views.summary_recount,
+        name="period-summary-recount",
+    ),
+    path(
+        "reports/summaries/<int:summary_id>/send/",
+        summary_views.summary_send,
+        name="period-summary-send",
     ),
     path("reports/reviews/", views.review_list, name="review-list"),
     path("reports/reviews/<int:review_id>/", views.review_summary, name="review-summary"),
