@@ -4,6 +4,7 @@ the public drug quality feedback page, the printed forms and the E2B download.""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -110,40 +111,58 @@ def import_drugs(request: HttpRequest) -> HttpResponse:
     return render(request, "pharmacy/import.html", {"report": report}, status=status)
 
 
-def _registered(request: HttpRequest, case: Any) -> HttpResponse:
-    messages.success(request, _("Registered as %(number)s.") % {"number": case.number})
-    return redirect("case-detail", number=case.number)
+def _staff_registration(
+    request: HttpRequest,
+    form: Any,
+    *,
+    kind: str,
+    detail: Callable[[], dict[str, Any]],
+    template: str,
+    title: Any,
+    photos: bool = False,
+) -> HttpResponse:
+    """The staff forms' one way to register a case: the kind's detail from the valid form, the
+    action's refusals put back on the form (422, nothing stored), the case page once done."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = register_case(
+                Registration(
+                    kind=kind,
+                    channel="visit",
+                    contact=ContactData(name=""),
+                    symptom="",
+                    detail=detail(),
+                ),
+                actor=_user(request),
+                photos=request.FILES.getlist("photos") if photos else (),
+            )
+        except ValidationError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("Registered as %(number)s.") % {"number": case.number})
+            return redirect("case-detail", number=case.number)
+    context = {"form": form, "title": title, "photos": photos}
+    return render(request, template, context, status=422 if request.method == "POST" else 200)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def feedback_create(request: HttpRequest) -> HttpResponse:
     """Staff record drug quality feedback they collected or solicited (R3.3)."""
-    user = _pharmacy_only(request)
+    _pharmacy_only(request)
     form = FeedbackForm(request.POST or None, initial={"source": FeedbackSource.COLLECTED})
-    if request.method == "POST" and form.is_valid():
-        detail = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
-        try:
-            case = register_case(
-                Registration(
-                    kind="drug_feedback",
-                    channel="visit",
-                    contact=ContactData(name=""),
-                    symptom="",
-                    detail=detail,
-                ),
-                actor=user,
-                photos=request.FILES.getlist("photos"),
-            )
-        except ValidationError as exc:
-            _put_errors(form, exc)
-        else:
-            return _registered(request, case)
-    return render(
+
+    def detail() -> dict[str, Any]:
+        return {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+
+    return _staff_registration(
         request,
-        "pharmacy/case_form.html",
-        {"form": form, "title": _("New drug quality feedback"), "photos": True},
-        status=422 if request.method == "POST" else 200,
+        form,
+        kind="drug_feedback",
+        detail=detail,
+        template="pharmacy/case_form.html",
+        title=_("New drug quality feedback"),
+        photos=True,
     )
 
 
@@ -151,37 +170,26 @@ def feedback_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def counterfeit_create(request: HttpRequest) -> HttpResponse:
     """立案: drug and batch, where and how found, the law's criteria, the stock put on hold."""
-    user = _pharmacy_only(request)
+    _pharmacy_only(request)
     form = CounterfeitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def detail() -> dict[str, Any]:
         data = dict(form.cleaned_data)
         hold = {
             "store": data.pop("store"),
             "quantity": data.pop("quantity"),
             "unit": data.pop("unit") or "盒",
         }
-        data["holds"] = [hold]
-        try:
-            case = register_case(
-                Registration(
-                    kind="counterfeit",
-                    channel="visit",
-                    contact=ContactData(name=""),
-                    symptom="",
-                    detail=data,
-                ),
-                actor=user,
-                photos=request.FILES.getlist("photos"),
-            )
-        except ValidationError as exc:
-            _put_errors(form, exc)
-        else:
-            return _registered(request, case)
-    return render(
+        return {**data, "holds": [hold]}
+
+    return _staff_registration(
         request,
-        "pharmacy/case_form.html",
-        {"form": form, "title": _("Open a counterfeit or substandard drug case"), "photos": True},
-        status=422 if request.method == "POST" else 200,
+        form,
+        kind="counterfeit",
+        detail=detail,
+        template="pharmacy/case_form.html",
+        title=_("Open a counterfeit or substandard drug case"),
+        photos=True,
     )
 
 
@@ -204,27 +212,13 @@ def adr_create(request: HttpRequest) -> HttpResponse:
             "reporting_unit": Organisation.current().name,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            case = register_case(
-                Registration(
-                    kind="adr",
-                    channel="visit",
-                    contact=ContactData(name=""),
-                    symptom="",
-                    detail=form.detail(),
-                ),
-                actor=user,
-            )
-        except ValidationError as exc:
-            _put_errors(form, exc)
-        else:
-            return _registered(request, case)
-    return render(
+    return _staff_registration(
         request,
-        "pharmacy/adr_form.html",
-        {"form": form, "title": _("New ADR report")},
-        status=422 if request.method == "POST" else 200,
+        form,
+        kind="adr",
+        detail=form.detail,
+        template="pharmacy/adr_form.html",
+        title=_("New ADR report"),
     )
 
 
