@@ -116,6 +116,9 @@ def test_the_doctor_signs_a_critical_value_on_the_phone(
     assert phone_page.locator("#finding-patient").inner_text() == "王建华"
     screenshot(phone_page, "finding-on-phone")
     phone_page.locator("#btn-step-acknowledge").click()
+    # Bootstrap marks the step "show" once it has finished opening: a click while the panel
+    # still grows can land where the button no longer is (seen on a busy machine).
+    phone_page.wait_for_selector("#step-acknowledge.collapse.show")
     form = phone_page.locator("form[action$='/transitions/acknowledge/']")
     form.locator("input[name=signature_password]").fill(PASSWORD)
     # The answer to the POST, not the page before it (a busy machine is slow to answer).

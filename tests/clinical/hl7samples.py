@@ -3,10 +3,9 @@ copied), and Chinese and critical-value messages made from them."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.standards import STANDARDS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NIST = REPO_ROOT.parent / "shared" / "standards" / "hl7v2" / "nist-elr"
+NIST = STANDARDS / "hl7v2" / "nist-elr"
 
 
 def nist(case: int) -> bytes:

@@ -4,7 +4,6 @@ package in ../shared/standards/ich-e2b-r3/ (unzipped into a temporary folder, ne
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +13,18 @@ from qloop.cases.actions import ContactData, Registration, register_case
 from qloop.cases.models import Case
 from qloop.pharmacy.e2b import e2b_document
 from tests.pharmacy.conftest import adr_detail
+from tests.standards import STANDARDS
 
 pytestmark = pytest.mark.django_db
 
-STANDARDS = Path(__file__).resolve().parents[3] / "shared" / "standards" / "ich-e2b-r3"
-if not STANDARDS.exists():  # the worktree sits beside ../shared as main does
-    STANDARDS = Path("/work/shared/standards/ich-e2b-r3")
+ICH = STANDARDS / "ich-e2b-r3"  # as ../shared/standards/README.md describes
 V3 = "{urn:hl7-org:v3}"
 
 
 @pytest.fixture(scope="module")
 def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
     folder = tmp_path_factory.mktemp("ich")
-    with zipfile.ZipFile(STANDARDS / "4_ICH_ICSR_Schema_Files.zip") as archive:
+    with zipfile.ZipFile(ICH / "4_ICH_ICSR_Schema_Files.zip") as archive:
         archive.extractall(folder)
     root = next(folder.rglob("multicacheschemas/MCCI_IN200100UV01.xsd"))
     return etree.XMLSchema(etree.parse(str(root)))
@@ -34,7 +32,7 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
 
 def test_the_schema_accepts_ichs_own_example(schema: etree.XMLSchema) -> None:
     """The validator itself is right: FDA's example passes."""
-    example = etree.parse(str(STANDARDS / "examples" / "FAERS2022Scenario1.xml"))
+    example = etree.parse(str(ICH / "examples" / "FAERS2022Scenario1.xml"))
     assert schema.validate(example), schema.error_log
 
 
