@@ -299,9 +299,13 @@ def _icsr(batch: Any, case: Case, report: AdrReport, sender_id: str, now: dt.dat
     for i, drug in enumerate(drugs, start=1):
         if drug.role != DrugRole.SUSPECT:
             continue
-        for who, value in (
-            ("PRIMARY SOURCE REPORTER", report.causality_reporter),
-            ("REPORTING UNIT", report.causality_unit),
+        for who, value, label in (
+            (
+                "PRIMARY SOURCE REPORTER",
+                report.causality_reporter,
+                report.get_causality_reporter_display(),
+            ),
+            ("REPORTING UNIT", report.causality_unit, report.get_causality_unit_display()),
         ):
             if not value:
                 continue
@@ -315,9 +319,7 @@ def _icsr(batch: Any, case: Case, report: AdrReport, sender_id: str, now: dt.dat
             _el(
                 ca,
                 "value",
-                report.get_causality_reporter_display()
-                if who.startswith("PRIMARY")
-                else report.get_causality_unit_display(),
+                label,
                 xsi_type="ST",
             )
             _el(_el(ca, "methodCode"), "originalText", "国家药品不良反应监测中心关联性评价")

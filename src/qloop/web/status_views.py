@@ -31,16 +31,16 @@ def status_link(number: str = "") -> str:
     return f"{link}?number={number}" if number else link
 
 
-def _lookups_left(request: HttpRequest) -> bool:
+def _take_lookup(request: HttpRequest) -> bool:
+    """Count this lookup against the address and say whether it is within the hour's limit;
+    one atomic increment, so lookups sent at once cannot all pass one check."""
     limit: int = settings.QLOOP_STATUS_LOOKUPS_PER_HOUR
-    return int(cache.get(_key(request), 0)) < limit
-
-
-def _count_lookup(request: HttpRequest) -> None:
+    cache.add(_key(request), 0, timeout=60 * 60)
     try:
-        cache.incr(_key(request))
-    except ValueError:
+        return int(cache.incr(_key(request))) <= limit
+    except ValueError:  # expired between add and incr
         cache.set(_key(request), 1, timeout=60 * 60)
+        return limit >= 1
 
 
 def _key(request: HttpRequest) -> str:
@@ -62,11 +62,10 @@ def case_status(request: HttpRequest) -> HttpResponse:
         }
         status = 200
         if request.method == "POST":
-            if not _lookups_left(request):
+            if not _take_lookup(request):
                 context["error"] = _("Too many lookups from this address. Try again in an hour.")
                 status = 429
             else:
-                _count_lookup(request)
                 found = look_up(number, request.POST.get("phone", "")[:20])
                 if found is None:
                     context["error"] = _(
