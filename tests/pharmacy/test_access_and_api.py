@@ -316,3 +316,31 @@ def test_a_client_cannot_claim_what_the_server_decides(pharmacy: dict[str, Any])
     )
     assert made.status_code == 422
     assert {e["field"] for e in made.json()["errors"]} == {"detail._public"}
+
+
+@pytest.mark.parametrize(("persona", "kind"), [("cs", "counterfeit"), ("qe", "drug_feedback")])
+def test_who_may_not_open_a_pharmacy_case_is_refused_by_the_api_as_by_the_page(
+    pharmacy: dict[str, Any], persona: str, kind: str
+) -> None:
+    """Issue 9.4: the registration itself checks who may open a kind (KindSpec.may_register),
+    so the API refuses what the pharmacy's pages refuse, and nothing is numbered or stored."""
+    drug, batch = pharmacy["drug"], pharmacy["batch"]
+    before = Case.objects.count()
+    made = api_post(
+        persona,
+        "/cases",
+        {
+            "channel": "phone",
+            "contact": {"name": "—"},
+            "kind": kind,
+            "detail": {
+                "approval_number": drug.approval_number,
+                "manufacturer": drug.manufacturer,
+                "batch_number": batch.batch_number,
+                "problem": "odour",
+                "description": "有异味",
+            },
+        },
+    )
+    assert made.status_code == 403, made.content
+    assert Case.objects.count() == before

@@ -317,6 +317,9 @@ def register_case(
     if reg.received_at is not None and timezone.is_naive(reg.received_at):
         # A time without an offset (an API client's "2026-11-20T09:30") is local wall time.
         reg = replace(reg, received_at=timezone.make_aware(reg.received_at))
+    rule = getattr(KINDS.get(reg.kind), "may_register", None)
+    if rule is not None and actor is not None and not rule(actor):
+        raise PermissionDenied
     checked = _validate_registration(reg, photos)
     spec = KINDS[reg.kind]
     department = (

@@ -57,6 +57,9 @@ class KindSpec:
     # The one-to-one record holding this kind's own fields (its ``related_name`` on Case), and
     # the hooks that fill, check, show and search it. All optional.
     detail_relation: str = ""
+    # Who may register one (a person; registrations the system makes itself have none): checked
+    # by register_case for every caller, so a page's own check is never the only one.
+    may_register: Callable[[User], bool] | None = None
     clean_detail: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     create_detail: Callable[[Case, dict[str, Any], User | None], None] | None = None
     detail_out: Callable[[Case, User], dict[str, Any]] | None = None

@@ -27,6 +27,13 @@ def in_pharmacy(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_role(*PHARMACISTS))
 
 
+def may_report_adr(user: User) -> bool:
+    """A pharmacist, a physician or a nurse reports a suspected ADR (R3.6)."""
+    from qloop.pharmacy.processes import PHYSICIANS
+
+    return in_pharmacy(user) or user.has_role(*PHYSICIANS, "nurse")
+
+
 def pharmacy_visibility(user: User) -> Q:
     return Q() if in_pharmacy(user) else NOBODY
 

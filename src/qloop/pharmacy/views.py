@@ -27,7 +27,7 @@ from qloop.cases.actions import ContactData, Registration, register_case
 from qloop.org.attempts import client_address
 from qloop.org.models import Organisation, User
 from qloop.pharmacy import catalogue
-from qloop.pharmacy.access import in_pharmacy
+from qloop.pharmacy.access import in_pharmacy, may_report_adr
 from qloop.pharmacy.actions import update_adr
 from qloop.pharmacy.forms import AdrForm, CounterfeitForm, FeedbackForm, PublicFeedbackForm
 from qloop.pharmacy.models import (
@@ -37,7 +37,6 @@ from qloop.pharmacy.models import (
     FeedbackSource,
     PharmacySettings,
 )
-from qloop.pharmacy.processes import PHYSICIANS
 
 LANGUAGES = (("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -193,16 +192,12 @@ def counterfeit_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _may_report_adr(user: User) -> bool:
-    return in_pharmacy(user) or user.has_role(*PHYSICIANS, "nurse")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def adr_create(request: HttpRequest) -> HttpResponse:
     """A pharmacist, physician or nurse reports a suspected ADR (R3.6)."""
     user = _user(request)
-    if not _may_report_adr(user):
+    if not may_report_adr(user):
         raise PermissionDenied
     form = AdrForm(
         request.POST or None,
