@@ -19,6 +19,9 @@ from qloop.clinical import hl7v2
 from qloop.clinical.management.commands.hl7_listen import serve
 from qloop.clinical.models import ClinicalRegister, Finding, HL7Message, ResultEntry
 from tests.clinical.hl7samples import nist, variant
+from tests.standards import skip_without_standards
+
+skip_without_standards()
 
 
 def _ack(raw: bytes, codec: str = "utf-8") -> hl7.Message:

@@ -13,7 +13,9 @@ from qloop.cases.actions import ContactData, Registration, register_case
 from qloop.cases.models import Case
 from qloop.pharmacy.e2b import e2b_document
 from tests.pharmacy.conftest import adr_detail
-from tests.standards import STANDARDS
+from tests.standards import STANDARDS, skip_without_standards
+
+skip_without_standards()
 
 pytestmark = pytest.mark.django_db
 
