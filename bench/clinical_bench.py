@@ -100,23 +100,35 @@ def start_listener(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the listener did not start")
 
 
-def send(port: int, payloads: list[tuple[int, bytes]], acked: set[int]) -> None:
-    """One connection, as an LIS sends: a message, then wait for its ACK, then the next."""
+def send(port: int, payloads: list[tuple[int, bytes]], acked: set[int], window: int = 1) -> None:
+    """One connection. ``window`` 1 is how an LIS usually sends: a message, wait for its ACK,
+    the next. A larger window keeps that many messages sent and not yet acknowledged (MLLP
+    answers in order on a connection), as a sender that pipelines does."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
         buffer = bytearray()
-        for i, payload in payloads:
-            sock.sendall(START + payload + END)
+        waiting: list[int] = []
+        queue = list(payloads)
+        while queue or waiting:
+            burst = []
+            while queue and len(waiting) < window:
+                i, payload = queue.pop(0)
+                burst.append(START + payload + END)
+                waiting.append(i)
+            if burst:
+                sock.sendall(b"".join(burst))
             while END not in buffer:
                 chunk = sock.recv(65536)
                 if not chunk:
                     raise ConnectionError("closed")
                 buffer.extend(chunk)
-            end = buffer.index(END)
-            ack = bytes(buffer[1:end])
-            del buffer[: end + 2]
-            if b"MSA|AA" not in ack:
-                raise SystemExit(f"message {i} not accepted: {ack!r}")
-            acked.add(i)
+            while END in buffer:
+                end = buffer.index(END)
+                ack = bytes(buffer[1:end])
+                del buffer[: end + 2]
+                i = waiting.pop(0)
+                if b"MSA|AA" not in ack:
+                    raise SystemExit(f"message {i} not accepted: {ack!r}")
+                acked.add(i)
 
 
 def stored(env: dict[str, str]) -> tuple[int, int, int]:
@@ -133,6 +145,12 @@ def stored(env: dict[str, str]) -> tuple[int, int, int]:
     return int(a), int(b), int(c)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_hl7(args: argparse.Namespace, env: dict[str, str]) -> None:
     prepare(env, Path(args.data_dir))
     rng = random.Random(11)
@@ -142,13 +160,18 @@ def run_hl7(args: argparse.Namespace, env: dict[str, str]) -> None:
     acked: set[int] = set()
     try:
         shares = [payloads[k :: args.connections] for k in range(args.connections)]
+        cpu_before = _cpu_seconds(listener.pid)
         started = time.perf_counter()
-        threads = [threading.Thread(target=send, args=(port, share, acked)) for share in shares]
+        threads = [
+            threading.Thread(target=send, args=(port, share, acked, args.window))
+            for share in shares
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds(listener.pid) - cpu_before
     finally:
         listener.send_signal(signal.SIGTERM)
         listener.wait(timeout=30)
@@ -156,8 +179,9 @@ def run_hl7(args: argparse.Namespace, env: dict[str, str]) -> None:
     load = os.getloadavg()[0]
     print(
         f"| HL7 over MLLP, {'PostgreSQL' if env['DATABASE_URL'] else 'SQLite'}, "
-        f"{args.connections} connection(s) | {len(acked)} / {args.messages} acknowledged | "
-        f"{seconds:.1f} s | **{len(acked) / seconds:.0f} messages/s** | stored {applied} messages, "
+        f"{args.connections} connection(s), window {args.window} | {len(acked)} / "
+        f"{args.messages} acknowledged | {seconds:.1f} s wall, listener CPU {cpu:.1f} s | "
+        f"**{len(acked) / seconds:.0f} messages/s** | stored {applied} messages, "
         f"{entries} results, {findings} findings | load ≈ {load:.1f} |"
     )
 
@@ -201,9 +225,9 @@ TIMELINESS_SQL = """
 WITH ids AS (SELECT g AS n FROM generate_series(1, %(n)s) AS g)
 INSERT INTO cases_case (number, kind, profile, title, received_at, channel, severity,
     department_id, state, process_version, extra, created_at, updated_at, search_text,
-    search_tokens, archive_reason, closed_at)
+    search_tokens, archive_reason, closed_at, deadline_state)
 SELECT 'FN-B-' || lpad(n::text, 8, '0'), 'finding', 'clinical', 'bench', now(), 'api', 'critical',
-    %(dept)s, 'closed', 1, '{}'::jsonb, now(), now(), '', '', '', now()
+    %(dept)s, 'closed', 1, '{}'::jsonb, now(), now(), '', '', '', now(), ''
 FROM ids;
 """
 
@@ -302,18 +326,69 @@ def _time_figures(args: argparse.Namespace, loaded: float) -> None:
     )
 
 
+def run_profile(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """Where the time of one message goes: ``receive`` in this process (no socket), under
+    cProfile, after a warm-up; prints wall and CPU time per message and the top functions."""
+    import cProfile
+    import pstats
+
+    prepare(env, Path(args.data_dir))
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from qloop.clinical import hl7v2
+
+    rng = random.Random(13)
+    payloads = [message(i, rng) for i in range(args.messages + 50)]
+    for raw in payloads[:50]:  # warm the caches and the code paths
+        hl7v2.receive(raw, transport="mllp")
+    profiler = cProfile.Profile()
+    rest = payloads[50:]
+    wall, cpu = time.perf_counter(), time.process_time()
+    profiler.enable()
+    if args.batch:  # as the listener does: several messages, one transaction
+        for k in range(0, len(rest), args.batch):
+            hl7v2.receive_many(rest[k : k + args.batch], transport="mllp")
+    else:
+        for raw in rest:
+            hl7v2.receive(raw, transport="mllp")
+    profiler.disable()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = args.messages
+    print(
+        f"| profile, {'PostgreSQL' if env['DATABASE_URL'] else 'SQLite'}, {n} messages in "
+        f"process, {f'batches of {args.batch}' if args.batch else 'one by one'} "
+        f"process | {wall / n * 1000:.2f} ms wall, {cpu / n * 1000:.2f} ms CPU per message "
+        f"(under cProfile) | load ≈ {os.getloadavg()[0]:.1f} |"
+    )
+    stats = pstats.Stats(profiler).sort_stats(args.sort)
+    stats.print_stats(args.top)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=["hl7", "kill", "timeliness"])
+    parser.add_argument("scenario", choices=["hl7", "kill", "timeliness", "profile"])
     add_common_arguments(parser)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=1)
+    parser.add_argument(
+        "--window", type=int, default=1, help="messages sent ahead of their ACK, per connection"
+    )
     parser.add_argument("--kill-after", type=float, default=3.0)
     parser.add_argument("--findings", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=0, help="profile: receive_many batch")
+    parser.add_argument("--sort", default="cumulative", help="profile: pstats sort key")
+    parser.add_argument("--top", type=int, default=45, help="profile: lines of the profile")
     parser.add_argument("--reuse", action="store_true", help="time the findings already loaded")
     args = parser.parse_args()
     env = bench_environment(args.database_url, args.data_dir)
-    {"hl7": run_hl7, "kill": run_kill, "timeliness": run_timeliness}[args.scenario](args, env)
+    {
+        "hl7": run_hl7,
+        "kill": run_kill,
+        "timeliness": run_timeliness,
+        "profile": run_profile,
+    }[args.scenario](args, env)
 
 
 if __name__ == "__main__":

@@ -81,14 +81,16 @@ class Outcome:
 
 
 def charset_of(raw: bytes) -> str:
-    """The Python codec MSH-18 names, read with the parser from an ASCII-safe decoding (the
-    delimiters and MSH-18 are ASCII in every character set HL7 allows here)."""
-    first = raw.replace(b"\n", b"\r").split(b"\r", 1)[0]
-    try:
-        msh = hl7.parse(first.decode("latin-1")).segment("MSH")
-        declared = str(msh.extract_field(1, 18, 1, 1)).strip().upper()
-    except Exception as exc:
-        raise Refused(_("The message does not start with a readable MSH segment.")) from exc
+    """The Python codec MSH-18 names. The delimiters and MSH-18 are ASCII in every character
+    set HL7 allows here, so MSH-18 is read from the raw first segment by its own field and
+    component separators (MSH-1, MSH-2) before the message is decoded and parsed."""
+    first = raw.replace(b"\n", b"\r").split(b"\r", 1)[0].decode("latin-1")
+    if not first.startswith("MSH") or len(first) < 8:
+        raise Refused(_("The message does not start with a readable MSH segment."))
+    fields = first.split(first[3])
+    declared = fields[17] if len(fields) > 17 else ""
+    declared = declared.split(fields[1][:1] or "^", 1)[0].split(fields[1][1:2] or "~", 1)[0]
+    declared = declared.strip().upper()
     if not declared:
         return str(getattr(settings, "QLOOP_HL7_CHARSET", "utf-8"))
     codec = CHARSETS.get(declared)
@@ -485,6 +487,225 @@ def _escape(text: str) -> str:
 def receive(raw: bytes, *, transport: str) -> bytes:
     """One message in, its ACK out (after the message is durably stored)."""
     return ack_for(raw, handle(raw, transport=transport))
+
+
+def receive_many(raws: list[bytes], *, transport: str) -> list[bytes]:
+    """Several messages in, their ACKs out, in order: the MLLP listener's group commit. Every
+    message waiting on its connections is applied in one transaction, committed once, and
+    only then answered; each message stays atomic (see ``handle_many``)."""
+    outcomes = handle_many(raws, transport=transport)
+    return [ack_for(raw, outcome) for raw, outcome in zip(raws, outcomes, strict=True)]
+
+
+def handle_many(raws: list[bytes], *, transport: str) -> list[Outcome]:
+    """Store and apply a batch in one transaction; the outcomes are those ``handle`` gives
+    one by one, in order. If the batch as a whole fails (a database error, not a bad
+    message), each message is taken again on its own so that one cannot hold up the rest;
+    one that still fails is answered AE and kept, when it can be."""
+    try:
+        with transaction.atomic():
+            return _Batch(transport).run(raws)
+    except Exception:
+        log.exception("HL7 batch of %d failed; taking the messages one by one", len(raws))
+    outcomes = []
+    for raw in raws:
+        try:
+            outcomes.append(handle(raw, transport=transport))
+        except Exception as exc:
+            log.exception("HL7 message failed")
+            outcomes.append(_failed(raw, transport, exc))
+    return outcomes
+
+
+def _failed(raw: bytes, transport: str, exc: Exception) -> Outcome:
+    reason = _("The message could not be stored: %(error)s") % {"error": exc}
+    try:
+        return _keep(raw, transport, "", "", "", "", MessageStatus.ERROR, "AE", reason)
+    except Exception:
+        raise exc from None  # the database is gone: no ACK; the sender sends it again
+
+
+@dataclass
+class _Plain:
+    """A message whose results open no finding and correct nothing: stored in bulk."""
+
+    index: int
+    raw: bytes
+    message: hl7.Message
+    codec: str
+    key: tuple[str, str, str]
+    entries: list[ResultEntry]
+
+
+def _accessions(message: hl7.Message) -> set[str]:
+    """The specimen (accession) numbers of a message's OBR segments, as ``results_of`` reads
+    them."""
+    found = {_f(seg, 3) or _f(seg, 2) for seg in message if str(seg[0]) == "OBR"}
+    found.discard("")
+    return found
+
+
+class _Batch:
+    """One transaction's worth of messages. Results that need nothing but storing (nearly
+    all: a normal value, a new specimen) are collected and written in bulk; a message that
+    opens a finding, corrects an earlier result, repeats one in this batch or is bad goes
+    through ``_handle`` on its own, in a savepoint, after the ones before it are written:
+    the outcome and the data are those of one-by-one handling, in the same order."""
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self.pending: list[_Plain] = []
+        self.applied: dict[tuple[str, str], HL7Message] = {}
+        self.outcomes: list[Outcome | None] = []
+
+    def run(self, raws: list[bytes]) -> list[Outcome]:
+        from qloop.clinical.actions import prepare_result
+
+        self.outcomes = [None] * len(raws)
+        read: list[tuple[int, bytes, hl7.Message, str, tuple[str, str, str]]] = []
+        for i, raw in enumerate(raws):
+            try:
+                message, codec = _parse(raw)
+                key = _key(message)
+            except Refused as exc:
+                self.outcomes[i] = _keep(
+                    raw, self.transport, "", "", "", "", MessageStatus.REJECTED, "AR", str(exc)
+                )
+                continue
+            read.append((i, raw, message, codec, key))
+        done = self._already_applied([key for *_rest, key in read])
+        stored = self._accessions_stored(read)
+        seen: set[str] = set()  # the specimens of the messages before, in this batch
+        for i, raw, message, codec, key in read:
+            sender, control_id, kind = key
+            entries: list[ResultEntry] | None = None
+            if control_id and kind == "ORU^R01" and (sender, control_id) not in done:
+                register = _register_for(_f(message.segment("MSH"), 3))
+                entries = self._plain_entries(message, register, prepare_result)
+            if entries is not None:
+                own = [(e.register_id, e.accession, e.test_code) for e in entries if e.accession]
+                if (
+                    len(set(own)) < len(own)
+                    or any(mark in stored for mark in own)
+                    or any(accession in seen for _r, accession, _t in own)
+                ):
+                    entries = None  # a correction (or maybe one): one by one
+            seen |= _accessions(message)
+            if (sender, control_id) in self.applied or any(
+                p.key[:2] == (sender, control_id) for p in self.pending
+            ):
+                entries = None  # the same message twice in one batch: the second is a repeat
+            if entries is not None:
+                self.pending.append(_Plain(i, raw, message, codec, key, entries))
+                continue
+            if (sender, control_id) in done:
+                outcome = Outcome(
+                    "AA", control_id=control_id, message=done[(sender, control_id)], duplicate=True
+                )
+            else:
+                self._flush()
+                outcome = self._one(raw, message, codec, key)
+            outcome.parsed, outcome.codec = message, codec
+            self.outcomes[i] = outcome
+        self._flush()
+        outcomes = [o for o in self.outcomes if o is not None]
+        if len(outcomes) != len(raws):
+            raise RuntimeError("an HL7 message of the batch was left without an outcome")
+        return outcomes
+
+    def _already_applied(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str], Any]:
+        controls = {control for _s, control, _k in keys if control}
+        if not controls:
+            return {}
+        wanted = {(sender, control) for sender, control, _k in keys}
+        found = HL7Message.objects.filter(
+            status=MessageStatus.APPLIED, control_id__in=controls
+        ).defer("raw")
+        return {(m.sender, m.control_id): m for m in found if (m.sender, m.control_id) in wanted}
+
+    @staticmethod
+    def _accessions_stored(read: list[Any]) -> set[tuple[int, str, str]]:
+        """Specimens of this batch already in a register (their results are corrections)."""
+        wanted: set[str] = set()
+        for _i, _raw, message, _codec, _key in read:
+            wanted |= _accessions(message)
+        if not wanted:
+            return set()
+        return set(
+            ResultEntry.objects.filter(accession__in=wanted).values_list(
+                "register_id", "accession", "test_code"
+            )
+        )
+
+    @staticmethod
+    def _plain_entries(
+        message: hl7.Message, register: ClinicalRegister | None, prepare: Any
+    ) -> list[ResultEntry] | None:
+        """The message's results, built and checked; None when one of them is not plain (a
+        finding to open, an error to answer): that message is handled on its own."""
+        if register is None:
+            return None
+        try:
+            with override(settings.LANGUAGE_CODE):
+                built = [
+                    prepare(_known(data), register=register, source=EntrySource.HL7)
+                    for data in results_of(message)
+                ]
+        except ValidationError:
+            return None
+        if any(found for _entry, found in built):
+            return None
+        return [entry for entry, _found in built]
+
+    def _one(
+        self, raw: bytes, message: hl7.Message, codec: str, key: tuple[str, str, str]
+    ) -> Outcome:
+        outcome = _handle(raw, message, codec, key, transport=self.transport, replay_of=None)
+        if outcome.code == "AA" and outcome.message is not None:
+            self.applied[key[:2]] = outcome.message  # type: ignore[index]
+        return outcome
+
+    def _flush(self) -> None:
+        """Write the plain messages collected so far, in a savepoint: if the bulk insert
+        fails (the same message stored meanwhile by another process), each goes one by one."""
+        from qloop.clinical.actions import register_plain_results
+
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                messages = HL7Message.objects.bulk_create(
+                    [
+                        HL7Message(
+                            sender=p.key[0],
+                            control_id=p.key[1],
+                            message_type=p.key[2],
+                            transport=self.transport,
+                            raw=p.raw,
+                            charset=p.codec,
+                            status=MessageStatus.APPLIED,
+                            ack_code="AA",
+                            entries=len(p.entries),
+                        )
+                        for p in pending
+                    ]
+                )
+                for p, msg in zip(pending, messages, strict=True):
+                    for entry in p.entries:
+                        entry.message = msg
+                register_plain_results([e for p in pending for e in p.entries])
+        except IntegrityError:
+            for p in pending:
+                outcome = self._one(p.raw, p.message, p.codec, p.key)
+                outcome.parsed, outcome.codec = p.message, p.codec
+                self.outcomes[p.index] = outcome
+            return
+        for p, msg in zip(pending, messages, strict=True):
+            self.applied[p.key[:2]] = msg
+            outcome = Outcome("AA", control_id=p.key[1], message=msg, entries=p.entries)
+            outcome.parsed, outcome.codec = p.message, p.codec
+            self.outcomes[p.index] = outcome
 
 
 def replay(msg: HL7Message, *, actor: User) -> Outcome:

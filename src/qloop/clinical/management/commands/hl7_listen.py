@@ -1,22 +1,123 @@
-"""``qloop hl7-listen``: the MLLP service that takes results from the hospital's systems."""
+"""``qloop hl7-listen``: the MLLP service that takes results from the hospital's systems.
+
+One thread per connection reads frames; one writer thread stores them (group commit): it
+takes every message waiting on every connection, applies them in one transaction (each
+message atomic on its own), commits once, and only then hands each connection its ACKs. An ACK
+is never sent before the commit that stored its message.
+"""
 
 from __future__ import annotations
 
+import logging
+import queue
 import signal
 import socketserver
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from qloop.clinical import hl7v2
 
+log = logging.getLogger(__name__)
+
 MAX_FRAME = 10 * 1024 * 1024
+MAX_BATCH = 200
+
+
+@dataclass
+class _Job:
+    """The frames one connection had waiting, and (once committed) their ACKs."""
+
+    payloads: list[bytes]
+    done: threading.Event = field(default_factory=threading.Event)
+    acks: list[bytes] = field(default_factory=list)
+    failed: bool = False
+
+
+class Writer:
+    """The one thread that writes: batches of messages from all connections, one commit per
+    batch (SQLite takes one writer at a time anyway; PostgreSQL saves a commit per message)."""
+
+    def __init__(self, max_batch: int = MAX_BATCH, synchronous: str = "") -> None:
+        self.max_batch = max(1, max_batch)
+        self.synchronous = synchronous
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="hl7-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, payloads: list[bytes]) -> list[bytes] | None:
+        """The ACKs for these frames, after they are committed; None when they could not be
+        stored (the connection is then dropped without an ACK: the sender sends again)."""
+        job = _Job(payloads)
+        self.jobs.put(job)
+        job.done.wait()
+        return None if job.failed else job.acks
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=30)
+
+    def _take(self, first: _Job) -> list[_Job]:
+        jobs, count = [first], len(first.payloads)
+        while count < self.max_batch:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self.jobs.put(None)  # stop after this batch
+                break
+            jobs.append(job)
+            count += len(job.payloads)
+        return jobs
+
+    def _run(self) -> None:
+        try:
+            while True:
+                first = self.jobs.get()
+                if first is None:
+                    return
+                jobs = self._take(first)
+                self._write(jobs)
+        finally:
+            connection.close()
+
+    def _write(self, jobs: list[_Job]) -> None:
+        close_old_connections()
+        try:
+            self._pragma()
+            acks = hl7v2.receive_many([p for job in jobs for p in job.payloads], transport="mllp")
+        except Exception:
+            log.exception("HL7 batch not stored; its connections are dropped without an ACK")
+            connection.close()
+            for job in jobs:
+                job.failed = True
+                job.done.set()
+            return
+        at = 0
+        for job in jobs:
+            job.acks = acks[at : at + len(job.payloads)]
+            at += len(job.payloads)
+            job.done.set()
+
+    def _pragma(self) -> None:
+        """SQLite: how hard each commit is pushed to the disk (see docs/clinical.md)."""
+        if connection.vendor != "sqlite" or not self.synchronous:
+            return
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={self.synchronous}")
 
 
 class MLLPHandler(socketserver.BaseRequestHandler):
-    """One connection: any number of framed messages, each answered with its ACK in turn."""
+    """One connection: any number of framed messages; every complete frame waiting is handed
+    to the writer at once and answered, in order, once stored."""
+
+    server: MLLPServer
 
     def handle(self) -> None:
         buffer = bytearray()
@@ -28,21 +129,42 @@ class MLLPHandler(socketserver.BaseRequestHandler):
                 buffer.extend(chunk)
                 if len(buffer) > MAX_FRAME:
                     return  # not MLLP, or a runaway sender: drop the connection
-                for payload in hl7v2.frames(buffer):
-                    self.request.sendall(hl7v2.frame(hl7v2.receive(payload, transport="mllp")))
+                payloads = hl7v2.frames(buffer)
+                if not payloads:
+                    continue
+                acks = self.server.writer.submit(payloads)
+                if acks is None:
+                    return
+                self.request.sendall(b"".join(hl7v2.frame(ack) for ack in acks))
         except (ConnectionError, TimeoutError):
             return
-        finally:
-            connection.close()
 
 
 class MLLPServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
+    def __init__(self, address: tuple[str, int], writer: Writer) -> None:
+        self.writer = writer
+        super().__init__(address, MLLPHandler)
 
-def serve(host: str, port: int) -> MLLPServer:
-    return MLLPServer((host, port), MLLPHandler)
+    def server_close(self) -> None:
+        super().server_close()
+        self.writer.stop()
+
+
+def serve(
+    host: str, port: int, *, max_batch: int = 0, synchronous: str | None = None
+) -> MLLPServer:
+    """The listener, not yet serving; ``max_batch``/``synchronous`` default to the settings
+    ``QLOOP_HL7_MAX_BATCH`` and ``QLOOP_HL7_SQLITE_SYNCHRONOUS``."""
+    if synchronous is None:
+        synchronous = str(getattr(settings, "QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL"))
+    writer = Writer(
+        max_batch or int(getattr(settings, "QLOOP_HL7_MAX_BATCH", MAX_BATCH)),
+        synchronous.upper(),
+    )
+    return MLLPServer((host, port), writer)
 
 
 class Command(BaseCommand):
@@ -51,9 +173,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=2575)
+        parser.add_argument(
+            "--max-batch",
+            type=int,
+            default=0,
+            help=f"most messages stored in one commit (default {MAX_BATCH})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server = serve(options["host"], options["port"])
+        server = serve(options["host"], options["port"], max_batch=options["max_batch"])
 
         def stop(signum: int, frame: Any) -> None:
             threading.Thread(target=server.shutdown, daemon=True).start()
