@@ -100,7 +100,13 @@ def start_listener(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the listener did not start")
 
 
-def send(port: int, payloads: list[tuple[int, bytes]], acked: set[int], window: int = 1) -> None:
+def send(
+    port: int,
+    payloads: list[tuple[int, bytes]],
+    acked: set[int],
+    window: int = 1,
+    on_ack: Any = None,
+) -> None:
     """One connection. ``window`` 1 is how an LIS usually sends: a message, wait for its ACK,
     the next. A larger window keeps that many messages sent and not yet acknowledged (MLLP
     answers in order on a connection), as a sender that pipelines does."""
@@ -129,20 +135,24 @@ def send(port: int, payloads: list[tuple[int, bytes]], acked: set[int], window: 
                 if b"MSA|AA" not in ack:
                     raise SystemExit(f"message {i} not accepted: {ack!r}")
                 acked.add(i)
+                if on_ack is not None:
+                    on_ack(len(acked))
 
 
-def stored(env: dict[str, str]) -> tuple[int, int, int]:
+def stored(env: dict[str, str], distinct: bool = False) -> Any:
+    """Messages applied, results, findings (and the distinct MSH-10 applied) in the database."""
     code = (
         "import django; django.setup();"
         "from qloop.clinical.models import HL7Message, ResultEntry, Finding;"
-        "print(HL7Message.objects.filter(status='applied').count(), ResultEntry.objects.count(),"
-        " Finding.objects.count())"
+        "applied = HL7Message.objects.filter(status='applied');"
+        "print(applied.count(), ResultEntry.objects.count(), Finding.objects.count(),"
+        " applied.values('sender', 'control_id').distinct().count())"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, **env}, check=True, capture_output=True
     )
-    a, b, c = out.stdout.split()
-    return int(a), int(b), int(c)
+    counts = tuple(int(x) for x in out.stdout.split())
+    return counts if distinct else counts[:3]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -187,38 +197,53 @@ def run_hl7(args: argparse.Namespace, env: dict[str, str]) -> None:
 
 
 def run_kill(args: argparse.Namespace, env: dict[str, str]) -> None:
-    """Kill the listener with SIGKILL part-way, start it again, resend everything that had no
-    ACK (an LIS resends what it did not see acknowledged): every message stored exactly once."""
+    """Kill the listener with SIGKILL part-way (after ``--kill-at`` ACKs, or ``--kill-after``
+    seconds), start it again, resend everything that had no ACK (an LIS resends what it did
+    not see acknowledged): every message is stored exactly once."""
     prepare(env, Path(args.data_dir))
     rng = random.Random(12)
     payloads = [(i, message(i, rng)) for i in range(args.messages)]
     acked: set[int] = set()
     port = free_port()
     listener = start_listener(env, port)
-    killer = threading.Timer(args.kill_after, lambda: os.kill(listener.pid, signal.SIGKILL))
-    killer.start()
+    victim = listener.pid
+
+    def kill(count: int = 0) -> None:
+        if count >= args.kill_at:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+
+    killer = threading.Timer(args.kill_after, kill)
+    if not args.kill_at:
+        killer.start()
+    started = time.perf_counter()
     with contextlib.suppress(ConnectionError, OSError):
-        send(port, payloads, acked)
+        send(port, payloads, acked, args.window, kill if args.kill_at else None)
     killer.cancel()
     listener.wait(timeout=30)
+    killed = listener.returncode == -signal.SIGKILL
     at_kill = len(acked)
     listener = start_listener(env, port)
     try:
-        # The message in flight at the kill may or may not have been stored: it is resent, and
-        # a stored one is acknowledged again without being applied twice.
-        send(port, [p for p in payloads if p[0] not in acked], acked)
+        # The messages in flight at the kill may or may not have been stored: they are
+        # resent, and a stored one is acknowledged again without being applied twice.
+        send(port, [p for p in payloads if p[0] not in acked], acked, args.window)
     finally:
         listener.send_signal(signal.SIGTERM)
         listener.wait(timeout=30)
-    applied, entries, _findings = stored(env)
-    lost = args.messages - entries
+    seconds = time.perf_counter() - started
+    applied, entries, _findings, controls = stored(env, distinct=True)
+    lost = args.messages - controls
     print(
-        f"| kill -9 after {args.kill_after} s, SQLite | {at_kill} acknowledged before the kill, "
-        f"{len(acked)} after the restart | stored {applied} messages, {entries} results "
-        f"(expected {args.messages}) | **{lost} lost, {applied - args.messages} doubled** |"
+        f"| kill -9 ({'killed' if killed else 'NOT killed'}) after {at_kill} ACKs, "
+        f"{'PostgreSQL' if env['DATABASE_URL'] else 'SQLite'}, window {args.window} | "
+        f"{len(acked)} / {args.messages} acknowledged after the restart, {seconds:.1f} s | "
+        f"stored {applied} messages ({controls} distinct), {entries} results "
+        f"(expected {args.messages}) | **{lost} lost, {applied - controls} doubled** | "
+        f"load ≈ {os.getloadavg()[0]:.1f} |"
     )
-    if lost or applied != args.messages:
-        raise SystemExit("messages were lost or applied twice")
+    if not killed or lost or applied != args.messages or entries != args.messages:
+        raise SystemExit("the listener was not killed, or messages were lost or doubled")
 
 
 TIMELINESS_SQL = """
@@ -374,6 +399,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument(
         "--window", type=int, default=1, help="messages sent ahead of their ACK, per connection"
+    )
+    parser.add_argument(
+        "--kill-at", type=int, default=0, help="kill: SIGKILL once this many ACKs came back"
     )
     parser.add_argument("--kill-after", type=float, default=3.0)
     parser.add_argument("--findings", type=int, default=1_000_000)

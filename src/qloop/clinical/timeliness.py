@@ -9,6 +9,7 @@ and unacknowledged findings, per department, test or ordering department, for a 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,23 +116,38 @@ _COLUMNS = {
 
 
 def _postgresql(qs: QuerySet[Finding], group: str) -> list[Row]:
-    """Counts and percentiles in one pass over the period's findings (PostgreSQL). The
-    percentiles are nearest-rank (``percentile_disc``): a time some finding really took."""
+    """Counts and percentiles in one pass over the period's findings (PostgreSQL), without
+    a sort: the database counts the findings per group, seconds to acknowledgement and limit
+    (a hash aggregate: a few thousand rows for a million findings, as the seconds are whole
+    and bounded in practice), and the percentiles are read off those exact counts here. They
+    are nearest-rank, exactly what ``percentile_disc`` gives (``_nearest_rank``): a time some
+    finding really took. ``percentile_disc`` sorted the million rows on disk, 1.5–5 s."""
     column = _COLUMNS[group]
     filtered = qs.values(column, "ack_seconds", "limit_minutes")
     sql, params = filtered.query.sql_with_params()
     query = (
-        "SELECT k, count(*), count(s), count(*) FILTER (WHERE s <= m * 60), "  # noqa: S608
-        "percentile_disc(0.5) WITHIN GROUP (ORDER BY s), "
-        "percentile_disc(0.9) WITHIN GROUP (ORDER BY s) "
-        f"FROM ({sql}) AS t(k, s, m) GROUP BY k ORDER BY k"
+        "SELECT k, s, m, count(*) FROM ("  # noqa: S608 - the ORM's own SQL
+        f"{sql}) AS t(k, s, m) GROUP BY k, s, m"
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        found = cursor.fetchall()
-    labels = _labels(group, [row[0] for row in found])
+        counted = cursor.fetchall()
+    groups: dict[Any, list[tuple[Any, Any, int]]] = {}
+    for key, seconds, minutes, n in counted:
+        groups.setdefault(key, []).append((seconds, minutes, n))
+    labels = _labels(group, list(groups))
     rows = []
-    for key, total, acked, on_time, median, p90 in found:
+    for key, cells in groups.items():
+        total = sum(n for _s, _m, n in cells)
+        times: dict[int, int] = {}
+        on_time = 0
+        for seconds, minutes, n in cells:
+            if seconds is None:
+                continue
+            times[seconds] = times.get(seconds, 0) + n
+            if minutes is not None and seconds <= minutes * 60:
+                on_time += n
+        acked = sum(times.values())
         code, label = labels.get(key, (str(key or ""), "—"))
         rows.append(
             Row(
@@ -142,11 +158,26 @@ def _postgresql(qs: QuerySet[Finding], group: str) -> list[Row]:
                 on_time=on_time,
                 late=acked - on_time,
                 unacknowledged=total - acked,
-                median_seconds=_f(median),
-                p90_seconds=_f(p90),
+                median_seconds=_nearest_rank(times, acked, 0.5),
+                p90_seconds=_nearest_rank(times, acked, 0.9),
             )
         )
     return sorted(rows, key=lambda r: r.key)
+
+
+def _nearest_rank(counts: dict[int, int], n: int, fraction: float) -> float | None:
+    """The value ``percentile_disc(fraction)`` returns over ``n`` values given as value →
+    how many: the value at row ceil(fraction × n) in order (PostgreSQL's own arithmetic,
+    in double precision, so that the two never differ by a row)."""
+    if n == 0:
+        return None
+    wanted = max(1, math.ceil(fraction * n))
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= wanted:
+            return float(value)
+    return float(max(counts))
 
 
 def _labels(group: str, keys: list[Any]) -> dict[Any, tuple[str, str]]:
