@@ -483,3 +483,9 @@ LOGGING = {
 }
 
 MESSAGE_TAGS = {40: "danger"}  # messages.ERROR shown with Bootstrap's "danger" colour
+
+# HL7 v2 listener (qloop hl7-listen, docs/clinical.md): the most messages stored in one commit,
+# and, on SQLite, how hard each commit is pushed to the disk before the ACKs go out (FULL: an
+# ACK survives a power cut; NORMAL: it survives a crash of QLoop, not of the machine).
+QLOOP_HL7_MAX_BATCH = env_int("QLOOP_HL7_MAX_BATCH", 200)
+QLOOP_HL7_SQLITE_SYNCHRONOUS = env_str("QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL").upper()

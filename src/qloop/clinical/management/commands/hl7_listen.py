@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME = 10 * 1024 * 1024
 MAX_BATCH = 200
+SYNCHRONOUS = {"", "NORMAL", "FULL", "EXTRA"}  # SQLite's PRAGMA synchronous, "": leave it
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Writer:
     batch (SQLite takes one writer at a time anyway; PostgreSQL saves a commit per message)."""
 
     def __init__(self, max_batch: int = MAX_BATCH, synchronous: str = "") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"QLOOP_HL7_SQLITE_SYNCHRONOUS must be one of {sorted(SYNCHRONOUS)}")
         self.max_batch = max(1, max_batch)
         self.synchronous = synchronous
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
