@@ -371,7 +371,8 @@ def run_profile(args: argparse.Namespace, env: dict[str, str]) -> None:
     profiler = cProfile.Profile()
     rest = payloads[50:]
     wall, cpu = time.perf_counter(), time.process_time()
-    profiler.enable()
+    if args.top:
+        profiler.enable()
     if args.batch:  # as the listener does: several messages, one transaction
         for k in range(0, len(rest), args.batch):
             hl7v2.receive_many(rest[k : k + args.batch], transport="mllp")
@@ -385,10 +386,11 @@ def run_profile(args: argparse.Namespace, env: dict[str, str]) -> None:
         f"| profile, {'PostgreSQL' if env['DATABASE_URL'] else 'SQLite'}, {n} messages in "
         f"process, {f'batches of {args.batch}' if args.batch else 'one by one'} "
         f"process | {wall / n * 1000:.2f} ms wall, {cpu / n * 1000:.2f} ms CPU per message "
-        f"(under cProfile) | load ≈ {os.getloadavg()[0]:.1f} |"
+        f"({'under cProfile' if args.top else 'no profiler'}) | load ≈ {os.getloadavg()[0]:.1f} |"
     )
-    stats = pstats.Stats(profiler).sort_stats(args.sort)
-    stats.print_stats(args.top)
+    if args.top:
+        stats = pstats.Stats(profiler).sort_stats(args.sort)
+        stats.print_stats(args.top)
 
 
 def main() -> None:
@@ -407,7 +409,12 @@ def main() -> None:
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=0, help="profile: receive_many batch")
     parser.add_argument("--sort", default="cumulative", help="profile: pstats sort key")
-    parser.add_argument("--top", type=int, default=45, help="profile: lines of the profile")
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=45,
+        help="profile: lines of the profile (0: no profiler, times only)",
+    )
     parser.add_argument("--reuse", action="store_true", help="time the findings already loaded")
     args = parser.parse_args()
     env = bench_environment(args.database_url, args.data_dir)
