@@ -46,7 +46,7 @@ def test_the_figures_equal_the_live_computation(
             result_value="2.0",
             abnormal_flag="HH",
             test_code=tests[i % 3],
-            test_name=tests[i % 3],
+            test_name=f"{tests[i % 3]} name",
             patient_id=f"P{i}",
             ordering_department=["IM", "SURG"][i % 2],
             ward="",
@@ -64,6 +64,8 @@ def test_the_figures_equal_the_live_computation(
     ):
         rows = timeliness.figures(start, end, group=group)
         assert sum(r.total for r in rows) == 31
+        if group == "test":  # each test under its own name
+            assert {r.key: r.label for r in rows} == {t: f"{t} name" for t in tests}
         if connection.vendor != "postgresql":
             continue
         live = _live(column, start, end)
