@@ -90,8 +90,8 @@ class Writer:
             connection.close()
 
     def _write(self, jobs: list[_Job]) -> None:
-        close_old_connections()
         try:
+            close_old_connections()
             self._pragma()
             acks = hl7v2.receive_many([p for job in jobs for p in job.payloads], transport="mllp")
         except Exception:
