@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from qloop.clinical import hl7v2
 
@@ -48,6 +48,7 @@ class Writer:
             raise ValueError(f"QLOOP_HL7_SQLITE_SYNCHRONOUS must be one of {sorted(SYNCHRONOUS)}")
         self.max_batch = max(1, max_batch)
         self.synchronous = synchronous
+        self._raw: Any = None
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="hl7-writer", daemon=True)
         self.thread.start()
@@ -91,8 +92,7 @@ class Writer:
 
     def _write(self, jobs: list[_Job]) -> None:
         try:
-            close_old_connections()
-            self._pragma()
+            self._connect()
             acks = hl7v2.receive_many([p for job in jobs for p in job.payloads], transport="mllp")
         except Exception:
             log.exception("HL7 batch not stored; its connections are dropped without an ACK")
@@ -107,13 +107,18 @@ class Writer:
             at += len(job.payloads)
             job.done.set()
 
-    def _pragma(self) -> None:
-        """SQLite: how hard each commit is pushed to the disk (see docs/clinical.md)."""
-        if connection.vendor != "sqlite" or not self.synchronous:
-            return
+    def _connect(self) -> None:
+        """One database connection for the writer's life, opened again only after a failure
+        (closing it after every batch, as ``CONN_MAX_AGE`` 0 on SQLite would, cost more than
+        storing a message). On SQLite, a new connection gets the listener's ``synchronous``:
+        how hard each commit is pushed to the disk (see docs/clinical.md)."""
         connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA synchronous={self.synchronous}")
+        if connection.connection is self._raw:
+            return
+        self._raw = connection.connection
+        if connection.vendor == "sqlite" and self.synchronous:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA synchronous={self.synchronous}")
 
 
 class MLLPHandler(socketserver.BaseRequestHandler):
