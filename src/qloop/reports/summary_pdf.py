@@ -139,7 +139,7 @@ def render_pdf(summary: PeriodSummary, language: str) -> bytes:
     sig = summary.signature or {}
     if summary.is_signed:
         at = timezone.localtime(summary.signed_at) if summary.signed_at else None
-        by, when, meaning = _("Signed off by"), _("Signed off"), _("Meaning of the signature")
+        by, when, meaning = _("Signed off by"), _("Date"), _("Meaning of the signature")
         lines = [
             f"{by}: {sig.get('printed_name', '')}",
             f"{when}: {at:%Y-%m-%d %H:%M}" if at else "",
@@ -162,7 +162,8 @@ def render_pdf(summary: PeriodSummary, language: str) -> bytes:
     )
     story.append(signature)
 
-    footer = f"{title} · {summary.start:%Y-%m-%d} – {summary.end:%Y-%m-%d}"
+    # The CID fonts have no middle dot (·): a wide space separates the parts.
+    footer = f"{title}\u3000{summary.start:%Y-%m-%d} – {summary.end:%Y-%m-%d}"
 
     def page(canvas: Canvas, doc: Any) -> None:
         canvas.saveState()
