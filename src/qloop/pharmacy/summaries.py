@@ -199,6 +199,7 @@ def register() -> None:
         "wanted": _wanted,
         "channels": _channels,
         "paper_title": gettext_lazy("Drug quality and ADR periodic summary"),
+        "charted": True,  # R3.2: "with charts"
     }
     register_recipients(
         RecipientSet(

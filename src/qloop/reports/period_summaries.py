@@ -106,6 +106,8 @@ class RecipientSet:
     channels: Callable[[], list[tuple[str, Any]]] | None = None
     # The title on the paper and the kept PDF.
     paper_title: str | Promise | None = None
+    # Draw each group of rows as bars (this period, the period before thin and grey).
+    charted: bool = False
 
 
 RECIPIENT_SETS: dict[str, RecipientSet] = {}
@@ -589,6 +591,47 @@ def table(summary: PeriodSummary, language: str) -> list[dict[str, Any]]:
     """The summary's rows as its recipient set presents them."""
     present = recipient_set(summary).rows or manufacturer_rows
     return present(summary, language)
+
+
+def chart_groups(summary: PeriodSummary, language: str) -> list[tuple[str, list[Any]]]:
+    """The table's groups as (heading, [(label, this period, period before)]), for the bar
+    charts; a group counted as nothing in both periods is left out."""
+    groups: list[tuple[str, list[Any]]] = []
+    for r in table(summary, language):
+        if "heading" in r:
+            groups.append((str(r["heading"]), []))
+        elif groups and r["label"] != "—":
+            groups[-1][1].append((str(r["label"]), r["values"][0], r["values"][1]))
+    return [(h, bars) for h, bars in groups if any((c or 0) or (p or 0) for _l, c, p in bars)]
+
+
+NICE_TOPS = (4, 8, 20, 40, 100, 200, 400, 1000, 2000, 4000, 10_000, 20_000, 40_000, 100_000)
+
+
+def nice_top(peak: float) -> float:
+    """The axis' end, four whole steps from zero (4, 8, 20, 40, 100…) at or above ``peak``."""
+    return float(next((s for s in NICE_TOPS if s >= peak), peak))
+
+
+def charts_svg(summary: PeriodSummary, language: str) -> list[str]:
+    """The charts as inline SVG for the page and the print (texts escaped in charts.py)."""
+    from qloop.reports.charts import Bar, comparison_bars
+
+    out = []
+    for heading, bars in chart_groups(summary, language):
+        peak = max(max(c or 0, p or 0) for _l, c, p in bars)
+        out.append(
+            comparison_bars(
+                [Bar(label, c, p) for label, c, p in bars[:12]],
+                lo=0,
+                hi=nice_top(peak),
+                title=heading,
+                current_label=_("This period"),
+                previous_label=_("Period before"),
+                width=520,
+            )
+        )
+    return out
 
 
 def period_text(span: list[str] | None) -> str:

@@ -50,6 +50,71 @@ def _number(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+INK = colors.HexColor("#1f4e79")
+PREVIOUS = colors.HexColor("#a6a6a6")
+
+
+def _charts(groups: list[tuple[str, list[Any]]], font: str, style: ParagraphStyle) -> list[Any]:
+    """Each group as horizontal bars: this period dark, the period before grey beneath."""
+    from reportlab.graphics.charts.barcharts import HorizontalBarChart
+    from reportlab.graphics.shapes import Drawing, String
+
+    from qloop.reports.period_summaries import nice_top
+
+    out: list[Any] = []
+    for heading, bars in groups:
+        bars = bars[:12]
+        row = 16
+        height = 26 + row * len(bars)
+        drawing = Drawing(180 * mm, height)
+        chart = HorizontalBarChart()
+        chart.x, chart.y = 62 * mm, 16
+        chart.width, chart.height = 100 * mm, row * len(bars)
+        # The chart draws its first category, and in each its first series, at the bottom:
+        # reversed, the largest is on top, each with the period before beneath it.
+        chart.data = [
+            [p or 0 for _l, _c, p in reversed(bars)],
+            [c or 0 for _l, c, _p in reversed(bars)],
+        ]
+        chart.categoryAxis.categoryNames = [label[:24] for label, _c, _p in reversed(bars)]
+        chart.categoryAxis.labels.fontName = font
+        chart.categoryAxis.labels.fontSize = 8
+        chart.categoryAxis.labels.boxAnchor = "e"
+        chart.valueAxis.valueMin = 0
+        chart.valueAxis.valueMax = nice_top(max(max(c or 0, p or 0) for _l, c, p in bars))
+        chart.valueAxis.labels.fontName = font
+        chart.valueAxis.labels.fontSize = 7
+        chart.bars[0].fillColor, chart.bars[1].fillColor = PREVIOUS, INK
+        chart.bars.strokeWidth = 0
+        chart.barLabelFormat = _bar_label
+        chart.barLabels.fontName = font
+        chart.barLabels.fontSize = 7
+        chart.barLabels.boxAnchor = "w"
+        chart.barLabels.dx = 3
+        drawing.add(chart)
+        drawing.add(String(0, height - 10, heading, fontName=font, fontSize=9.5))
+        out += [drawing, Spacer(1, 2 * mm)]
+    if out:
+        legend = Drawing(180 * mm, 12)
+        legend.add(_swatch(0, INK))
+        legend.add(String(14, 2, _("This period"), fontName=font, fontSize=8))
+        legend.add(_swatch(70, PREVIOUS))
+        legend.add(String(84, 2, _("Period before"), fontName=font, fontSize=8))
+        out = [_p(_("Charts"), style), legend, *out]
+    return out
+
+
+def _bar_label(value: float) -> str:
+    """A bar's count beside it; nothing beside an empty bar."""
+    return f"{value:g}" if value else ""
+
+
+def _swatch(x: float, colour: Any) -> Any:
+    from reportlab.graphics.shapes import Rect
+
+    return Rect(x, 1, 10, 8, fillColor=colour, strokeWidth=0)
+
+
 def render_pdf(summary: PeriodSummary, language: str) -> bytes:
     """The summary as PDF bytes, from the kept figures (call inside the language wanted)."""
     from qloop.org.models import Organisation
@@ -112,6 +177,8 @@ def render_pdf(summary: PeriodSummary, language: str) -> bytes:
     figures = Table(data, colWidths=[72 * mm, 36 * mm, 36 * mm, 36 * mm], repeatRows=1)
     figures.setStyle(TableStyle(style))
     story += [figures, Spacer(1, 4 * mm)]
+    if item.charted:
+        story += _charts(ps.chart_groups(summary, language), font, section)
 
     listed = summary.figures["current"].get("corrective_list")
     if listed is not None:

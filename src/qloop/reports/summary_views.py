@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -59,10 +60,11 @@ def summary_archive(request: HttpRequest) -> HttpResponse:
 def _context(request: HttpRequest, summary: PeriodSummary) -> dict[str, object]:
     user = _user(request)
     item = ps.recipient_set(summary)
+    language = translation.get_language() or "zh-hans"
     return {
         "summary": summary,
         "recipient_set": item,
-        "rows": ps.table(summary, translation.get_language() or "zh-hans"),
+        "rows": ps.table(summary, language),
         "periods": summary.figures["periods"],
         "actions": summary.figures["current"].get("corrective_list", []),
         "lists_actions": "corrective_list" in summary.figures["current"],
@@ -71,6 +73,10 @@ def _context(request: HttpRequest, summary: PeriodSummary) -> dict[str, object]:
         "may_send": ps.can_record_sending(user, summary),
         "channels": ps.channels(item),
         "paper_title": item.paper_title or _("Quality information period summary"),
+        "charts": [
+            mark_safe(svg)  # noqa: S308 - every text in the chart is escaped in charts.py
+            for svg in (ps.charts_svg(summary, language) if item.charted else [])
+        ],
     }
 
 
