@@ -2,9 +2,11 @@
 title, recipient set and period, the figure tables with the period before and the same period
 last year, the open corrective actions, and the sign-off with who signed and when.
 
-Written with ReportLab in pure Python. Chinese is set in the Adobe CID fonts every PDF reader
-carries (STSong-Light for 简体 and English, MSung-Light for 繁體): no font file on the server,
-no system package, and the text stays searchable (``pdftotext`` reads it back).
+Written with ReportLab in pure Python. The text is set in Adobe's CID font STSong-Light, which
+PDF readers supply themselves: no font file on the server, no system package, and the text
+stays searchable (``pdftotext`` reads it back). Its Adobe-GB1 collection holds the traditional
+characters too, so 繁體 uses it as well: ReportLab 5.1 writes MSung-Light with the GB encoding
+(UniGB-UCS2-H on Adobe-CNS1), which readers cannot map back to text.
 """
 
 from __future__ import annotations
@@ -22,24 +24,21 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
     from qloop.reports.models import PeriodSummary
 
-FONTS = {"zh-hant": "MSung-Light"}
-DEFAULT_FONT = "STSong-Light"
-_registered: set[str] = set()
+FONT = "STSong-Light"
 
 
 def _font(language: str) -> str:
-    name = FONTS.get(language, DEFAULT_FONT)
-    if name not in _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(name))
-        _registered.add(name)
-    return name
+    """The one font for every language (see above); registered once per process."""
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    return FONT
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
@@ -227,7 +226,7 @@ def render_pdf(summary: PeriodSummary, language: str) -> bytes:
             ]
         )
     )
-    story.append(signature)
+    story.append(KeepTogether([signature]))  # the sign-off is never split over two pages
 
     # The CID fonts have no middle dot (·): a wide space separates the parts.
     footer = f"{title}\u3000{summary.start:%Y-%m-%d} – {summary.end:%Y-%m-%d}"
