@@ -151,10 +151,11 @@ def _wanted(kind: str) -> bool:
     from qloop.pharmacy.models import PharmacySettings
 
     settings = PharmacySettings.current()
-    return {
+    wanted: dict[str, bool] = {
         SummaryPeriod.MONTH: settings.monthly_summary,
         SummaryPeriod.QUARTER: settings.quarterly_summary,
-    }.get(kind, False)
+    }
+    return wanted.get(kind, False)
 
 
 def _readers(user: User) -> bool:
