@@ -629,9 +629,9 @@ class SummaryState(models.TextChoices):
 
 
 class Summary(models.Model):
-    """A periodic summary of drug quality feedback and ADRs (R3.2): its figures are computed
-    once by the worker and kept unchanged; the head of pharmacy signs it, then its sending is
-    recorded."""
+    """A periodic summary made by the older mechanism (R3.2), kept as it was: the summaries
+    are now period summaries (``qloop.pharmacy.summaries``, X5), and migration 0006 copied
+    each of these rows into one; nothing writes here any more."""
 
     period = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
     start = models.DateField(_("from"))
