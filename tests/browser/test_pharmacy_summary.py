@@ -94,6 +94,9 @@ def test_the_head_of_pharmacy_signs_off_and_the_kept_pdf_is_offered(
     page.goto(reverse("period-summary", args=[summary.pk]))
     assert page.locator("[data-testid=kept-pdf]").is_visible()
     screenshot(page, "pharmacy-summary-page")
+    page.goto(reverse("period-summary-print", args=[summary.pk]))
+    assert page.locator("[data-testid=summary-charts] svg").count() >= 5
+    screenshot(page, "pharmacy-summary-print")
     page.goto(reverse("period-summary-list"))
     assert page.locator("[data-testid=summary-files] a", has_text="PDF").count() == 1
     screenshot(page, "period-summary-archive")
