@@ -1,10 +1,13 @@
 """Period summaries (X5): monthly, quarterly and yearly figures for each recipient set of a
-profile, built by the worker, signed off by the general manager or the quality head, then kept
-unchanged with the record of when and to whom they went.
+profile, built by the worker, signed off by whoever the set names, then kept unchanged — the
+figures frozen with their SHA-256, and the summary kept as PDF and .xlsx by the worker — with
+the record of when, how and to whom they went.
 
 A recipient set is registered (``register_recipients``) with its profile, its periods, the
 function that counts its figures and who may read and sign it; the manufacturer registers the
-general manager's summary and the management review's inputs (ISO 9001 9.3) below. Every
+general manager's summary and the management review's inputs (ISO 9001 9.3) below, the
+pharmacy profile the drug regulator's and the Pharmacy and Therapeutics Committee's (R3.2,
+``qloop.pharmacy.summaries``). Every
 figure is an aggregate computed by the database (``COUNT``/``AVG`` grouped by kind, category
 or clock), never a loop over cases in Python. Each period stands beside the period before and
 the same period a year earlier.
@@ -285,8 +288,9 @@ def fingerprint(figures: dict[str, Any]) -> str:
 def sign_off(
     summary: PeriodSummary, *, actor: User, signature: dict[str, Any] | None
 ) -> PeriodSummary:
-    """The general manager or the quality head signs the summary off (meaning "approved");
-    from then on its figures are frozen."""
+    """The set's signer (the general manager or the quality head; the head of pharmacy) signs
+    the summary off (meaning "approved"): from then on its figures are frozen, and the worker
+    is asked to keep it as PDF and .xlsx once the sign-off is committed."""
     if not can_sign(actor, summary):
         raise PermissionDenied
     if summary.is_signed:
