@@ -153,6 +153,9 @@ class PharmacyConfig(AppConfig):
         from qloop.pharmacy.nav import register_entries
 
         register_entries()
+        from qloop.pharmacy.summaries import register as register_summaries
+
+        register_summaries()  # the recipient sets of the periodic summaries (R3.2)
         from qloop.demo.registry import register_demo
         from qloop.pharmacy.demo import DEMO_PART
 

@@ -503,6 +503,14 @@ class Recipient(models.TextChoices):
     COMMITTEE = "committee", _("Pharmacy and Therapeutics Committee")
 
 
+class SummaryDestination(models.TextChoices):
+    """To whom the periodic summaries go (R3.2): one of the two recipients, or both."""
+
+    REGULATOR = "regulator", _("Drug regulatory authority (national system)")
+    COMMITTEE = "committee", _("Pharmacy and Therapeutics Committee")
+    BOTH = "both", _("Both")
+
+
 class SendingChannel(models.TextChoices):
     NATIONAL_SYSTEM = "national_system", _("National ADR monitoring system")
     PHONE = "phone", _("Phone")
@@ -555,7 +563,10 @@ class PharmacySettings(models.Model):
     monthly_summary = models.BooleanField(_("monthly summary"), default=True)
     quarterly_summary = models.BooleanField(_("quarterly summary"), default=True)
     summary_recipient = models.CharField(
-        _("summaries go to"), max_length=20, choices=Recipient.choices, default=Recipient.COMMITTEE
+        _("summaries go to"),
+        max_length=20,
+        choices=SummaryDestination.choices,
+        default=SummaryDestination.COMMITTEE,
     )
 
     class Meta:
@@ -569,6 +580,12 @@ class PharmacySettings(models.Model):
     def current(cls) -> PharmacySettings:
         found = cls.objects.order_by("pk").first()
         return found if found is not None else cls.objects.create()
+
+    def summary_recipients(self) -> set[str]:
+        """The recipients the periodic summaries are made for (R3.2)."""
+        if self.summary_recipient == SummaryDestination.BOTH:
+            return {Recipient.REGULATOR, Recipient.COMMITTEE}
+        return {str(self.summary_recipient)}
 
     def required_recipients(self) -> set[str]:
         if self.adr_destination == AdrDestination.BOTH:
@@ -612,9 +629,9 @@ class SummaryState(models.TextChoices):
 
 
 class Summary(models.Model):
-    """A periodic summary of drug quality feedback and ADRs (R3.2): its figures are computed
-    once by the worker and kept unchanged; the head of pharmacy signs it, then its sending is
-    recorded."""
+    """A periodic summary made by the older mechanism (R3.2), kept as it was: the summaries
+    are now period summaries (``qloop.pharmacy.summaries``, X5), and migration 0006 copied
+    each of these rows into one; nothing writes here any more."""
 
     period = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
     start = models.DateField(_("from"))
