@@ -67,7 +67,7 @@ def test_a_large_export_is_written_by_the_worker_and_only_its_owner_gets_the_fil
     cs = client_for("cs")
 
     with django_capture_on_commit_callbacks(execute=True):
-        asked = cs.get(reverse("export-start", args=["cases"]), {"format": "xlsx"})
+        asked = cs.post(reverse("export-start", args=["cases"]), {"format": "xlsx"})
     job = ExportJob.objects.get()
     page = cs.get(asked["Location"])
     download = cs.get(reverse("export-download", args=[job.token]))
@@ -91,12 +91,82 @@ def test_a_waiting_export_shows_its_progress_and_polls_without_inline_script(
     make_case()
     cs = client_for("cs")
 
-    asked = cs.get(reverse("export-start", args=["cases"]), {"format": "csv"})
+    asked = cs.post(reverse("export-start", args=["cases"]), {"format": "csv"})
     page = cs.get(asked["Location"]).content.decode()
     partial = cs.get(asked["Location"], headers={"HX-Request": "true"}).content.decode()
 
     assert 'hx-trigger="load delay:1s"' in page and "<script>" not in page
     assert partial.startswith('<div id="export-progress" data-state="queued"')
+
+
+def test_a_get_never_starts_a_large_export_it_offers_a_button_that_posts(
+    make_case: Callable[..., Any],
+    client_for: Callable[[str], Client],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """X4: a link, a prefetch or another site's page cannot queue an export in someone's name:
+    a GET of a large export only counts it and shows a CSRF-protected button; the POST from
+    that button (the filters kept in its URL) starts it."""
+    settings.QLOOP_EXPORT_INLINE_ROWS = 1
+    make_case(product=_model("QL-CP65"))
+    make_case(product=_model("QL-CP65"))
+    make_case(product=_model("QL-CP50"))
+    cs = client_for("cs")
+    url = reverse("export-start", args=["cases"])
+
+    shown = cs.get(url, {"model": "QL-CP65", "format": "csv"})
+    also = cs.get(reverse("case-export"), {"model": "QL-CP65"})
+    assert not ExportJob.objects.exists()
+    page = shown.content.decode()
+    assert shown.status_code == 200 and also.status_code == 200
+    assert 'id="export-start-button"' in page and "csrfmiddlewaretoken" in page
+    assert 'method="post"' in page and "model=QL-CP65" in page and "共 2 条" in page
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(_user("cs"))
+    assert strict.post(url + "?model=QL-CP65", {"format": "csv"}).status_code == 403
+    assert not ExportJob.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = cs.post(url + "?model=QL-CP65", {"format": "csv"})
+    job = ExportJob.objects.get()
+    assert started.status_code == 302 and job.rows_total == 2 and job.file_format == "csv"
+    assert job.state == ExportState.DONE and job.params == {"model": "QL-CP65"}
+
+
+def _user(name: str) -> Any:
+    from qloop.org.models import User
+
+    return User.objects.get(username=name)
+
+
+@pytest.mark.parametrize("stranger", ["cs_head", "gm", "qe", "sales", "prod"])
+def test_a_stranger_can_neither_see_nor_start_anothers_export(
+    stranger: str,
+    make_case: Callable[..., Any],
+    client_for: Callable[[str], Client],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """X4: an export belongs to who asked: every other role gets 404 for its page, its
+    progress and its file, and whatever they post starts their own export, never another's."""
+    settings.QLOOP_EXPORT_INLINE_ROWS = 0
+    make_case()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for("cs").post(reverse("export-start", args=["cases"]), {"format": "csv"})
+    job = ExportJob.objects.get()
+    other = client_for(stranger)
+
+    assert other.get(reverse("export-job", args=[job.token])).status_code == 404
+    assert (
+        other.get(reverse("export-job", args=[job.token]), headers={"HX-Request": "true"})
+    ).status_code == 404
+    assert other.get(reverse("export-download", args=[job.token])).status_code == 404
+    assert other.post(reverse("export-job", args=[job.token])).status_code == 405
+    assert job.token not in other.get(reverse("export-list")).content.decode()
+    other.post(reverse("export-start", args=["cases"]), {"format": "csv", "token": job.token})
+    assert {j.requested_by.username for j in ExportJob.objects.exclude(pk=job.pk)} <= {stranger}
 
 
 def test_the_worker_writes_a_job_once(

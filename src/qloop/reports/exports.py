@@ -152,10 +152,28 @@ def filename(code: str, fmt: str) -> str:
     return f"qloop-{code}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
 
 
+@dataclass
+class Pending:
+    """A large export that nobody has started: reading (GET) only counts its rows; starting it
+    is a POST, so a link, a prefetch or another site can never queue work in someone's name."""
+
+    code: str
+    title: str
+    total: int
+    file_format: str
+    params: dict[str, str]
+
+
 def request_export(
-    user: User, code: str, query: Mapping[str, Any], fmt: str = "xlsx"
-) -> Inline | ExportJob:
-    """Write a small export now; queue a large one for the worker and return its job.
+    user: User,
+    code: str,
+    query: Mapping[str, Any],
+    fmt: str = "xlsx",
+    *,
+    start_job: bool = True,
+) -> Inline | ExportJob | Pending:
+    """Write a small export now; queue a large one for the worker and return its job (or, with
+    ``start_job=False``, only say how large it is).
 
     Raises Http404-worthy ``KeyError`` for an unknown list, ``ExportError`` for a bad filter or
     format, ``PermissionDenied`` for a list this person may not export."""
@@ -170,6 +188,8 @@ def request_export(
         WRITERS[fmt](out, table, str(spec.title), _never)
         out.seek(0)
         return Inline(out, filename(code, fmt), FORMATS[fmt])
+    if not start_job:
+        return Pending(code, str(spec.title), total, fmt, params)
     with transaction.atomic():
         job = ExportJob.objects.create(
             token=secrets.token_urlsafe(24),
