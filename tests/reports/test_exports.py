@@ -273,7 +273,7 @@ def test_the_rows_read_as_tuples_equal_the_rows_read_as_cases_for_every_reader(
     import dataclasses
 
     from qloop.cases.kinds import KINDS
-    from qloop.cases.models import Case
+    from qloop.cases.models import Case, ExtraField
     from qloop.reports.exports import EXPORTS
 
     make_case()
@@ -281,6 +281,16 @@ def test_the_rows_read_as_tuples_equal_the_rows_read_as_cases_for_every_reader(
     handled = make_case()
     make_case(actor="sales", kind="feedback", feedback_type="opinion")
     Case.objects.filter(pk=handled.pk).update(handler=users["qe"])  # the handler sees it all
+    samples = {"boolean": False, "integer": 3, "decimal": "2.5", "date": "2026-03-01"}
+    ExtraField.objects.create(
+        kind="complaint", code="checked", label="已核对", field_type="boolean"
+    )
+    extra = {
+        f.code: f.choices[-1] if f.field_type == "choice" else samples.get(f.field_type, "文本")
+        for f in ExtraField.objects.filter(kind="complaint", is_active=True)
+    }
+    assert len(extra) >= 2
+    Case.objects.filter(pk=handled.pk).update(extra=extra)
     readers = ("cs", "qe", "gm", "sales", "prod", "cs_head")
 
     def table_rows(user: Any) -> list[list[object]]:
