@@ -10,6 +10,7 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
+import pytest
 
 from qloop.reports.exports import Table, write_csv, write_xlsx
 from qloop.reports.xlsx_stream import write_xlsx_stream
@@ -101,3 +102,29 @@ def test_csv_writes_formula_like_text_as_text() -> None:
     assert "'=HYPERLINK(1)" in cells and "a <b> & cd" in cells
     # Only the number -4 starts with a sign: no text does.
     assert [c for c in cells if c[:1] in ("=", "+", "-", "@")] == ["-4"]
+
+
+def test_rows_beyond_a_sheets_limit_go_on_to_further_sheets_with_the_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Excel holds 1,048,576 rows a sheet: a larger export goes on to a second sheet (header
+    repeated) instead of making a file Excel refuses; no empty sheet when the rows end exactly
+    at the limit. Here the limit is made 5 rows (a header and four)."""
+    from qloop.reports import xlsx_stream
+
+    monkeypatch.setattr(xlsx_stream, "MAX_SHEET_ROWS", 5)
+    for total, sizes in ((10, [4, 4, 2]), (8, [4, 4])):
+        out = io.BytesIO()
+        n = write_xlsx_stream(
+            out,
+            title="顧客反饋處理記錄表",
+            headers=["编号"],
+            rows=([f"R{i}"] for i in range(total)),
+        )
+        wb = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+        assert n == total
+        assert wb.sheetnames[:2] == ["顧客反饋處理記錄表", "顧客反饋處理記錄表 (2)"]
+        values = [list(ws.iter_rows(values_only=True)) for ws in wb.worksheets]
+        assert [len(v) - 1 for v in values] == sizes
+        assert all(v[0] == ("编号",) for v in values)
+        assert [r[0] for v in values for r in v[1:]] == [f"R{i}" for i in range(total)]

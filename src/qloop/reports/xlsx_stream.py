@@ -16,6 +16,7 @@ a string cell, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import zipfile
@@ -37,6 +38,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _RISKY_START = frozenset("=+-@\t\r") | frozenset(chr(i) for i in range(32))
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 BATCH = 500  # rows joined and written to the zip at once
+MAX_SHEET_ROWS = 1_048_576  # Excel's limit: further rows go on to a new sheet, header repeated
 
 # Style indexes (cellXfs in styles.xml).
 S_DATETIME, S_HEADER, S_WRAP, S_BOLD, S_DATE, S_WRAP_DATETIME = 1, 2, 3, 4, 5, 6
@@ -47,7 +49,7 @@ _CONTENT_TYPES = (
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "{sheets}"
     '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
     '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
     '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
@@ -78,8 +80,8 @@ _CORE = (
 _WORKBOOK_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    '<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    "{sheets}"
     "</Relationships>"
 )
 _WORKBOOK = (
@@ -87,7 +89,7 @@ _WORKBOOK = (
     '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
     '<bookViews><workbookView activeTab="0"/></bookViews>'
-    '<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    "<sheets>{sheets}</sheets></workbook>"
 )
 # 0 plain, 1 date and time, 2 header (bold on a fill), 3 wrapped text, 4 bold, 5 date,
 # 6 date and time in a wrapped column.
@@ -166,7 +168,8 @@ def write_xlsx_stream(
     progress_every: int = 1000,
     compresslevel: int = 1,
 ) -> int:
-    """Write the rows as a one-sheet workbook to ``out`` (seekable); return how many rows.
+    """Write the rows as a workbook to ``out`` (seekable); return how many rows. Rows beyond
+    Excel's limit of 1,048,576 a sheet go on to further sheets, each with the header.
 
     Columns are 1-based in ``widths`` and ``wrap`` (as in ``Table``). Level-1 deflate is a
     fifth of the time of the default for a file a few percent larger."""
@@ -174,100 +177,143 @@ def write_xlsx_stream(
     letters = [get_column_letter(i) for i in range(1, max(ncols, 1) + 1)]
     widths = widths or {}
     header_row = len(preamble) + 1
+    head = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetViews><sheetView workbookViewId="0">'
+        f'<pane xSplit="1" ySplit="{header_row}" topLeftCell="B{header_row + 1}" '
+        'activePane="bottomRight" state="frozen"/>'
+        '<selection pane="topRight"/><selection pane="bottomLeft"/>'
+        f'<selection pane="bottomRight" activeCell="B{header_row + 1}" '
+        f'sqref="B{header_row + 1}"/>'
+        '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>'
+    ]
+    head += [
+        f'<col min="{i}" max="{i}" width="{widths.get(i, 14)}" customWidth="1"/>'
+        for i in range(1, ncols + 1)
+    ]
+    head.append("</cols><sheetData>")
+    for r, line in enumerate(preamble, start=1):
+        head.append(f'<row r="{r}">{_text_cell(f"A{r}", str(_safe(line)), S_BOLD)}</row>')
+    head.append(f'<row r="{header_row}">')
+    head += [
+        _text_cell(f"{letters[i]}{header_row}", str(_safe(h)), S_HEADER)
+        for i, h in enumerate(headers)
+    ]
+    head.append("</row>")
+    sheet_head = _ILLEGAL.sub("", "".join(head)).encode("utf-8")
+    per_sheet = MAX_SHEET_ROWS - header_row
+
+    text_style = [""] * ncols
+    date_style = [f' s="{S_DATETIME}"'] * ncols
+    for idx in wrap:
+        if 1 <= idx <= ncols:
+            text_style[idx - 1] = f' s="{S_WRAP}"'
+            date_style[idx - 1] = f' s="{S_WRAP_DATETIME}"'
+    n = 0
+    sheets = 0
+    pending = iter(rows)
+    datetime_, date_, str_ = dt.datetime, dt.date, str
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
-        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _ROOT_RELS)
         now = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         zf.writestr("docProps/app.xml", _APP)
         zf.writestr(
             "docProps/core.xml", _CORE.format(title=escape(_ILLEGAL.sub("", title)), now=now)
         )
-        zf.writestr(
-            "xl/workbook.xml", _WORKBOOK.format(name=escape(sheet_name(_ILLEGAL.sub("", title))))
-        )
-        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         zf.writestr("xl/styles.xml", _STYLES)
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            head = [
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<sheetViews><sheetView workbookViewId="0">'
-                f'<pane xSplit="1" ySplit="{header_row}" topLeftCell="B{header_row + 1}" '
-                'activePane="bottomRight" state="frozen"/>'
-                '<selection pane="topRight"/><selection pane="bottomLeft"/>'
-                f'<selection pane="bottomRight" activeCell="B{header_row + 1}" '
-                f'sqref="B{header_row + 1}"/>'
-                '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>'
-            ]
-            head += [
-                f'<col min="{i}" max="{i}" width="{widths.get(i, 14)}" customWidth="1"/>'
-                for i in range(1, ncols + 1)
-            ]
-            head.append("</cols><sheetData>")
-            for r, line in enumerate(preamble, start=1):
-                head.append(f'<row r="{r}">{_text_cell(f"A{r}", str(_safe(line)), S_BOLD)}</row>')
-            head.append(f'<row r="{header_row}">')
-            head += [
-                _text_cell(f"{letters[i]}{header_row}", str(_safe(h)), S_HEADER)
-                for i, h in enumerate(headers)
-            ]
-            head.append("</row>")
-            sheet.write(_ILLEGAL.sub("", "".join(head)).encode("utf-8"))
-
-            text_style = [""] * ncols
-            date_style = [f' s="{S_DATETIME}"'] * ncols
-            for idx in wrap:
-                if 1 <= idx <= ncols:
-                    text_style[idx - 1] = f' s="{S_WRAP}"'
-                    date_style[idx - 1] = f' s="{S_WRAP_DATETIME}"'
-            n = 0
-            rownum = header_row
-            batch: list[str] = []
-            datetime_, date_, str_ = dt.datetime, dt.date, str
-            for row in rows:
-                rownum += 1
-                n += 1
-                cells = [f'<row r="{rownum}">']
-                for i, v in enumerate(row):
-                    if v is None or v == "":
-                        continue
-                    t = type(v)
-                    if t is str_ or isinstance(v, str_):
-                        text = str_(v)
-                        if text[0] in _RISKY_START:
-                            text = str_(_safe(text))
-                        if "&" in text or "<" in text or ">" in text:
-                            text = text.replace("&", "&amp;").replace("<", "&lt;")
-                            text = text.replace(">", "&gt;")
-                        cells.append(
-                            f'<c r="{letters[i]}{rownum}"{text_style[i]} t="inlineStr"><is>'
-                            f'<t xml:space="preserve">{text}</t></is></c>'
-                        )
-                    elif t is bool:
-                        cells.append(f'<c r="{letters[i]}{rownum}" t="b"><v>{int(v)}</v></c>')  # type: ignore[call-overload]
-                    elif t is int or t is Decimal or (t is float and math.isfinite(v)):  # type: ignore[arg-type]
-                        cells.append(f'<c r="{letters[i]}{rownum}"><v>{v}</v></c>')
-                    elif t is datetime_:
-                        cells.append(
-                            f'<c r="{letters[i]}{rownum}"{date_style[i]}><v>{serial(v)!r}</v></c>'  # type: ignore[arg-type]
-                        )
-                    elif t is date_:
-                        cells.append(
-                            f'<c r="{letters[i]}{rownum}" s="{S_DATE}"><v>{serial(v)!r}</v></c>'  # type: ignore[arg-type]
-                        )
-                    else:  # a lazy translation, a number of another type: as text
-                        text = escape(str_(_safe(str_(v))))
-                        cells.append(
-                            f'<c r="{letters[i]}{rownum}"{text_style[i]} t="inlineStr"><is>'
-                            f'<t xml:space="preserve">{text}</t></is></c>'
-                        )
-                cells.append("</row>")
-                batch.append("".join(cells))
-                if len(batch) >= BATCH:
-                    sheet.write(_ILLEGAL.sub("", "".join(batch)).encode("utf-8"))
-                    batch.clear()
-                if progress is not None and n % progress_every == 0:
-                    progress(n)
-            batch.append("</sheetData></worksheet>")
-            sheet.write(_ILLEGAL.sub("", "".join(batch)).encode("utf-8"))
+        more = True
+        while more:
+            sheets += 1
+            more = False
+            with zf.open(f"xl/worksheets/sheet{sheets}.xml", "w", force_zip64=True) as sheet:
+                sheet.write(sheet_head)
+                rownum = header_row
+                batch: list[str] = []
+                for row in pending:
+                    if rownum - header_row >= per_sheet:
+                        # The sheet is full: this row opens the next one.
+                        pending = itertools.chain([row], pending)
+                        more = True
+                        break
+                    rownum += 1
+                    n += 1
+                    cells = [f'<row r="{rownum}">']
+                    for i, v in enumerate(row):
+                        if v is None or v == "":
+                            continue
+                        t = type(v)
+                        if t is str_ or isinstance(v, str_):
+                            text = str_(v)
+                            if text[0] in _RISKY_START:
+                                text = str_(_safe(text))
+                            if "&" in text or "<" in text or ">" in text:
+                                text = text.replace("&", "&amp;").replace("<", "&lt;")
+                                text = text.replace(">", "&gt;")
+                            cells.append(
+                                f'<c r="{letters[i]}{rownum}"{text_style[i]} t="inlineStr"><is>'
+                                f'<t xml:space="preserve">{text}</t></is></c>'
+                            )
+                        elif t is bool:
+                            cells.append(f'<c r="{letters[i]}{rownum}" t="b"><v>{int(v)}</v></c>')  # type: ignore[call-overload]
+                        elif t is int or t is Decimal or (t is float and math.isfinite(v)):  # type: ignore[arg-type]
+                            cells.append(f'<c r="{letters[i]}{rownum}"><v>{v}</v></c>')
+                        elif t is datetime_:
+                            cells.append(
+                                f'<c r="{letters[i]}{rownum}"{date_style[i]}>'
+                                f"<v>{serial(v)!r}</v></c>"  # type: ignore[arg-type]
+                            )
+                        elif t is date_:
+                            cells.append(
+                                f'<c r="{letters[i]}{rownum}" s="{S_DATE}"><v>{serial(v)!r}</v></c>'  # type: ignore[arg-type]
+                            )
+                        else:  # a lazy translation, a number of another type: as text
+                            text = escape(str_(_safe(str_(v))))
+                            cells.append(
+                                f'<c r="{letters[i]}{rownum}"{text_style[i]} t="inlineStr"><is>'
+                                f'<t xml:space="preserve">{text}</t></is></c>'
+                            )
+                    cells.append("</row>")
+                    batch.append("".join(cells))
+                    if len(batch) >= BATCH:
+                        sheet.write(_ILLEGAL.sub("", "".join(batch)).encode("utf-8"))
+                        batch.clear()
+                    if progress is not None and n % progress_every == 0:
+                        progress(n)
+                batch.append("</sheetData></worksheet>")
+                sheet.write(_ILLEGAL.sub("", "".join(batch)).encode("utf-8"))
+        # The parts that list the sheets, now that their number is known.
+        base = _ILLEGAL.sub("", title)
+        names = [sheet_name(base)] + [
+            sheet_name(base[: 31 - len(f" ({k})")] + f" ({k})") for k in range(2, sheets + 1)
+        ]
+        zf.writestr(
+            "[Content_Types].xml",
+            _CONTENT_TYPES.format(
+                sheets="".join(
+                    f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                    for k in range(1, sheets + 1)
+                )
+            ),
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            _WORKBOOK.format(
+                sheets="".join(
+                    f'<sheet name="{escape(name)}" sheetId="{k}" r:id="rId{k}"/>'
+                    for k, name in enumerate(names, start=1)
+                )
+            ),
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _WORKBOOK_RELS.format(
+                sheets="".join(
+                    f'<Relationship Id="rId{k}" Type="http://schemas.openxmlformats.org/'
+                    f'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{k}.xml"/>'
+                    for k in range(1, sheets + 1)
+                )
+            ),
+        )
     return n
