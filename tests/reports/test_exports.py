@@ -313,3 +313,19 @@ def test_the_rows_read_as_tuples_equal_the_rows_read_as_cases_for_every_reader(
         assert rows == _rows_from_instances(users[name]), name
         shown = {r[0] for r in rows if r[10] == "13800138000" and r[0].startswith("QC")}
         assert shown <= {second}
+
+
+def test_a_searched_register_exports_the_cases_found(
+    make_case: Callable[..., Any], client_for: Callable[[str], Client]
+) -> None:
+    """X4: the search box is a filter like the others (on PostgreSQL a full-text condition
+    added to the query the rows are read from as tuples)."""
+    wanted = make_case(product=_model("QL-CP65"))
+    make_case(product=_model("QL-CP50"))
+
+    found = client_for("cs").post(
+        reverse("export-start", args=["cases"]) + "?q=QL-CP65", {"format": "csv"}
+    )
+
+    lines = list(csv.reader(io.StringIO(found.content.decode("utf-8-sig"))))
+    assert [line[0] for line in lines[1:]] == [wanted.number]
