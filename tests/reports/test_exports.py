@@ -329,3 +329,22 @@ def test_a_searched_register_exports_the_cases_found(
 
     lines = list(csv.reader(io.StringIO(found.content.decode("utf-8-sig"))))
     assert [line[0] for line in lines[1:]] == [wanted.number]
+
+
+def test_the_export_buttons_follow_the_filters_changed_on_the_page(
+    make_case: Callable[..., Any], client_for: Callable[[str], Client]
+) -> None:
+    """X4 "with the current filters": the register's filters change the table through htmx;
+    the answer brings the export form again (out of band) with the new filters in its URL."""
+    make_case(product=_model("QL-CP65"))
+    cs = client_for("cs")
+
+    full = cs.get(reverse("case-list")).content.decode()
+    partial = cs.get(
+        reverse("case-list"), {"model": "QL-CP65"}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert 'id="export-form"' in full and "hx-swap-oob" not in full
+    assert 'id="export-form" hx-swap-oob="true"' in partial
+    assert 'action="/exports/cases/?model=QL-CP65"' in partial
+    assert "csrfmiddlewaretoken" in partial
