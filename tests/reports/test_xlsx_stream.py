@@ -22,6 +22,7 @@ ROWS: list[list[object]] = [
     ["QC-2026-000003", WHEN, "=cmd|' /C calc'!A0", -4, None, None, "+1 555"],
     ["QC-2026-000004", WHEN, "@SUM(A1)", 0, None, None, "\x02=HYPERLINK(1)"],
     ["QC-2026-000005", WHEN, "  leading and trailing  ", None, None, None, "第一行\n第二行"],
+    ["QC-2026-000006", WHEN, "长" * 40_000, None, None, None, None],
 ]
 HEADERS = ["编号", "受理时间", "症状", "数量", "金额", "日期", "标志"]
 
@@ -55,7 +56,8 @@ def test_the_streamed_workbook_opens_in_openpyxl_with_every_value() -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "顧客反饋處理記錄表" and rows[1][0].startswith("期间")
     assert list(rows[2]) == HEADERS
-    first, second, third, fourth, fifth = rows[3:]
+    first, second, third, fourth, fifth, sixth = rows[3:]
+    assert sixth[2] == "长" * 32_767  # Excel's limit for a cell's text
     day = dt.datetime(2026, 3, 6)  # noqa: DTZ001 - a date reads back as midnight
     assert first == ("QC-2026-000001", WHEN, "机械密封处漏水", 2, 1.5, day, True)
     assert second[2] == "a <b> & cd" and second[4] == 3.25 and second[1] is None

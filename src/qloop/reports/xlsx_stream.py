@@ -38,6 +38,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _RISKY_START = frozenset("=+-@\t\r") | frozenset(chr(i) for i in range(32))
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 BATCH = 500  # rows joined and written to the zip at once
+MAX_CELL_TEXT = 32_767  # Excel's limit: a longer text makes Excel "repair" the file
 MAX_SHEET_ROWS = 1_048_576  # Excel's limit: further rows go on to a new sheet, header repeated
 
 # Style indexes (cellXfs in styles.xml).
@@ -247,6 +248,8 @@ def write_xlsx_stream(
                             text = str_(v)
                             if text[0] in _RISKY_START:
                                 text = str_(_safe(text))
+                            if len(text) > MAX_CELL_TEXT:
+                                text = text[:MAX_CELL_TEXT]
                             if "&" in text or "<" in text or ">" in text:
                                 text = text.replace("&", "&amp;").replace("<", "&lt;")
                                 text = text.replace(">", "&gt;")
