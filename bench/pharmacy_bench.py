@@ -20,6 +20,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -134,12 +135,133 @@ def generate(cases: int, years: int) -> None:
         print(f"  {min(cases, offset + chunk)} cases", flush=True)
 
 
+def _copy_rows(model: Any, objs: list[Any]) -> None:
+    """COPY model instances (their defaults filled by Django) into their table."""
+    from django.db import connection
+
+    fields = model._meta.concrete_fields
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = model._meta.db_table
+    with connection.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
+        for obj in objs:
+            cp.write_row([f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields])
+
+
+def _next_ids(table: str, n: int) -> int:
+    """Reserve ``n`` ids of ``table``'s sequence; the first one."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+        first = int(cur.fetchone()[0])
+        cur.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first + n - 1])
+    return first
+
+
+def generate_bulk(cases: int, years: int) -> None:
+    """PostgreSQL: cases, ADR reports with their drugs and drug quality feedback through COPY,
+    each row built as a Django model instance (so every default is the application's), in
+    chunks of 20,000 cases, each chunk one transaction."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from qloop.cases.models import Case
+    from qloop.org.models import Department
+    from qloop.pharmacy.models import AdrDrug, AdrReport, Drug, DrugFeedback, ProblemType
+
+    rng = random.Random(10)
+    dept = Department.objects.get(code="PHARM")
+    drugs = list(Drug.objects.prefetch_related("batches"))
+    batches = {d.pk: list(d.batches.all()) for d in drugs}
+    problems = list(ProblemType.values)
+    now = timezone.now()
+    span = dt.timedelta(days=365 * years)
+    chunk = 20_000
+    seq: dict[tuple[str, int], int] = {}
+    with connection.cursor() as cur:
+        cur.execute("SET synchronous_commit = off")
+    case_id = _next_ids("cases_case", cases)
+    drug_id = _next_ids("pharmacy_adrdrug", cases + 2)
+    for offset in range(0, cases, chunk):
+        made, reports, feedback, rows = [], [], [], []
+        for i in range(offset, min(cases, offset + chunk)):
+            when = now - span * rng.random()
+            adr = i % 2 == 0
+            prefix = "ADR" if adr else "DQ"
+            key = (prefix, when.year)
+            seq[key] = seq.get(key, 0) + 1
+            archived = rng.random() < 0.004
+            case = Case(
+                id=case_id,
+                number=f"{prefix}B-{when.year}-{seq[key]:07d}",
+                kind="adr" if adr else "drug_feedback",
+                profile="pharmacy",
+                title="bench",
+                received_at=when,
+                channel="visit",
+                department=dept,
+                state="closed",
+                closed_at=when,
+                created_at=when,
+                updated_at=when,
+                archived_at=when if archived else None,
+                archive_reason="bench" if archived else "",
+            )
+            case_id += 1
+            made.append(case)
+            drug = rng.choice(drugs[:60])
+            if adr:
+                report = AdrReport(
+                    case=case,
+                    aware_at=when,
+                    reaction=rng.choice(REACTIONS),
+                    seriousness=rng.choice(("general", "general", "serious", "new")),
+                    outcome=rng.choice(("recovered", "improving", "unknown")),
+                    patient_name="患者",
+                    age_years=rng.randint(1, 90),
+                    reporter_name="药师",
+                    reporter_phone="1",
+                    department=dept,
+                )
+                reports.append(report)
+                for role, d in (("suspect", drug), ("concomitant", rng.choice(drugs))):
+                    rows.append(
+                        AdrDrug(
+                            id=drug_id,
+                            report=report,
+                            role=role,
+                            drug=d,
+                            batch=rng.choice(batches[d.pk]),
+                            generic_name=d.generic_name,
+                            batch_number="x",
+                        )
+                    )
+                    drug_id += 1
+            else:
+                feedback.append(
+                    DrugFeedback(
+                        case=case,
+                        drug=drug,
+                        batch=rng.choice(batches[drug.pk]),
+                        problem=rng.choice(problems),
+                        description="bench",
+                    )
+                )
+        with transaction.atomic():
+            _copy_rows(Case, made)
+            _copy_rows(AdrReport, reports)
+            _copy_rows(AdrDrug, rows)
+            _copy_rows(DrugFeedback, feedback)
+        print(f"  {min(cases, offset + chunk)} cases", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_common_arguments(parser)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--e2b", type=int, default=1000)
+    parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args()
     setup_django(args.database_url, args.data_dir)
     from django.core.management import call_command
@@ -156,11 +278,16 @@ def main() -> None:
         load_hospital()
         load_pharmacy_setup()
         started = time.perf_counter()
-        generate(args.cases, args.years)
+        if connection.vendor == "postgresql":
+            generate_bulk(args.cases, args.years)
+        else:
+            generate(args.cases, args.years)
         print(f"generated {args.cases} cases in {time.perf_counter() - started:.1f} s")
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("ANALYZE")
+    if args.generate_only:
+        return
     from qloop.pharmacy.e2b import e2b_document
     from qloop.pharmacy.signals import signal_table
     from qloop.pharmacy.summaries import figures, period_bounds

@@ -600,6 +600,51 @@ class SignalReview(models.Model):
         return f"{self.generic_name} – {self.reaction}"
 
 
+class SignalPairMonth(models.Model):
+    """Pre-counted for the signal table: the first reports (not archived, with a reaction)
+    naming one suspect generic drug with one reaction, in one month of awareness; kept by
+    qloop.pharmacy.counts in the transaction that changes a report."""
+
+    generic_name = models.CharField(_("generic name"), max_length=120)
+    reaction = models.CharField(_("reaction"), max_length=200)
+    month = models.DateField(_("month"))
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+    first_at = models.DateTimeField(null=True)
+    last_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("drug–reaction count")
+        verbose_name_plural = _("drug–reaction counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generic_name", "reaction", "month"], name="signal_pair_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generic_name} – {self.reaction} {self.month:%Y-%m}: {self.reports}"
+
+
+class SignalReactionMonth(models.Model):
+    """Pre-counted for the signal table: the first reports (not archived) of one reaction in
+    one month of awareness, whatever their drugs (the reaction's total and, summed, the
+    overall total of the disproportionality)."""
+
+    reaction = models.CharField(_("reaction"), max_length=200)
+    month = models.DateField(_("month"))
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+
+    class Meta:
+        verbose_name = _("reaction count")
+        verbose_name_plural = _("reaction counts")
+        constraints = [
+            models.UniqueConstraint(fields=["reaction", "month"], name="signal_reaction_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} {self.month:%Y-%m}: {self.reports}"
+
+
 class PeriodKind(models.TextChoices):
     MONTH = "month", _("Monthly")
     QUARTER = "quarter", _("Quarterly")

@@ -54,25 +54,32 @@ class Pair:
         return self.ror_low is not None and self.ror_low > 1
 
 
-# One statement: the first reports, their suspect drugs, the totals per drug, per reaction and
-# overall, and the ratios with their intervals — the database does all of it in one pass.
+# One statement over the pre-counted months (qloop.pharmacy.counts: a few rows per pair and
+# month, not a row per report): the pair counts, the totals per drug, per reaction and
+# overall, and the ratios with their intervals. Only the last 90 days' reports are read, for
+# the "recent" column (the awareness index bounds them).
 SIGNAL_SQL = """
-WITH r AS (
-    SELECT ar.case_id, ar.reaction, ar.aware_at
-    FROM pharmacy_adrreport ar JOIN cases_case c ON c.id = ar.case_id
-    WHERE ar.report_type = 'first' AND c.archived_at IS NULL AND ar.reaction <> ''
-), s AS (
-    SELECT DISTINCT d.report_id, d.generic_name, r.reaction, r.aware_at
-    FROM pharmacy_adrdrug d JOIN r ON r.case_id = d.report_id
-    WHERE d.role = 'suspect'
-), n AS (SELECT COUNT(*) * 1.0 AS total FROM r),
-dn AS (SELECT generic_name, COUNT(*) * 1.0 AS drug_n FROM s GROUP BY generic_name),
-rn AS (SELECT reaction, COUNT(*) * 1.0 AS reaction_n FROM r GROUP BY reaction),
-p AS (
-    SELECT generic_name, reaction, COUNT(*) AS a,
-           SUM(CASE WHEN aware_at >= %s THEN 1 ELSE 0 END) AS recent,
-           MIN(aware_at) AS first_at, MAX(aware_at) AS last_at
-    FROM s GROUP BY generic_name, reaction HAVING COUNT(*) >= %s
+WITH pm AS (
+    SELECT generic_name, reaction, SUM(reports) AS a,
+           MIN(first_at) AS first_at, MAX(last_at) AS last_at
+    FROM pharmacy_signalpairmonth GROUP BY generic_name, reaction
+), n AS (SELECT COALESCE(SUM(reports), 0) * 1.0 AS total FROM pharmacy_signalreactionmonth),
+dn AS (SELECT generic_name, SUM(a) * 1.0 AS drug_n FROM pm GROUP BY generic_name),
+rn AS (
+    SELECT reaction, SUM(reports) * 1.0 AS reaction_n
+    FROM pharmacy_signalreactionmonth GROUP BY reaction
+), rc AS (
+    SELECT d.generic_name, ar.reaction, COUNT(DISTINCT ar.case_id) AS recent
+    FROM pharmacy_adrreport ar
+    JOIN cases_case c ON c.id = ar.case_id
+    JOIN pharmacy_adrdrug d ON d.report_id = ar.case_id AND d.role = 'suspect'
+    WHERE ar.aware_at >= %s AND ar.report_type = 'first' AND c.archived_at IS NULL
+      AND ar.reaction <> ''
+    GROUP BY d.generic_name, ar.reaction
+), p AS (
+    SELECT pm.*, COALESCE(rc.recent, 0) AS recent
+    FROM pm LEFT JOIN rc ON rc.generic_name = pm.generic_name AND rc.reaction = pm.reaction
+    WHERE pm.a >= %s
 ), c AS (
     SELECT p.*, p.a * 1.0 AS fa, dn.drug_n - p.a AS fb, rn.reaction_n - p.a AS fc,
            n.total - dn.drug_n - rn.reaction_n + p.a AS fd
