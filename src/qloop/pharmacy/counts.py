@@ -91,7 +91,7 @@ def _upsert(table: str, keys: dict[str, object], at: dt.datetime | None) -> None
     transaction doing the same."""
     least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
     cols = [*keys, "reports"]
-    values: list[object] = [*keys.values(), 1]
+    values: list[Any] = [*keys.values(), 1]
     sets = [f"reports = {table}.reports + 1"]
     if at is not None:
         cols += ["first_at", "last_at"]
