@@ -120,6 +120,7 @@ class DrugFeedback(models.Model):
             models.Index(
                 fields=["batch"], name="dq_batch", condition=models.Q(batch__isnull=False)
             ),
+            models.Index(fields=["case"], name="dq_major", condition=models.Q(major=True)),
         ]
 
     def __str__(self) -> str:
@@ -393,8 +394,15 @@ class AdrReport(models.Model):
     class Meta:
         verbose_name = _("ADR report")
         verbose_name_plural = _("ADR reports")
-        # Summaries and group detection read reports by the awareness date.
-        indexes = [models.Index(fields=["aware_at"], name="adr_aware")]
+        # Summaries and group detection read reports by the awareness date; the summary's
+        # counts find their columns in the index itself (PostgreSQL; elsewhere a plain index).
+        indexes = [
+            models.Index(
+                fields=["aware_at"],
+                include=["case", "seriousness", "outcome", "department"],
+                name="adr_aware_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.case_id)
@@ -464,7 +472,15 @@ class AdrDrug(models.Model):
                 fields=["batch", "role"],
                 name="adr_drug_batch",
                 condition=models.Q(batch__isnull=False),
-            )
+            ),
+            # The suspect drugs of a set of reports (summaries, the signal table's recent
+            # counts) without reading the table.
+            models.Index(
+                fields=["report"],
+                include=["generic_name"],
+                name="adr_drug_suspect",
+                condition=models.Q(role="suspect"),
+            ),
         ]
 
     def __str__(self) -> str:
