@@ -117,11 +117,13 @@ def test_the_counts_follow_creates_edits_and_archives_and_equal_a_recount(
 def test_the_signal_table_reads_the_counts_not_the_reports(pharmacy: dict[str, Any]) -> None:
     """Issue 10: the table is as the counts say (a report imported behind QLoop's back shows
     only after rebuild_signal_counts)."""
-    for _ in range(3):
-        report(pharmacy, "肝损伤", ["甲药"], 1)
-    assert [(p.generic_name, p.a, p.recent) for p in signal_table()] == [("甲药", 3, 3)]
+    # "Recent" is the last 90 days to the day, whole months from the counts and the rest of
+    # the window's first month from the reports.
+    for days in (1, 1, 1, 35, 89, 91, 120):
+        report(pharmacy, "肝损伤", ["甲药"], days)
+    assert [(p.generic_name, p.a, p.recent) for p in signal_table(now=NOW)] == [("甲药", 7, 5)]
     SignalPairMonth.objects.all().delete()
     SignalReactionMonth.objects.all().delete()
     assert signal_table() == []
     counts.rebuild()
-    assert [(p.generic_name, p.a, p.recent) for p in signal_table()] == [("甲药", 3, 3)]
+    assert [(p.generic_name, p.a, p.recent) for p in signal_table(now=NOW)] == [("甲药", 7, 5)]

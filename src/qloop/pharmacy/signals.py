@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from qloop import inputs
 from qloop.org.models import User
 from qloop.pharmacy.access import in_pharmacy
+from qloop.pharmacy.counts import month_of
 from qloop.pharmacy.models import SignalReview
 
 MIN_REPORTS = 3
+RECENT_DAYS = 90
 Z = 1.959964
 
 
@@ -56,8 +58,9 @@ class Pair:
 
 # One statement over the pre-counted months (qloop.pharmacy.counts: a few rows per pair and
 # month, not a row per report): the pair counts, the totals per drug, per reaction and
-# overall, and the ratios with their intervals. Only the last 90 days' reports are read, for
-# the "recent" column (the awareness index bounds them).
+# overall, and the ratios with their intervals. The "recent" column (the last 90 days) adds
+# the whole months after the window's first month, from the counts, to the reports of the
+# rest of that first month, read from the reports (at most a month of them).
 SIGNAL_SQL = """
 WITH pm AS (
     SELECT generic_name, reaction, SUM(reports) AS a,
@@ -68,17 +71,22 @@ dn AS (SELECT generic_name, SUM(a) * 1.0 AS drug_n FROM pm GROUP BY generic_name
 rn AS (
     SELECT reaction, SUM(reports) * 1.0 AS reaction_n
     FROM pharmacy_signalreactionmonth GROUP BY reaction
+), rm AS (
+    SELECT generic_name, reaction, SUM(reports) AS recent
+    FROM pharmacy_signalpairmonth WHERE month >= %s GROUP BY generic_name, reaction
 ), rc AS (
     SELECT d.generic_name, ar.reaction, COUNT(DISTINCT ar.case_id) AS recent
     FROM pharmacy_adrreport ar
     JOIN cases_case c ON c.id = ar.case_id
     JOIN pharmacy_adrdrug d ON d.report_id = ar.case_id AND d.role = 'suspect'
-    WHERE ar.aware_at >= %s AND ar.report_type = 'first' AND c.archived_at IS NULL
-      AND ar.reaction <> ''
+    WHERE ar.aware_at >= %s AND ar.aware_at < %s AND ar.report_type = 'first'
+      AND c.archived_at IS NULL AND ar.reaction <> ''
     GROUP BY d.generic_name, ar.reaction
 ), p AS (
-    SELECT pm.*, COALESCE(rc.recent, 0) AS recent
-    FROM pm LEFT JOIN rc ON rc.generic_name = pm.generic_name AND rc.reaction = pm.reaction
+    SELECT pm.*, COALESCE(rm.recent, 0) + COALESCE(rc.recent, 0) AS recent
+    FROM pm
+    LEFT JOIN rm ON rm.generic_name = pm.generic_name AND rm.reaction = pm.reaction
+    LEFT JOIN rc ON rc.generic_name = pm.generic_name AND rc.reaction = pm.reaction
     WHERE pm.a >= %s
 ), c AS (
     SELECT p.*, p.a * 1.0 AS fa, dn.drug_n - p.a AS fb, rn.reaction_n - p.a AS fc,
@@ -108,8 +116,11 @@ ORDER BY 14 DESC, a DESC
 def signal_table(*, min_reports: int = MIN_REPORTS, now: dt.datetime | None = None) -> list[Pair]:
     """Every pair with at least ``min_reports`` reports, most disproportionate first."""
     now = now or timezone.now()
+    since = now - dt.timedelta(days=RECENT_DAYS)
+    next_month = (month_of(since) + dt.timedelta(days=32)).replace(day=1)
+    until = dt.datetime.combine(next_month, dt.time(), tzinfo=timezone.get_current_timezone())
     with connection.cursor() as cursor:
-        cursor.execute(SIGNAL_SQL, [now - dt.timedelta(days=90), min_reports, Z, Z, Z, Z])
+        cursor.execute(SIGNAL_SQL, [next_month, since, until, min_reports, Z, Z, Z, Z])
         rows = cursor.fetchall()
     reviews: dict[tuple[str, str], SignalReview] = {}
     for review in SignalReview.objects.select_related("closed_by").order_by("closed_at"):
