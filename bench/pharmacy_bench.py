@@ -410,9 +410,14 @@ def main() -> None:
         before, _s = period_bounds(kind, start - dt.timedelta(days=1))
         return figures(start, end), figures(before, start)
 
+    def one(kind: str, back: int) -> Any:
+        return figures(*period_bounds(kind, timezone.localdate() - dt.timedelta(days=back)))
+
     for name, run in (
         ("signal table", lambda: len(signal_table())),
+        ("summary of a month (its figures only)", lambda: one("month", 40)),
         ("summary of a month with the month before", lambda: summary("month", 40)),
+        ("summary of a quarter (its figures only)", lambda: one("quarter", 100)),
         ("summary of a quarter with the quarter before", lambda: summary("quarter", 100)),
     ):
         run()  # warm
