@@ -21,6 +21,7 @@ from tests.pharmacy.conftest import adr_detail
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime.now(dt.UTC)
+DAYS = (1, 1, 1, 35, 89, 91, 120)
 
 
 def detail(pharmacy: dict[str, Any], reaction: str, generics: list[str], **more: Any) -> Any:
@@ -119,9 +120,15 @@ def test_the_signal_table_reads_the_counts_not_the_reports(pharmacy: dict[str, A
     only after rebuild_signal_counts)."""
     # "Recent" is the last 90 days to the day, whole months from the counts and the rest of
     # the window's first month from the reports.
-    for days in (1, 1, 1, 35, 89, 91, 120):
+    for days in DAYS:
         report(pharmacy, "肝损伤", ["甲药"], days)
     assert [(p.generic_name, p.a, p.recent) for p in signal_table(now=NOW)] == [("甲药", 7, 5)]
+    # Counts over time: the last 12 months, oldest first, on the table and on the page.
+    (pair,) = signal_table(now=NOW)
+    assert len(pair.months) == 12 and sum(n for _m, n in pair.months) == 7
+    this_month = counts.month_of(NOW)
+    in_this_month = [d for d in DAYS if counts.month_of(NOW - dt.timedelta(days=d)) == this_month]
+    assert pair.months[-1] == (this_month, len(in_this_month))
     SignalPairMonth.objects.all().delete()
     SignalReactionMonth.objects.all().delete()
     assert signal_table() == []

@@ -13,7 +13,7 @@ SE(ln PRR) = √(1/a − 1/(a+b) + 1/c − 1/(c+d)), SE(ln ROR) = √(1/a + 1/b 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,10 +25,11 @@ from qloop import inputs
 from qloop.org.models import User
 from qloop.pharmacy.access import in_pharmacy
 from qloop.pharmacy.counts import month_of
-from qloop.pharmacy.models import SignalReview
+from qloop.pharmacy.models import SignalPairMonth, SignalReview
 
 MIN_REPORTS = 3
 RECENT_DAYS = 90
+MONTHS = 12
 Z = 1.959964
 
 
@@ -50,6 +51,8 @@ class Pair:
     first_at: dt.datetime
     last_at: dt.datetime
     review: SignalReview | None = None
+    # Reports per month over the last MONTHS months, oldest first (months without any: 0).
+    months: list[tuple[dt.date, int]] = field(default_factory=list)
 
     @property
     def over_threshold(self) -> bool:
@@ -163,9 +166,27 @@ def signal_table(*, min_reports: int = MIN_REPORTS, now: dt.datetime | None = No
                 review=reviews.get((generic, reaction)),
             )
         )
+    _add_months(out, month_of(now))
     # NULLs (no ROR) last, whatever the database's ordering of NULLs.
     out.sort(key=lambda p: (p.ror_low is None, -(p.ror_low or 0), -p.a))
     return out
+
+
+def _add_months(pairs: list[Pair], this_month: dt.date) -> None:
+    """Counts over time: each pair's reports in each of the last MONTHS months, from the
+    counts (one query for every pair)."""
+    months = [this_month]
+    while len(months) < MONTHS:
+        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
+    months.reverse()
+    found: dict[tuple[str, str, dt.date], int] = {}
+    if pairs:
+        for generic, reaction, month, n in SignalPairMonth.objects.filter(
+            month__gte=months[0]
+        ).values_list("generic_name", "reaction", "month", "reports"):
+            found[(generic, reaction, month)] = n
+    for p in pairs:
+        p.months = [(m, found.get((p.generic_name, p.reaction, m), 0)) for m in months]
 
 
 def _float(value: Any) -> float | None:
