@@ -122,6 +122,7 @@ class PharmacyConfig(AppConfig):
                 new_label=_("New ADR report"),
                 visibility=access.adr_visibility,
                 personal_data=access.pharmacy_personal_data,
+                on_archive=actions.adr_archived,
             )
         )
         register_kind(
