@@ -511,32 +511,7 @@ class Sequence(models.Model):
         The row is locked until the caller's transaction ends, so a rolled-back registration
         gives its number back and concurrent registrations queue on the lock.
         """
-        connection = transaction.get_connection()
-        if not connection.in_atomic_block:
-            raise RuntimeError("Sequence.next_value must run inside a transaction")
-        if _update_returning(connection):
-            # One statement takes the row's lock and the number (registration is the page a
-            # clerk uses most; this was three statements, issue 14).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    'UPDATE "org_sequence" SET "last_value" = "last_value" + 1 '
-                    'WHERE "key" = %s RETURNING "last_value"',
-                    [key],
-                )
-                row = cursor.fetchone()
-            if row is not None:
-                return int(row[0])
-        # Create the row if it is missing without failing when another transaction races us.
-        if not cls.objects.filter(key=key).exists():
-            try:
-                with transaction.atomic():
-                    cls.objects.create(key=key)
-            except IntegrityError:
-                pass
-        seq = cls.objects.select_for_update().get(key=key)
-        seq.last_value += 1
-        seq.save(update_fields=["last_value"])
-        return seq.last_value
+        return cls.next_values(key, 1)[0]
 
     @classmethod
     def next_values(cls, key: str, count: int) -> range:
@@ -544,8 +519,22 @@ class Sequence(models.Model):
         results from a hospital system takes one row update, not one per result."""
         if count < 1:
             return range(0)
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("Sequence.next_values must run inside a transaction")
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
+            raise RuntimeError("Sequence.next_value must run inside a transaction")
+        if _update_returning(connection):
+            # One statement takes the row's lock and the numbers (registration is the page a
+            # clerk uses most; this was three statements, issue 14).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    'UPDATE "org_sequence" SET "last_value" = "last_value" + %s '
+                    'WHERE "key" = %s RETURNING "last_value"',
+                    [count, key],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return range(int(row[0]) - count + 1, int(row[0]) + 1)
+        # Create the row if it is missing without failing when another transaction races us.
         if not cls.objects.filter(key=key).exists():
             try:
                 with transaction.atomic():
