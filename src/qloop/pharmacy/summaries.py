@@ -33,37 +33,45 @@ COMMITTEE = "pharmacy_committee"
 
 # The figures of one period as one statement (issue 10: under 2 s at 1,000,000 cases). Each
 # row is (section, key, count, rank); the ranks keep the ORM's "largest first, then by name"
-# with the database's own collation and NULL order. Feedback rows have no time of their own:
-# they are read through the period's live cases (the ``case_live_received`` index), one index
-# probe each (``dq_case_counted``, index-only), never by a pass over every feedback row — on
-# PostgreSQL a LATERAL ... OFFSET 0 keeps the planner from hashing the whole table.
-# bench/RESULTS-pharmacy.md has the plans and times.
+# with the database's own collation and NULL order. Nothing is read by a pass over a whole
+# table (bench/RESULTS-pharmacy.md has the plans and times; indexes of migration 0009):
+# - feedback rows have no time of their own: they are read through the period's live drug
+#   quality cases (only those cases have them: ``create_drug_feedback``; index
+#   ``pharmacy_live_feedback_case``), one index-only probe each (``dq_case_counted``). On
+#   PostgreSQL a LATERAL ... OFFSET 0 keeps the planner from hashing the whole table instead;
+# - ADR reports by awareness (``adr_aware_counted``, index-only), the few archived cases left
+#   out by an anti-join (``pharmacy_archived_case``) rather than a probe per report;
+# - their suspect drugs, a probe per report (``adr_drug_suspect``).
 _FEEDBACK_PG = """
     SELECT f.problem, f.drug_id, f.batch_id, f.major
     FROM cases_case c CROSS JOIN LATERAL (
         SELECT problem, drug_id, batch_id, major FROM pharmacy_drugfeedback
         WHERE case_id = c.id OFFSET 0) f
-    WHERE c.received_at >= %(since)s AND c.received_at < %(until)s AND c.archived_at IS NULL"""
+    WHERE c.kind = 'drug_feedback' AND c.received_at >= %(since)s AND c.received_at < %(until)s
+        AND c.archived_at IS NULL"""
 _FEEDBACK = """
     SELECT f.problem, f.drug_id, f.batch_id, f.major
     FROM cases_case c JOIN pharmacy_drugfeedback f ON f.case_id = c.id
-    WHERE c.received_at >= %(since)s AND c.received_at < %(until)s AND c.archived_at IS NULL"""
+    WHERE c.kind = 'drug_feedback' AND c.received_at >= %(since)s AND c.received_at < %(until)s
+        AND c.archived_at IS NULL"""
+_REPORTS = """
+    SELECT r.case_id, r.report_type, r.seriousness, r.outcome, r.department_id
+    FROM pharmacy_adrreport r
+    WHERE r.aware_at >= %(since)s AND r.aware_at < %(until)s AND NOT EXISTS (
+        SELECT 1 FROM cases_case c WHERE c.id = r.case_id AND c.archived_at IS NOT NULL)"""
 _SUSPECTS_PG = """
     SELECT s.generic_name, COUNT(DISTINCT s.report_id) AS n
     FROM r CROSS JOIN LATERAL (
         SELECT generic_name, report_id FROM pharmacy_adrdrug
-        WHERE report_id = r.case_id AND role = %(suspect)s OFFSET 0) s
+        WHERE report_id = r.case_id AND role = 'suspect' OFFSET 0) s
     GROUP BY s.generic_name"""
 _SUSPECTS = """
     SELECT s.generic_name, COUNT(DISTINCT s.report_id) AS n
-    FROM r JOIN pharmacy_adrdrug s ON s.report_id = r.case_id AND s.role = %(suspect)s
+    FROM r JOIN pharmacy_adrdrug s ON s.report_id = r.case_id AND s.role = 'suspect'
     GROUP BY s.generic_name"""
 _FIGURES = """
 WITH f AS MATERIALIZED ({feedback}),
-r AS MATERIALIZED (
-    SELECT r.case_id, r.report_type, r.seriousness, r.outcome, r.department_id
-    FROM pharmacy_adrreport r JOIN cases_case c ON c.id = r.case_id
-    WHERE r.aware_at >= %(since)s AND r.aware_at < %(until)s AND c.archived_at IS NULL),
+r AS MATERIALIZED ({reports}),
 g AS (
     SELECT 'by_problem' AS s, problem AS k, CAST(NULL AS BIGINT) AS i, COUNT(*) AS n FROM f GROUP BY problem
     UNION ALL SELECT 'by_drug', NULL, drug_id, COUNT(*) FROM f GROUP BY drug_id
@@ -80,7 +88,7 @@ g AS (
         GROUP BY department_id
     UNION ALL SELECT 'adr_by_drug', generic_name, NULL, n FROM ({suspects}) s
     UNION ALL SELECT kind, NULL, NULL, COUNT(*) FROM cases_case
-        WHERE kind IN (%(counterfeit)s, %(groups)s) AND received_at >= %(since)s
+        WHERE kind IN ('counterfeit', 'adr_group') AND received_at >= %(since)s
         AND received_at < %(until)s AND archived_at IS NULL GROUP BY kind),
 named AS (
     SELECT g.s, CASE g.s WHEN 'by_drug' THEN d.generic_name WHEN 'by_batch' THEN b.batch_number
@@ -113,16 +121,11 @@ def figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     postgres = connection.vendor == "postgresql"
     sql = _FIGURES.format(
         feedback=_FEEDBACK_PG if postgres else _FEEDBACK,
+        reports=_REPORTS,
         suspects=_SUSPECTS_PG if postgres else _SUSPECTS,
     )
     adapt = connection.ops.adapt_datetimefield_value
-    params = {
-        "since": adapt(local_start(start)),
-        "until": adapt(local_start(end)),
-        "suspect": "suspect",
-        "counterfeit": "counterfeit",
-        "groups": "adr_group",
-    }
+    params = {"since": adapt(local_start(start)), "until": adapt(local_start(end))}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
