@@ -15,6 +15,16 @@ drug quality feedback, 0.4 % archived. The signal counts are then rebuilt from t
 (``rebuild_signal_counts``, as after an import). ``--register N`` registers N ADR reports and N
 drug quality cases through ``register_case`` (deadlines, group detection, signal counts,
 events) and prints the rate. Prints one line per measurement, with CPU time and load average.
+
+``--summaries`` measures only the periodic summary as the worker makes it (R3.2, #10): the
+whole ``count_figures`` (the period, the one before, the same one last year) and ``produce``
+(the same, plus the summary, its event and the messages, rolled back) of the pharmacy's
+recipient set for the last full month and quarter, each --repeat times, best and median, with
+this process's CPU time and the database backend's (read from /proc: same machine only).
+
+    nice -n 10 .venv/bin/python bench/pharmacy_bench.py --summaries --repeat 3 \
+        --database-url postgres://postgres@127.0.0.1:5432/qloop_pharmscale_1m \
+        --data-dir /tmp/pharmsum-bench/data
 """
 
 from __future__ import annotations
@@ -328,6 +338,75 @@ def register_sample(n: int) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (None elsewhere)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summaries(repeat: int) -> None:
+    """The pharmacy's periodic summary of the last full month and quarter, as the worker
+    makes it: count_figures (three periods) and produce (rolled back), best and median."""
+    import statistics
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from qloop.pharmacy.summaries import COMMITTEE
+    from qloop.reports import period_summaries as ps
+
+    item = ps.RECIPIENT_SETS[COMMITTEE]
+    today = timezone.localdate()
+
+    def produce(kind: str, start: dt.date) -> None:
+        with transaction.atomic():
+            ps.produce(COMMITTEE, kind, start)
+            transaction.set_rollback(True)
+
+    for kind in ("month", "quarter"):
+        current, _end = ps.period_bounds(kind, today)
+        start, _e = ps.previous_period(kind, current)
+        figures = ps.count_figures(item, kind, start)
+        counted = sum(
+            figures[p]["feedback"] + figures[p]["adr"] for p in ("current", "previous", "last_year")
+        )
+        for name, run in (
+            ("count_figures", lambda k=kind, s=start: ps.count_figures(item, k, s)),
+            ("produce", lambda k=kind, s=start: produce(k, s)),
+        ):
+            walls, cpus, dbs, loads = [], [], [], []
+            for _i in range(repeat):
+                before = _backend_cpu()
+                _out, wall, cpu = timed(run)
+                after = _backend_cpu()
+                walls.append(wall)
+                cpus.append(cpu)
+                if before is not None and after is not None:
+                    dbs.append(after - before)
+                loads.append(os.getloadavg()[0])
+            runs = ", ".join(
+                f"{w:.2f} s (CPU {c:.2f} s" + (f", database {d:.2f} s)" if dbs else ")")
+                for w, c, d in zip(walls, cpus, dbs or [0.0] * repeat, strict=True)
+            )
+            print(
+                f"{database_label()}: {kind} from {start} with {figures['periods']['previous'][0]}"
+                f" and {figures['periods']['last_year'][0]} ({counted} cases counted), {name}: "
+                f"best {min(walls):.2f} s, median {statistics.median(walls):.2f} s; runs: {runs}; "
+                f"load {min(loads):.1f}–{max(loads):.1f}",
+                flush=True,
+            )
+
+
 def timed(run: Any) -> tuple[Any, float, float]:
     started, cpu = time.perf_counter(), time.process_time()
     out = run()
@@ -348,6 +427,12 @@ def main() -> None:
         "quality cases through register_case, and report the rate",
     )
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument(
+        "--summaries",
+        action="store_true",
+        help="measure only the periodic summary (count_figures and produce), best and median",
+    )
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     setup_django(args.database_url, args.data_dir)
     from django.core.management import call_command
@@ -383,10 +468,14 @@ def main() -> None:
                 cur.execute("VACUUM (ANALYZE)")
     if args.generate_only:
         return
+    if args.summaries:
+        summaries(args.repeat)
+        return
     from qloop.pharmacy.counts import rebuild
     from qloop.pharmacy.e2b import e2b_document
     from qloop.pharmacy.signals import signal_table
-    from qloop.pharmacy.summaries import figures, period_bounds
+    from qloop.pharmacy.summaries import figures
+    from qloop.reports.period_summaries import period_bounds
 
     total = Case.objects.filter(profile="pharmacy").count()
     label = f"{database_label()}, {total} pharmacy cases"

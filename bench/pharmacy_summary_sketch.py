@@ -6,7 +6,10 @@ of twelve queries, timed beside ``figures()`` on the same database, and checked 
         --database-url postgres://postgres@127.0.0.1:5432/qloop_pharmscale_1m \
         --data-dir /tmp/pharmscale-bench/data
 
-PostgreSQL only (GROUPING). See bench/RESULTS-pharmacy.md.
+PostgreSQL only (GROUPING). See bench/RESULTS-pharmacy.md. Superseded: ``figures()`` is now
+one statement per period (the ORM version it was timed against is
+``tests/pharmacy/test_summary_figures.py:orm_figures``); measure with
+``bench/pharmacy_bench.py --summaries``.
 """
 
 # ruff: noqa
@@ -27,7 +30,9 @@ setup_django(args.database_url, args.data_dir)
 from django.db import connection
 from django.utils import timezone
 
-from qloop.pharmacy.summaries import _moment, figures, period_bounds
+from qloop.pharmacy.summaries import figures
+from qloop.reports.period_summaries import local_start as _moment
+from qloop.reports.period_summaries import period_bounds
 
 FEED = """SELECT GROUPING(f.problem), GROUPING(d.generic_name), GROUPING(b.batch_number), GROUPING(f.major),
  f.problem, d.generic_name, b.batch_number, f.major, COUNT(*)

@@ -121,6 +121,13 @@ class DrugFeedback(models.Model):
                 fields=["batch"], name="dq_batch", condition=models.Q(batch__isnull=False)
             ),
             models.Index(fields=["case"], name="dq_major", condition=models.Q(major=True)),
+            # The periodic summary reads a period's feedback through its cases, one probe
+            # each: the counted columns are in the index, so the table is not read (#10).
+            models.Index(
+                fields=["case"],
+                include=["problem", "major", "drug", "batch"],
+                name="dq_case_counted",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -395,12 +402,13 @@ class AdrReport(models.Model):
         verbose_name = _("ADR report")
         verbose_name_plural = _("ADR reports")
         # Summaries and group detection read reports by the awareness date; the summary's
-        # counts find their columns in the index itself (PostgreSQL; elsewhere a plain index).
+        # counts find their columns in the index itself (PostgreSQL; elsewhere a plain index),
+        # the report type too since #10.
         indexes = [
             models.Index(
                 fields=["aware_at"],
-                include=["case", "seriousness", "outcome", "department"],
-                name="adr_aware_cover",
+                include=["case", "report_type", "seriousness", "outcome", "department"],
+                name="adr_aware_counted",
             )
         ]
 
