@@ -153,6 +153,9 @@ class PharmacyConfig(AppConfig):
         from qloop.pharmacy.nav import register_entries
 
         register_entries()
+        from qloop.pharmacy.dashboard import register_cards
+
+        register_cards()
         from qloop.demo.registry import register_demo
         from qloop.pharmacy.demo import DEMO_PART
 

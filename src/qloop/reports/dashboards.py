@@ -60,6 +60,7 @@ class Board:
     title: str | Promise
     shown_to: Callable[[User], bool]
     order: int = 100
+    profile: str | None = None  # None: whatever profiles are on
 
 
 @dataclass(frozen=True)
@@ -130,22 +131,57 @@ def visible_cases(user: User) -> CaseQuerySet:
     return Case.objects.for_user(user).live()
 
 
-def board_for(user: User) -> str:
-    """A person's first page: the general manager's, Quality's, CS's, or their department's."""
-    if user.has_role("general_manager") or user.is_superuser:
+# The core's boards that are a role's first page, in the order a person holding several roles
+# gets them: the general manager's, Quality's, Customer Service's.
+ROLE_BOARDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("management", ("general_manager",)),
+    ("quality", ("quality_engineer", "quality_head")),
+    ("cs", ("cs_clerk", "cs_head")),
+)
+
+
+def home_board(user: User, profiles: tuple[str, ...] | None = None) -> str | None:
+    """The board that is this person's first page (``/``), or None for My work.
+
+    The general manager, Quality, CS, then a profile's board (the pharmacy's, the clinical
+    departments') when its profile is on and the person follows its work, then the heads of
+    departments (a role that manages cases there); everyone else — a clerk of a department
+    with no board of their own — lands on My work, where their work is."""
+    if profiles is None:
+        from qloop.org.models import Organisation
+
+        profiles = Organisation.current_profiles()
+    if user.is_superuser:
         return "management"
-    if user.has_role("quality_engineer", "quality_head"):
-        return "quality"
-    if user.has_role("cs_clerk", "cs_head"):
-        return "cs"
+    for code, roles in ROLE_BOARDS:
+        if user.has_role(*roles) and code in BOARDS:
+            return code
+    core = {code for code, _roles in ROLE_BOARDS} | {"department"}
     for board in sorted(BOARDS.values(), key=lambda b: b.order):
-        if board.code not in {"management", "quality", "cs", "department"} and board.shown_to(user):
+        if board.code in core or (board.profile is not None and board.profile not in profiles):
+            continue
+        if board.shown_to(user):
             return board.code
-    return "department"
+    if user.manages_cases and user.department_ids:
+        return "department"
+    return None
 
 
-def boards_for(user: User) -> list[Board]:
-    return [b for b in sorted(BOARDS.values(), key=lambda b: b.order) if b.shown_to(user)]
+def board_for(user: User, profiles: tuple[str, ...] | None = None) -> str:
+    """The board ``/dashboard/`` opens: the person's first page, or their department's."""
+    return home_board(user, profiles) or "department"
+
+
+def boards_for(user: User, profiles: tuple[str, ...] | None = None) -> list[Board]:
+    if profiles is None:
+        from qloop.org.models import Organisation
+
+        profiles = Organisation.current_profiles()
+    return [
+        b
+        for b in sorted(BOARDS.values(), key=lambda b: b.order)
+        if (b.profile is None or b.profile in profiles) and b.shown_to(user)
+    ]
 
 
 def cards_for(user: User, board: str, profiles: tuple[str, ...]) -> list[tuple[Card, CardOut]]:
@@ -663,7 +699,7 @@ register_card(
     Card(
         "tasks",
         gettext_lazy("Tasks of my departments"),
-        frozenset({"department", "quality", "cs"}),
+        frozenset({"department", "quality", "cs", "pharmacy", "clinical"}),
         department_tasks,
         order=60,
     ),
