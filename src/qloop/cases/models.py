@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from qloop.cases import search
+from qloop.cases import lookups, search  # noqa: F401 - registers literal_in
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, KindSpec, kind_choices
 from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
@@ -393,6 +393,25 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved with the daily counts the dashboards read, in one transaction (issue 13)."""
+        from django.db import transaction
+
+        from qloop.cases import counts
+
+        with transaction.atomic():
+            before = counts.before_case_save(self)
+            super().save(*args, **kwargs)
+            counts.case_saved(self, before)
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Case:
+        instance = super().from_db(db, field_names, values)
+        from qloop.cases.counts import key_of
+
+        instance._counted_key = key_of(instance)
+        return instance
+
     @property
     def kind_spec(self) -> KindSpec:
         return KINDS[self.kind]
@@ -483,6 +502,33 @@ class ProductProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.serial_number}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved with the per-model daily counts (repeat problems, issue 13)."""
+        from django.db import transaction
+
+        from qloop.cases import counts
+
+        with transaction.atomic():
+            if self._state.adding:
+                before: str | None = None
+            else:
+                before = getattr(self, "_counted_model", None)
+                if before is None:
+                    before = (
+                        ProductProblem.objects.filter(pk=self.pk)
+                        .values_list("model", flat=True)
+                        .first()
+                    )
+            super().save(*args, **kwargs)
+            counts.product_saved(self, before)
+            self._counted_model = self.model
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> ProductProblem:
+        instance = super().from_db(db, field_names, values)
+        instance._counted_model = instance.__dict__.get("model")
+        return instance
 
 
 class FeedbackDetail(models.Model):
@@ -659,3 +705,32 @@ class RecurringGroupEvent(TrailEntry):
 
     def __str__(self) -> str:
         return f"{self.group_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseDayCount(models.Model):
+    """How many live cases were received on a (local) day, per kind and per category, product
+    model, or in all: a summary kept in the same transaction as each case change
+    (``qloop.cases.counts``), so the dashboards' groupings over months read a few hundred
+    rows instead of the cases (issue 13). ``qloop manage rebuild_case_counts`` recounts it."""
+
+    KIND = "kind"  # value "": every case of the kind
+    CATEGORY = "category"  # value: the category's primary key
+    MODEL = "model"  # value: the product model as typed (stripped)
+
+    dimension = models.CharField(max_length=10)
+    value = models.CharField(max_length=100, blank=True)
+    day = models.DateField()
+    kind = models.CharField(max_length=30)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily case count")
+        verbose_name_plural = _("daily case counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "day", "kind", "value"], name="casedaycount_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.dimension}={self.value}: {self.n}"

@@ -20,6 +20,7 @@ from qloop.reports.dashboards import (
     CardOut,
     Figure,
     When,
+    clocks_in_states,
     register_board,
     register_card,
     register_url,
@@ -36,7 +37,7 @@ OPEN_CLOCK = ("running", "paused", "breached")
 def _with_clock(user: User, kind: str, name: str, states: tuple[str, ...]) -> int:
     from qloop.process.models import Clock
 
-    clocks = Clock.objects.filter(name=name, state__in=states)
+    clocks = clocks_in_states(Clock.objects.filter(name=name), states)
     return visible_cases(user).filter(kind=kind, pk__in=clocks.values("case_id")).count()
 
 
