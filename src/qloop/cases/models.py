@@ -734,3 +734,49 @@ class CaseDayCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.dimension}={self.value}: {self.n}"
+
+
+class SimilarDoc(models.Model):
+    """A case's text as the similar-case search reads it (issue 13): its Chinese characters
+    only, with its kind, product model and time received, so the latest cases of one model are
+    one index range. Kept by ``qloop.cases.similar_index`` as the case's text changes."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="similar_doc"
+    )
+    kind = models.CharField(max_length=30)
+    model_key = models.CharField(max_length=100, blank=True)  # the model, stripped, upper case
+    received_at = models.DateTimeField()
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("similar-case text")
+        verbose_name_plural = _("similar-case texts")
+        indexes = [
+            models.Index(fields=["kind", "model_key", "-received_at"], name="similardoc_model"),
+            models.Index(fields=["kind", "-received_at"], name="similardoc_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.model_key}"
+
+
+class SimilarGram(models.Model):
+    """In how many cases of a kind and product model a character bigram occurs (its document
+    frequency), kept as cases are registered and changed; the row with an empty ``gram`` holds
+    the number of cases. ``model_key`` "*" counts every case of the kind (issue 13)."""
+
+    kind = models.CharField(max_length=30)
+    model_key = models.CharField(max_length=100, blank=True)
+    gram = models.CharField(max_length=2, blank=True)
+    df = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bigram statistic")
+        verbose_name_plural = _("bigram statistics")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "model_key", "gram"], name="similargram_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.model_key} {self.gram}: {self.df}"
