@@ -96,9 +96,14 @@ def similar_cases(
     # for the bigrams of those and of the query.
     candidates = []
     wanted: set[str] = set(query)
+    asked = query.keys()
     for row in rows:
-        doc = clean_grams(row[4] or "")
-        if doc.keys() & query.keys():
+        text = row[4] or ""
+        # The bigrams as a set first (cheap); counted only for the few that share one.
+        if len(text) >= 2 and asked.isdisjoint(map(str.__add__, text, text[1:])):
+            continue
+        doc = clean_grams(text)
+        if doc.keys() & asked:
             candidates.append((row, doc))
             wanted.update(doc)
     if not candidates:

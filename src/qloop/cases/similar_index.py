@@ -47,7 +47,7 @@ def clean_grams(clean: str) -> Counter[str]:
     """Character bigrams of an already cleaned text (a single character counts as itself)."""
     if len(clean) < 2:
         return Counter(clean)
-    return Counter(clean[i : i + 2] for i in range(len(clean) - 1))
+    return Counter(map(str.__add__, clean, clean[1:]))
 
 
 def _stat_rows(kind: str, key: str, clean: str) -> Iterable[StatKey]:
