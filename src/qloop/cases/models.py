@@ -205,7 +205,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         from qloop.process.definitions import CLOSED_STATES
 
-        return self.live().exclude(state__in=CLOSED_STATES)
+        # Written as literals (``qloop.cases.lookups``): the open cases' partial indexes say
+        # ``NOT state IN ('closed')``, and SQLite matches them only to the same literal term.
+        return self.live().exclude(state__literal_in=sorted(CLOSED_STATES))
 
     def overdue(self) -> CaseQuerySet:
         """Open cases with a breached deadline, as the sweep recorded it (X3): the same cases
