@@ -16,7 +16,8 @@ persona whose first page it is, ``--repeat`` times, and reports the median and 9
 ``http`` starts gunicorn (``--workers`` × ``--threads``) on ``--port``, logs each persona in
 through the login form, and has ``--clients`` concurrent users request each board's page
 (``/dashboard/<board>/``, the whole page: cards, template, session, navigation counts) until
-``--requests`` are done; it reports requests per second, the median and the 95th percentile.
+``--requests`` are done — back to back, or with ``--think`` seconds of reading between pages;
+it reports requests per second, the median and the 95th percentile.
 ``similar`` times ``similar_cases()`` (the registration form's suggestion) for the models with
 the most complaints, with a problem text of each.
 
@@ -134,7 +135,10 @@ def http(args: argparse.Namespace) -> None:
             plan = [(f"/dashboard/{board}/", cookies[username])]
             drive(args.port, plan, args.clients, args.clients * 2, 60)  # warm-up
             cpu0 = _children_cpu(proc.pid)
-            times, errors, wall = drive(args.port, plan, args.clients, args.requests, 300)
+            if args.think:
+                times, errors, wall = _users(args.port, plan[0], args.clients, args)
+            else:
+                times, errors, wall = drive(args.port, plan, args.clients, args.requests, 300)
             cpu = _children_cpu(proc.pid) - cpu0
             ms = sorted(t * 1000 for t in times)
             print(
@@ -150,6 +154,48 @@ def http(args: argparse.Namespace) -> None:
             proc.wait(timeout=30)
         except Exception:
             proc.kill()
+
+
+def _users(
+    port: int, target: tuple[str, str], clients: int, args: argparse.Namespace
+) -> tuple[list[float], int, float]:
+    """``clients`` people each opening the page, reading it for ``--think`` seconds on average
+    (uniformly 0.5–1.5 times), and opening it again, until ``--requests`` are done."""
+    import random
+    import threading
+
+    from scenarios import HttpClient
+
+    path, cookie = target
+    lock = threading.Lock()
+    times: list[float] = []
+    errors = [0]
+    left = [args.requests]
+
+    def person(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = HttpClient(port, cookie)
+        time.sleep(rng.uniform(0, args.think))  # people do not arrive together
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            start = time.perf_counter()
+            status = conn.request("GET", path)[0]
+            elapsed = time.perf_counter() - start
+            with lock:
+                times.append(elapsed)
+                errors[0] += status != 200
+            time.sleep(args.think * rng.uniform(0.5, 1.5))
+
+    threads = [threading.Thread(target=person, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times, errors[0], time.perf_counter() - started
 
 
 def _children_cpu(pid: int) -> float:
@@ -226,6 +272,12 @@ def main() -> None:
     h.add_argument("--port", type=int, default=8104)
     h.add_argument("--workers", type=int, default=2)
     h.add_argument("--threads", type=int, default=4)
+    h.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each user reads a page before the next (0: back to back)",
+    )
     s = sub.add_parser("similar")
     s.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
