@@ -411,7 +411,7 @@ class Case(models.Model):
         instance = super().from_db(db, field_names, values)
         from qloop.cases.counts import key_of
 
-        instance._counted_key = key_of(instance)
+        instance._counted_key = key_of(instance)  # type: ignore[attr-defined]
         return instance
 
     @property
@@ -524,12 +524,12 @@ class ProductProblem(models.Model):
                     )
             super().save(*args, **kwargs)
             counts.product_saved(self, before)
-            self._counted_model = self.model
+            self._counted_model: str | None = self.model
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> ProductProblem:
         instance = super().from_db(db, field_names, values)
-        instance._counted_model = instance.__dict__.get("model")
+        instance._counted_model = instance.__dict__.get("model")  # type: ignore[attr-defined]
         return instance
 
 

@@ -406,17 +406,9 @@ def repeat_problems(user: User, when: When) -> CardOut:
             .values_list("product__model", "n")
         ):
             totals[value] += n
-    top = sorted(
-        ({"product__model": m, "n": n} for m, n in totals.items() if n >= 2),
-        key=lambda r: (-r["n"], r["product__model"]),
-    )[:8]
+    top = sorted(((m, n) for m, n in totals.items() if n >= 2), key=lambda r: (-r[1], r[0]))[:8]
     figures = [
-        Figure(
-            r["product__model"],
-            r["n"],
-            register_url(kind="complaint", model=r["product__model"], received_from=since),
-        )
-        for r in top
+        Figure(m, n, register_url(kind="complaint", model=m, received_from=since)) for m, n in top
     ]
     return CardOut(
         figures,
