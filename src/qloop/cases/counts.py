@@ -30,20 +30,8 @@ Row = tuple[str, str, dt.date, str]  # dimension, value, day, kind
 KEY_FIELDS = ("received_at", "kind", "category_id", "archived_at")
 
 
-def key_of(case: Case) -> CaseKey | None:
-    """The case's key from its loaded fields; None if one of them is deferred."""
-    loaded = case.__dict__
-    if not all(f in loaded for f in KEY_FIELDS):
-        return None
-    return (
-        timezone.localdate(case.received_at),
-        case.kind,
-        case.category_id,
-        case.archived_at is None,
-    )
-
-
 def _key_in_db(pk: int) -> CaseKey | None:
+    """The case's key as its row holds it: (local day received, kind, category, live)."""
     from qloop.cases.models import Case
 
     row = Case.objects.filter(pk=pk).values_list(*KEY_FIELDS).first()
@@ -91,17 +79,18 @@ def _apply(before: list[Row], after: list[Row]) -> None:
 
 
 def before_case_save(case: Case) -> CaseKey | None:
-    """What the case was counted as before this save (None for a new case)."""
+    """What the case was counted as before this save (None for a new case), read from its row:
+    not remembered from when the instance was loaded, since another save may have come in
+    between (one primary-key read per save)."""
     if case._state.adding or case.pk is None:
         return None
-    counted: CaseKey | None = getattr(case, "_counted_key", None)
-    return counted if counted is not None else _key_in_db(case.pk)
+    return _key_in_db(case.pk)
 
 
 def case_saved(case: Case, before: CaseKey | None) -> None:
     """Move the case's counts from its old key to its new one (same transaction)."""
-    after = key_of(case) or _key_in_db(case.pk)
-    case._counted_key = after  # type: ignore[attr-defined]
+    # Read back from the row: with ``update_fields`` the instance's other fields may be stale.
+    after = _key_in_db(case.pk)
     if after == before:
         return
     rows_before, rows_after = _case_rows(before), _case_rows(after)
@@ -124,8 +113,7 @@ def product_saved(product: ProductProblem, before_model: str | None) -> None:
     after_model = product.model or ""
     if before_model == after_model:
         return
-    cached = product._state.fields_cache.get("case")
-    key = (key_of(cached) if cached is not None else None) or _key_in_db(product.case_id)
+    key = _key_in_db(product.case_id)
     _apply(_model_rows(key, before_model or ""), _model_rows(key, after_model))
 
 

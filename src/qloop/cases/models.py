@@ -406,14 +406,6 @@ class Case(models.Model):
             super().save(*args, **kwargs)
             counts.case_saved(self, before)
 
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Case:
-        instance = super().from_db(db, field_names, values)
-        from qloop.cases.counts import key_of
-
-        instance._counted_key = key_of(instance)  # type: ignore[attr-defined]
-        return instance
-
     @property
     def kind_spec(self) -> KindSpec:
         return KINDS[self.kind]
@@ -512,25 +504,17 @@ class ProductProblem(models.Model):
         from qloop.cases import counts
 
         with transaction.atomic():
-            if self._state.adding:
-                before: str | None = None
-            else:
-                before = getattr(self, "_counted_model", None)
-                if before is None:
-                    before = (
-                        ProductProblem.objects.filter(pk=self.pk)
-                        .values_list("model", flat=True)
-                        .first()
-                    )
+            # What it was counted as is read from the row itself (not remembered from when
+            # this instance was loaded: another save may have come in between).
+            before: str | None = None
+            if not self._state.adding:
+                before = (
+                    ProductProblem.objects.filter(pk=self.pk)
+                    .values_list("model", flat=True)
+                    .first()
+                )
             super().save(*args, **kwargs)
             counts.product_saved(self, before)
-            self._counted_model: str | None = self.model
-
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> ProductProblem:
-        instance = super().from_db(db, field_names, values)
-        instance._counted_model = instance.__dict__.get("model")  # type: ignore[attr-defined]
-        return instance
 
 
 class FeedbackDetail(models.Model):
