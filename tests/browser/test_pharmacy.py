@@ -117,3 +117,51 @@ def test_the_forms_print_on_a4_as_pdf(page: Any, pharmacy: dict[str, Any], scree
         page.pdf(path=str(pdf), format="A4", print_background=True)
         assert pdf.read_bytes().startswith(b"%PDF")
         pdf_to_png(pdf, first_page_only=True)
+
+
+def test_the_signal_table_shows_each_pair_over_the_last_twelve_months(
+    page: Any, pharmacy: dict[str, Any], screenshot: Any
+) -> None:
+    """Issue 10 (signals): the pairs with at least three reports, their counts over time (the
+    last 12 months, from the pre-counted months), PRR and ROR; a pharmacist closes one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from qloop.cases.actions import ContactData, Registration, register_case
+
+    now = timezone.now()
+    for generic, reaction, days in (
+        [("甲药", "肝损伤", d) for d in (2, 3, 40, 70)]
+        + [("甲药", "皮疹", d) for d in (5, 100)]
+        + [("乙药", "肝损伤", d) for d in (8, 200)]
+        + [("乙药", "皮疹", d) for d in (1, 20, 50, 80, 150, 300)]
+        + [("丙药", "头晕", d) for d in (4, 9, 30, 60, 120, 240)]
+    ):
+        register_case(
+            Registration(
+                kind="adr",
+                channel="visit",
+                contact=ContactData(name=""),
+                symptom="",
+                detail=adr_detail(
+                    pharmacy,
+                    reaction=reaction,
+                    aware_at=(now - dt.timedelta(days=days)).isoformat(),
+                    drugs=[{"role": "suspect", "generic_name": generic}],
+                ),
+            ),
+            actor=pharmacy["pharm"],
+        )
+    log_in(page, "pharm")
+    page.goto("/pharmacy/signals/")
+    assert "近 12 个月" in page.locator("#signal-table thead").inner_text()
+    row = page.locator('tr[data-pair="甲药|肝损伤"]')
+    months = row.locator("td").nth(4).inner_text().split()
+    assert len(months) == 12 and sum(int(n) for n in months) == 4
+    screenshot(page, "pharmacy-signals")
+    row.locator("input[name=reason]").fill("说明书已载明，已通报临床。")
+    with page.expect_navigation():
+        row.locator("button").click()
+    assert "说明书已载明" in page.locator('tr[data-pair="甲药|肝损伤"]').inner_text()
+    screenshot(page, "pharmacy-signals-closed")

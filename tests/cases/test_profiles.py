@@ -26,7 +26,7 @@ from qloop.process import definitions
 from qloop.process.definitions import check_definitions, clock_names
 from qloop.process.models import clock_choices
 from qloop.process.spec import ClockSpec, Input, Process, Transition, Who
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, registration
 
 PHARMACIST = frozenset({"test_pharmacist"})
 
@@ -174,6 +174,26 @@ def test_the_kinds_visibility_rule_narrows_the_general_one(
     assert "13912345678" in logged_in(sample_profile["pharm_t"]).get(page).content.decode()
     gm_list = logged_in(sample_profile["gm"]).get("/cases/", {"q": case.number})
     assert f"/cases/{case.number}/" not in gm_list.content.decode()
+
+
+def test_a_kinds_own_personal_data_rule_keeps_its_contacts_out_of_matching(
+    sample_profile: dict[str, Any],
+) -> None:
+    """Issue 9.1 for a kind with its own rule: the clerk reads every complaint's phone numbers,
+    but typing a patient's phone neither suggests the pharmacy's contact nor joins the new
+    complaint to it, so the e-mail the pharmacist recorded stays with the pharmacy."""
+    patient = ContactData(name="李患者", phone="13912345678", email="li.secret@example.cn")
+    sample = register_case(sample_registration(contact=patient), actor=sample_profile["pharm_t"])
+    cs = sample_profile["cs"]
+    assert cs.sees_personal_data
+    lookup = logged_in(cs).get("/cases/contact-lookup/", {"contact_phone": "1391234"})
+    assert lookup.status_code == 200
+    assert "li.secret@example.cn" not in lookup.content.decode()
+    complaint = register_case(
+        registration(contact=ContactData(name="李患者", phone="13912345678")), actor=cs
+    )
+    assert complaint.contact_id != sample.contact_id
+    assert complaint.contact.email == ""
 
 
 def api_token(username: str) -> dict[str, str]:

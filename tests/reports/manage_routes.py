@@ -52,6 +52,15 @@ def manage_routes(route: Any) -> list[Any]:
             lambda user, case: 200,
             prepare=lambda case, users: {"code": "cases"},
         ),
+        # A small export (under QLOOP_EXPORT_INLINE_ROWS) comes at once to everyone signed in,
+        # holding only the cases each may see; a large one is started by this POST only.
+        route(
+            "export-start",
+            "post",
+            lambda user, case: 200,
+            data=lambda photo: {"format": "csv"},
+            prepare=lambda case, users: {"code": "cases"},
+        ),
         route("export-job", "get", _only_cs, prepare=_cs_export),
         route("export-download", "get", _only_cs, prepare=_cs_export),
     ]

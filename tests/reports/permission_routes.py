@@ -102,6 +102,15 @@ def _signed_summary(case: Case, users: dict[str, User]) -> dict[str, Any]:
     return kwargs
 
 
+def _kept_summary(case: Case, users: dict[str, User]) -> dict[str, Any]:
+    """A signed-off summary whose PDF the worker has kept (the job run here, as at commit)."""
+    from qloop.reports import period_summaries
+
+    kwargs = _signed_summary(case, users)
+    period_summaries.keep_files(kwargs["summary_id"])
+    return {**kwargs, "fmt": "pdf"}
+
+
 def _summary_rule(status: int, *, sign: bool = False) -> Any:
     """Readers of the general manager's summaries get ``status`` (signers only, with
     ``sign``): other readers 403, everyone else 404."""
@@ -138,6 +147,7 @@ def summary_routes(route: Any) -> list[Any]:
         route("period-summary", "get", _summary_rule(200), prepare=_summary),
         route("period-summary-print", "get", _summary_rule(200), prepare=_summary),
         route("period-summary-xlsx", "get", _summary_rule(200), prepare=_summary),
+        route("period-summary-file", "get", _summary_rule(200), prepare=_kept_summary),
         route(
             "period-summary-sign",
             "post",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from qloop.cases.kinds import KINDS
@@ -52,10 +52,17 @@ def contacts_for(user: User | None) -> QuerySet[Contact]:
     phone number never reveals their e-mail (issue 9.1)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Contact.objects.none()
+    # A kind with its own personal-data rule (KindSpec.personal_data) decides per case, which
+    # no query here can repeat: its contacts are never matched or suggested, so that the
+    # general rule's readers of phone numbers do not read that kind's people through them.
+    own_rule = [k for k, spec in KINDS.items() if spec.has_contact and spec.personal_data]
     if user.sees_personal_data:
-        return Contact.objects.all()
-    mine = Case.objects.filter(Q(registered_by=user) | Q(handler=user)).values("contact_id")
-    return Contact.objects.filter(pk__in=mine)
+        if not own_rule:
+            return Contact.objects.all()
+        general = Case.objects.filter(contact_id=OuterRef("pk")).exclude(kind__in=own_rule)
+        return Contact.objects.filter(Exists(general))
+    mine = Case.objects.filter(Q(registered_by=user) | Q(handler=user)).exclude(kind__in=own_rule)
+    return Contact.objects.filter(pk__in=mine.values("contact_id"))
 
 
 def detail_relations() -> list[str]:

@@ -674,6 +674,9 @@ def archive_case(case: Case, reason: str, *, actor: User) -> Case:
         case.archived_at, case.archived_by, case.archive_reason = now, actor, reason
         case.updated_at = now
         case.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+        spec = KINDS.get(case.kind)
+        if spec is not None and spec.on_archive is not None:
+            spec.on_archive(case)
         # An archived case is off every queue: its deadlines stop, so no sweep alerts on it.
         for name in case.clocks.values_list("name", flat=True).distinct():
             clocks.stop_clock(case, name, now=now)

@@ -88,6 +88,9 @@ class KindSpec:
     # ``group_related`` names what to select_related to read them without a query per case.
     group_by: Callable[[Case], tuple[str, str]] | None = None
     group_related: tuple[str, ...] = ()
+    # Called by archive_case in its transaction, the case already archived: for a profile's
+    # figures kept up to date by its own code (the pharmacy's signal counts).
+    on_archive: Callable[[Case], None] | None = None
 
 
 KINDS: dict[str, KindSpec] = {}

@@ -511,8 +511,21 @@ class Sequence(models.Model):
         The row is locked until the caller's transaction ends, so a rolled-back registration
         gives its number back and concurrent registrations queue on the lock.
         """
-        if not transaction.get_connection().in_atomic_block:
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
             raise RuntimeError("Sequence.next_value must run inside a transaction")
+        if _update_returning(connection):
+            # One statement takes the row's lock and the number (registration is the page a
+            # clerk uses most; this was three statements, issue 14).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    'UPDATE "org_sequence" SET "last_value" = "last_value" + 1 '
+                    'WHERE "key" = %s RETURNING "last_value"',
+                    [key],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return int(row[0])
         # Create the row if it is missing without failing when another transaction races us.
         if not cls.objects.filter(key=key).exists():
             try:
@@ -524,6 +537,17 @@ class Sequence(models.Model):
         seq.last_value += 1
         seq.save(update_fields=["last_value"])
         return seq.last_value
+
+
+def _update_returning(connection: Any) -> bool:
+    """Whether the database answers ``UPDATE … RETURNING`` (PostgreSQL; SQLite 3.35+)."""
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return False
 
 
 def _hash_token(raw: str) -> str:

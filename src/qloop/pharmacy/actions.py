@@ -22,6 +22,7 @@ from qloop.cases.actions import ContactData, Registration, register_case
 from qloop.cases.models import Case, Event
 from qloop.notify.actions import notify, people_with_role
 from qloop.org.models import Department, User
+from qloop.pharmacy import counts
 from qloop.pharmacy.models import (
     AdrCategory,
     AdrDeadlineRule,
@@ -649,6 +650,7 @@ def create_adr(case: Case, detail: dict[str, Any], actor: User | None) -> None:
         d = dict(d)
         d["batch"] = _saved(d["batch"])
         AdrDrug.objects.create(report=report, **d)
+    counts.report_added(report.pk)
     clocks.start_clock(
         case, ADR_REPORT, started_at=report.aware_at, due_at=_due(rule, report.aware_at)
     )
@@ -675,6 +677,7 @@ def update_adr(case: Case, detail: dict[str, Any], *, actor: User) -> Case:
     with transaction.atomic():
         report = AdrReport.objects.select_for_update().get(pk=case.pk)
         before = report.category
+        counted_before = counts.counted(report.pk)
         changes: list[dict[str, Any]] = []
         for key, value in cleaned.items():
             if key == "aware_at" and value is None:
@@ -704,6 +707,7 @@ def update_adr(case: Case, detail: dict[str, Any], *, actor: User) -> Case:
                 report.category, timezone.localdate(report.aware_at)
             )
         report.save()
+        counts.move(counted_before, counts.counted(report.pk))
         if report.category != before or any(c["field"] == "aware_at" for c in changes):
             _move_deadline(case, report)
         if changes:
@@ -940,3 +944,8 @@ PHARMACY_EFFECTS = [
     close_counterfeit,
     open_quality_case,
 ]
+
+
+def adr_archived(case: Case) -> None:
+    """An archived report leaves the signal counts (in the archiving transaction)."""
+    counts.report_archived(case.pk)

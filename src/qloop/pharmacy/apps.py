@@ -122,6 +122,7 @@ class PharmacyConfig(AppConfig):
                 new_label=_("New ADR report"),
                 visibility=access.adr_visibility,
                 personal_data=access.pharmacy_personal_data,
+                on_archive=actions.adr_archived,
             )
         )
         register_kind(
@@ -156,6 +157,9 @@ class PharmacyConfig(AppConfig):
         from qloop.pharmacy.dashboard import register_cards
 
         register_cards()
+        from qloop.pharmacy.summaries import register as register_summaries
+
+        register_summaries()  # the recipient sets of the periodic summaries (R3.2)
         from qloop.demo.registry import register_demo
         from qloop.pharmacy.demo import DEMO_PART
 

@@ -120,6 +120,7 @@ class DrugFeedback(models.Model):
             models.Index(
                 fields=["batch"], name="dq_batch", condition=models.Q(batch__isnull=False)
             ),
+            models.Index(fields=["case"], name="dq_major", condition=models.Q(major=True)),
         ]
 
     def __str__(self) -> str:
@@ -393,8 +394,15 @@ class AdrReport(models.Model):
     class Meta:
         verbose_name = _("ADR report")
         verbose_name_plural = _("ADR reports")
-        # Summaries and group detection read reports by the awareness date.
-        indexes = [models.Index(fields=["aware_at"], name="adr_aware")]
+        # Summaries and group detection read reports by the awareness date; the summary's
+        # counts find their columns in the index itself (PostgreSQL; elsewhere a plain index).
+        indexes = [
+            models.Index(
+                fields=["aware_at"],
+                include=["case", "seriousness", "outcome", "department"],
+                name="adr_aware_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.case_id)
@@ -464,7 +472,15 @@ class AdrDrug(models.Model):
                 fields=["batch", "role"],
                 name="adr_drug_batch",
                 condition=models.Q(batch__isnull=False),
-            )
+            ),
+            # The suspect drugs of a set of reports (summaries, the signal table's recent
+            # counts) without reading the table.
+            models.Index(
+                fields=["report"],
+                include=["generic_name"],
+                name="adr_drug_suspect",
+                condition=models.Q(role="suspect"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -501,6 +517,14 @@ class AdrGroup(models.Model):
 class Recipient(models.TextChoices):
     REGULATOR = "regulator", _("Drug regulatory authority (national system)")
     COMMITTEE = "committee", _("Pharmacy and Therapeutics Committee")
+
+
+class SummaryDestination(models.TextChoices):
+    """To whom the periodic summaries go (R3.2): one of the two recipients, or both."""
+
+    REGULATOR = "regulator", _("Drug regulatory authority (national system)")
+    COMMITTEE = "committee", _("Pharmacy and Therapeutics Committee")
+    BOTH = "both", _("Both")
 
 
 class SendingChannel(models.TextChoices):
@@ -555,7 +579,10 @@ class PharmacySettings(models.Model):
     monthly_summary = models.BooleanField(_("monthly summary"), default=True)
     quarterly_summary = models.BooleanField(_("quarterly summary"), default=True)
     summary_recipient = models.CharField(
-        _("summaries go to"), max_length=20, choices=Recipient.choices, default=Recipient.COMMITTEE
+        _("summaries go to"),
+        max_length=20,
+        choices=SummaryDestination.choices,
+        default=SummaryDestination.COMMITTEE,
     )
 
     class Meta:
@@ -569,6 +596,12 @@ class PharmacySettings(models.Model):
     def current(cls) -> PharmacySettings:
         found = cls.objects.order_by("pk").first()
         return found if found is not None else cls.objects.create()
+
+    def summary_recipients(self) -> set[str]:
+        """The recipients the periodic summaries are made for (R3.2)."""
+        if self.summary_recipient == SummaryDestination.BOTH:
+            return {Recipient.REGULATOR, Recipient.COMMITTEE}
+        return {str(self.summary_recipient)}
 
     def required_recipients(self) -> set[str]:
         if self.adr_destination == AdrDestination.BOTH:
@@ -600,6 +633,51 @@ class SignalReview(models.Model):
         return f"{self.generic_name} – {self.reaction}"
 
 
+class SignalPairMonth(models.Model):
+    """Pre-counted for the signal table: the first reports (not archived, with a reaction)
+    naming one suspect generic drug with one reaction, in one month of awareness; kept by
+    qloop.pharmacy.counts in the transaction that changes a report."""
+
+    generic_name = models.CharField(_("generic name"), max_length=120)
+    reaction = models.CharField(_("reaction"), max_length=200)
+    month = models.DateField(_("month"))
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+    first_at = models.DateTimeField(null=True)
+    last_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("drug–reaction count")
+        verbose_name_plural = _("drug–reaction counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generic_name", "reaction", "month"], name="signal_pair_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generic_name} – {self.reaction} {self.month:%Y-%m}: {self.reports}"
+
+
+class SignalReactionMonth(models.Model):
+    """Pre-counted for the signal table: the first reports (not archived) of one reaction in
+    one month of awareness, whatever their drugs (the reaction's total and, summed, the
+    overall total of the disproportionality)."""
+
+    reaction = models.CharField(_("reaction"), max_length=200)
+    month = models.DateField(_("month"))
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+
+    class Meta:
+        verbose_name = _("reaction count")
+        verbose_name_plural = _("reaction counts")
+        constraints = [
+            models.UniqueConstraint(fields=["reaction", "month"], name="signal_reaction_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} {self.month:%Y-%m}: {self.reports}"
+
+
 class PeriodKind(models.TextChoices):
     MONTH = "month", _("Monthly")
     QUARTER = "quarter", _("Quarterly")
@@ -612,9 +690,9 @@ class SummaryState(models.TextChoices):
 
 
 class Summary(models.Model):
-    """A periodic summary of drug quality feedback and ADRs (R3.2): its figures are computed
-    once by the worker and kept unchanged; the head of pharmacy signs it, then its sending is
-    recorded."""
+    """A periodic summary made by the older mechanism (R3.2), kept as it was: the summaries
+    are now period summaries (``qloop.pharmacy.summaries``, X5), and migration 0006 copied
+    each of these rows into one; nothing writes here any more."""
 
     period = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
     start = models.DateField(_("from"))

@@ -22,7 +22,5 @@ def register_entries() -> None:
             order=51,
         ),
         NavItem(_("ADR signals"), "pharmacy-signals", pharmacy, shown_to=in_pharmacy, order=52),
-        NavItem(
-            _("Periodic summaries"), "pharmacy-summaries", pharmacy, shown_to=in_pharmacy, order=53
-        ),
+        # The periodic summaries (R3.2) are in the reports' "Period summaries" entry (X5).
     )

@@ -13,7 +13,7 @@ SE(ln PRR) = √(1/a − 1/(a+b) + 1/c − 1/(c+d)), SE(ln ROR) = √(1/a + 1/b 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,9 +24,12 @@ from django.utils.translation import gettext as _
 from qloop import inputs
 from qloop.org.models import User
 from qloop.pharmacy.access import in_pharmacy
-from qloop.pharmacy.models import SignalReview
+from qloop.pharmacy.counts import month_of
+from qloop.pharmacy.models import SignalPairMonth, SignalReview
 
 MIN_REPORTS = 3
+RECENT_DAYS = 90
+MONTHS = 12
 Z = 1.959964
 
 
@@ -48,31 +51,46 @@ class Pair:
     first_at: dt.datetime
     last_at: dt.datetime
     review: SignalReview | None = None
+    # Reports per month over the last MONTHS months, oldest first (months without any: 0).
+    months: list[tuple[dt.date, int]] = field(default_factory=list)
 
     @property
     def over_threshold(self) -> bool:
         return self.ror_low is not None and self.ror_low > 1
 
 
-# One statement: the first reports, their suspect drugs, the totals per drug, per reaction and
-# overall, and the ratios with their intervals — the database does all of it in one pass.
+# One statement over the pre-counted months (qloop.pharmacy.counts: a few rows per pair and
+# month, not a row per report): the pair counts, the totals per drug, per reaction and
+# overall, and the ratios with their intervals. The "recent" column (the last 90 days) adds
+# the whole months after the window's first month, from the counts, to the reports of the
+# rest of that first month, read from the reports (at most a month of them).
 SIGNAL_SQL = """
-WITH r AS (
-    SELECT ar.case_id, ar.reaction, ar.aware_at
-    FROM pharmacy_adrreport ar JOIN cases_case c ON c.id = ar.case_id
-    WHERE ar.report_type = 'first' AND c.archived_at IS NULL AND ar.reaction <> ''
-), s AS (
-    SELECT DISTINCT d.report_id, d.generic_name, r.reaction, r.aware_at
-    FROM pharmacy_adrdrug d JOIN r ON r.case_id = d.report_id
-    WHERE d.role = 'suspect'
-), n AS (SELECT COUNT(*) * 1.0 AS total FROM r),
-dn AS (SELECT generic_name, COUNT(*) * 1.0 AS drug_n FROM s GROUP BY generic_name),
-rn AS (SELECT reaction, COUNT(*) * 1.0 AS reaction_n FROM r GROUP BY reaction),
-p AS (
-    SELECT generic_name, reaction, COUNT(*) AS a,
-           SUM(CASE WHEN aware_at >= %s THEN 1 ELSE 0 END) AS recent,
-           MIN(aware_at) AS first_at, MAX(aware_at) AS last_at
-    FROM s GROUP BY generic_name, reaction HAVING COUNT(*) >= %s
+WITH pm AS (
+    SELECT generic_name, reaction, SUM(reports) AS a,
+           MIN(first_at) AS first_at, MAX(last_at) AS last_at
+    FROM pharmacy_signalpairmonth GROUP BY generic_name, reaction
+), n AS (SELECT COALESCE(SUM(reports), 0) * 1.0 AS total FROM pharmacy_signalreactionmonth),
+dn AS (SELECT generic_name, SUM(a) * 1.0 AS drug_n FROM pm GROUP BY generic_name),
+rn AS (
+    SELECT reaction, SUM(reports) * 1.0 AS reaction_n
+    FROM pharmacy_signalreactionmonth GROUP BY reaction
+), rm AS (
+    SELECT generic_name, reaction, SUM(reports) AS recent
+    FROM pharmacy_signalpairmonth WHERE month >= %s GROUP BY generic_name, reaction
+), rc AS (
+    SELECT d.generic_name, ar.reaction, COUNT(DISTINCT ar.case_id) AS recent
+    FROM pharmacy_adrreport ar
+    JOIN cases_case c ON c.id = ar.case_id
+    JOIN pharmacy_adrdrug d ON d.report_id = ar.case_id AND d.role = 'suspect'
+    WHERE ar.aware_at >= %s AND ar.aware_at < %s AND ar.report_type = 'first'
+      AND c.archived_at IS NULL AND ar.reaction <> ''
+    GROUP BY d.generic_name, ar.reaction
+), p AS (
+    SELECT pm.*, COALESCE(rm.recent, 0) + COALESCE(rc.recent, 0) AS recent
+    FROM pm
+    LEFT JOIN rm ON rm.generic_name = pm.generic_name AND rm.reaction = pm.reaction
+    LEFT JOIN rc ON rc.generic_name = pm.generic_name AND rc.reaction = pm.reaction
+    WHERE pm.a >= %s
 ), c AS (
     SELECT p.*, p.a * 1.0 AS fa, dn.drug_n - p.a AS fb, rn.reaction_n - p.a AS fc,
            n.total - dn.drug_n - rn.reaction_n + p.a AS fd
@@ -101,8 +119,11 @@ ORDER BY 14 DESC, a DESC
 def signal_table(*, min_reports: int = MIN_REPORTS, now: dt.datetime | None = None) -> list[Pair]:
     """Every pair with at least ``min_reports`` reports, most disproportionate first."""
     now = now or timezone.now()
+    since = now - dt.timedelta(days=RECENT_DAYS)
+    next_month = (month_of(since) + dt.timedelta(days=32)).replace(day=1)
+    until = dt.datetime.combine(next_month, dt.time(), tzinfo=timezone.get_current_timezone())
     with connection.cursor() as cursor:
-        cursor.execute(SIGNAL_SQL, [now - dt.timedelta(days=90), min_reports, Z, Z, Z, Z])
+        cursor.execute(SIGNAL_SQL, [next_month, since, until, min_reports, Z, Z, Z, Z])
         rows = cursor.fetchall()
     reviews: dict[tuple[str, str], SignalReview] = {}
     for review in SignalReview.objects.select_related("closed_by").order_by("closed_at"):
@@ -145,9 +166,27 @@ def signal_table(*, min_reports: int = MIN_REPORTS, now: dt.datetime | None = No
                 review=reviews.get((generic, reaction)),
             )
         )
+    _add_months(out, month_of(now))
     # NULLs (no ROR) last, whatever the database's ordering of NULLs.
     out.sort(key=lambda p: (p.ror_low is None, -(p.ror_low or 0), -p.a))
     return out
+
+
+def _add_months(pairs: list[Pair], this_month: dt.date) -> None:
+    """Counts over time: each pair's reports in each of the last MONTHS months, from the
+    counts (one query for every pair)."""
+    months = [this_month]
+    while len(months) < MONTHS:
+        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
+    months.reverse()
+    found: dict[tuple[str, str, dt.date], int] = {}
+    if pairs:
+        for generic, reaction, month, n in SignalPairMonth.objects.filter(
+            month__gte=months[0]
+        ).values_list("generic_name", "reaction", "month", "reports"):
+            found[(generic, reaction, month)] = n
+    for p in pairs:
+        p.months = [(m, found.get((p.generic_name, p.reaction, m), 0)) for m in months]
 
 
 def _float(value: Any) -> float | None:

@@ -1,53 +1,34 @@
-"""Periodic summaries (R3.2): monthly and quarterly counts of drug quality feedback and ADR
-reports — by drug, batch, problem, ADR seriousness, outcome and department, beside the period
-before — produced by the worker, signed by the head of pharmacy, then kept unchanged and sent
-to the regulator or the Pharmacy and Therapeutics Committee (a setting)."""
+"""Periodic summaries (R3.2) as recipient sets of the one period-summary mechanism (X5,
+``qloop.reports.period_summaries``): monthly and quarterly counts of drug quality feedback and
+ADR reports — by drug, batch, problem, ADR report type and seriousness, outcome and department
+— beside the period before and the same period last year, made by the worker, signed off by the
+head of pharmacy, kept unchanged as PDF and .xlsx, and sent to the drug regulator or the
+Pharmacy and Therapeutics Committee (the setting says which, or both).
+
+The summaries the older mechanism made (``pharmacy.Summary``) were copied into period
+summaries by migration ``pharmacy 0006``; its rows are kept as they were.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Count, F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
-from qloop.cases.models import Case
-from qloop.org.models import User
-from qloop.pharmacy.models import (
-    AdrDrug,
-    AdrReport,
-    DrugFeedback,
-    DrugRole,
-    PeriodKind,
-    PharmacySettings,
-    SendingChannel,
-    Summary,
-    SummaryState,
-)
-from qloop.pharmacy.processes import PHARMACY_HEAD
-from qloop.process.signatures import sign
+from qloop.reports.models import SummaryPeriod
+from qloop.reports.period_summaries import RecipientSet, local_start, register_recipients
+
+if TYPE_CHECKING:
+    from qloop.org.models import User
+    from qloop.reports.models import PeriodSummary
 
 TOP = 20
-
-
-def period_bounds(kind: str, day: dt.date) -> tuple[dt.date, dt.date]:
-    """The month or quarter holding ``day``: (first day, first day of the next)."""
-    month = day.month if kind == PeriodKind.MONTH else 3 * ((day.month - 1) // 3) + 1
-    start = dt.date(day.year, month, 1)
-    step = 1 if kind == PeriodKind.MONTH else 3
-    end_month = start.month + step
-    end = dt.date(start.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
-    return start, end
-
-
-def _moment(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+REGULATOR = "pharmacy_regulator"
+COMMITTEE = "pharmacy_committee"
 
 
 def _counts(qs: Any, field: str) -> list[list[Any]]:
@@ -56,8 +37,11 @@ def _counts(qs: Any, field: str) -> list[list[Any]]:
 
 
 def figures(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The period's figures, counted by the database."""
-    since, until = _moment(start), _moment(end)
+    """The days from ``start`` to before ``end``, counted by the database (R3.2)."""
+    from qloop.cases.models import Case
+    from qloop.pharmacy.models import AdrDrug, AdrReport, DrugFeedback, DrugRole
+
+    since, until = local_start(start), local_start(end)
     feedback = DrugFeedback.objects.filter(
         case__received_at__gte=since, case__received_at__lt=until, case__archived_at__isnull=True
     )
@@ -65,20 +49,19 @@ def figures(start: dt.date, end: dt.date) -> dict[str, Any]:
         aware_at__gte=since, aware_at__lt=until, case__archived_at__isnull=True
     )
     suspects = AdrDrug.objects.filter(role=DrugRole.SUSPECT, report__in=reports)
-    counterfeit = Case.objects.filter(
-        kind="counterfeit", received_at__gte=since, received_at__lt=until
+    cases = Case.objects.filter(
+        received_at__gte=since, received_at__lt=until, archived_at__isnull=True
     )
     return {
         "feedback": feedback.count(),
         "major": feedback.filter(major=True).count(),
-        "counterfeit": counterfeit.count(),
+        "counterfeit": cases.filter(kind="counterfeit").count(),
         "adr": reports.count(),
-        "groups": Case.objects.filter(
-            kind="adr_group", received_at__gte=since, received_at__lt=until
-        ).count(),
+        "groups": cases.filter(kind="adr_group").count(),
         "by_problem": _counts(feedback, "problem"),
         "by_drug": _counts(feedback, "drug__generic_name"),
         "by_batch": _counts(feedback.filter(batch__isnull=False), "batch__batch_number"),
+        "adr_by_type": _counts(reports, "report_type"),
         "adr_by_seriousness": _counts(reports, "seriousness"),
         "adr_by_outcome": _counts(reports, "outcome"),
         "adr_by_department": _counts(reports, "department__name"),
@@ -91,136 +74,149 @@ def figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def produce(kind: str, start: dt.date, *, recipient: str = "") -> Summary:
-    """The summary of one period with the period before it; made once (running again changes
-    nothing: the figures are kept as produced)."""
-    found = Summary.objects.filter(period=kind, start=start).first()
-    if found is not None:
-        return found
-    _start, end = period_bounds(kind, start)
-    before_start, _b = period_bounds(kind, start - dt.timedelta(days=1))
-    data = {
-        "current": figures(start, end),
-        "previous": figures(before_start, start),
-        "previous_start": before_start.isoformat(),
-    }
-    recipient = recipient or PharmacySettings.current().summary_recipient
-    try:
-        with transaction.atomic():
-            return Summary.objects.create(
-                period=kind,
-                start=start,
-                end=end - dt.timedelta(days=1),
-                recipient=recipient,
-                figures=data,
-            )
-    except IntegrityError:  # two workers at once: the other one made it
-        return Summary.objects.get(period=kind, start=start)
-
-
-def produce_due(today: dt.date | None = None) -> list[Summary]:
-    """For the worker: the summaries of the periods that have just ended, as the settings ask."""
-    today = today or timezone.localdate()
-    settings = PharmacySettings.current()
-    made = []
-    for kind, wanted in (
-        (PeriodKind.MONTH, settings.monthly_summary),
-        (PeriodKind.QUARTER, settings.quarterly_summary),
-    ):
-        if not wanted:
-            continue
-        start, _end = period_bounds(kind, today)
-        previous_start, _s = period_bounds(kind, start - dt.timedelta(days=1))
-        made.append(produce(kind, previous_start))
-    return made
-
-
-def sign_summary(summary: Summary, *, actor: User, signature: dict[str, Any] | None) -> Summary:
-    """The head of pharmacy signs the summary (meaning "approved"); the figures stay as they
-    were produced."""
-    if not (actor.is_superuser or actor.has_role(*PHARMACY_HEAD)):
-        raise PermissionDenied
-    if summary.state != SummaryState.DRAFT:
-        raise ValidationError({"state": [_("This summary is already signed.")]})
-    signed = sign(actor, signature, meaning="approved")
-    with transaction.atomic():
-        updated = Summary.objects.filter(pk=summary.pk, state=SummaryState.DRAFT).update(
-            state=SummaryState.SIGNED,
-            signature=signed,
-            signed_by=actor,
-            signed_at=timezone.now(),
-        )
-        if updated != 1:
-            raise ValidationError({"state": [_("This summary is already signed.")]})
-    summary.refresh_from_db()
-    return summary
-
-
-def record_summary_sending(
-    summary: Summary, *, actor: User, channel: str, reference: str = ""
-) -> Summary:
-    if not (actor.is_superuser or actor.has_role("pharmacy_head", "pharmacist", "adr_officer")):
-        raise PermissionDenied
-    if summary.state == SummaryState.DRAFT:
-        raise ValidationError({"state": [_("Sign the summary before sending it.")]})
-    if channel not in SendingChannel.values:
-        raise ValidationError(
-            {
-                "channel": [
-                    _("Choose one of: %(choices)s.") % {"choices": ", ".join(SendingChannel.values)}
-                ]
-            }
-        )
-    Summary.objects.filter(pk=summary.pk).update(
-        state=SummaryState.SENT,
-        sent_at=timezone.now(),
-        sent_by=actor,
-        sent_channel=channel,
-        sent_reference=reference.strip()[:80],
-    )
-    summary.refresh_from_db()
-    return summary
-
-
 SECTIONS = [
     ("by_problem", gettext_lazy("Drug quality feedback by problem")),
     ("by_drug", gettext_lazy("Drug quality feedback by drug")),
     ("by_batch", gettext_lazy("Drug quality feedback by batch")),
+    ("adr_by_type", gettext_lazy("ADR reports by report type")),
     ("adr_by_seriousness", gettext_lazy("ADR reports by seriousness")),
     ("adr_by_outcome", gettext_lazy("ADR reports by outcome")),
     ("adr_by_department", gettext_lazy("ADR reports by department")),
     ("adr_by_drug", gettext_lazy("ADR reports by suspect drug")),
 ]
 
+TOTALS = [
+    ("feedback", gettext_lazy("Drug quality feedback")),
+    ("major", gettext_lazy("major problem")),
+    ("counterfeit", gettext_lazy("Counterfeit or substandard drug")),
+    ("adr", gettext_lazy("Adverse drug reaction report")),
+    ("groups", gettext_lazy("Group adverse drug event")),
+]
 
-def sections(summary: Summary) -> list[dict[str, Any]]:
-    """Each table of the summary with the period before beside it, for the page."""
-    out = []
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Codes kept in the figures, shown by their names in the reader's language."""
+    from qloop.pharmacy.models import Outcome, ProblemType, ReportType, Seriousness
+
+    return {
+        "by_problem": {str(k): str(v) for k, v in ProblemType.choices},
+        "adr_by_type": {str(k): str(v) for k, v in ReportType.choices},
+        "adr_by_seriousness": {str(k): str(v) for k, v in Seriousness.choices},
+        "adr_by_outcome": {str(k): str(v) for k, v in Outcome.choices},
+    }
+
+
+def pharmacy_rows(summary: PeriodSummary, language: str) -> list[dict[str, Any]]:
+    """The totals, then each table: every item counted in any of the three periods, this
+    period's largest first. A summary copied from the old mechanism has no last year (—)."""
+    f = summary.figures
+    periods = [f.get("current") or {}, f.get("previous") or {}, f.get("last_year")]
+    labels = _labels()
+    rows: list[dict[str, Any]] = [{"heading": _("Totals")}]
+    for key, title in TOTALS:
+        values = [None if d is None else d.get(key, 0) for d in periods]
+        rows.append({"label": str(title), "section": "totals", "values": values})
     for key, title in SECTIONS:
-        before = dict(summary.figures["previous"].get(key, []))
-        out.append(
-            {
-                "key": key,
-                "title": title,
-                "rows": [
-                    (item, n, before.get(item, 0))
-                    for item, n in summary.figures["current"].get(key, [])
-                ],
-            }
-        )
-    return out
+        rows.append({"heading": str(title), "key": key})
+        counted = [None if d is None else dict(d.get(key, [])) for d in periods]
+        items: list[str] = []
+        for d in counted:
+            for item in d or {}:
+                if item not in items:
+                    items.append(item)
+        for item in items:
+            rows.append(
+                {
+                    "label": labels.get(key, {}).get(item, item),
+                    "section": key,
+                    "values": [None if d is None else d.get(item, 0) for d in counted],
+                }
+            )
+        if not items:
+            rows.append({"label": "—", "section": key, "values": [0, 0, 0]})
+    return rows
 
 
-def workbook(summary: Summary) -> bytes:
-    """The summary as .xlsx, from the kept figures (the same file however often downloaded)."""
-    wb = Workbook(write_only=True)
-    for key, title in SECTIONS:
-        ws = wb.create_sheet(key[:31])
-        ws.append([str(title)])
-        ws.append([_("Item"), _("This period"), _("Period before")])
-        before = dict(summary.figures["previous"].get(key, []))
-        for item, n in summary.figures["current"].get(key, []):
-            ws.append([item, n, before.get(item, 0)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def _applies(recipient: str) -> Callable[[], bool]:
+    def applies() -> bool:
+        from qloop.pharmacy.models import PharmacySettings
+
+        return recipient in PharmacySettings.current().summary_recipients()
+
+    return applies
+
+
+def _wanted(kind: str) -> bool:
+    """Monthly and quarterly, as the settings ask (R3.2)."""
+    from qloop.pharmacy.models import PharmacySettings
+
+    settings = PharmacySettings.current()
+    wanted: dict[str, bool] = {
+        SummaryPeriod.MONTH: settings.monthly_summary,
+        SummaryPeriod.QUARTER: settings.quarterly_summary,
+    }
+    return wanted.get(kind, False)
+
+
+def _readers(user: User) -> bool:
+    """The pharmacy: its pharmacists, head and ADR monitoring officer."""
+    from qloop.pharmacy.access import in_pharmacy
+
+    return in_pharmacy(user)
+
+
+def _signers(user: User) -> bool:
+    """The head of pharmacy signs it off (R3.2)."""
+    from qloop.pharmacy.processes import PHARMACY_HEAD
+
+    return user.is_superuser or user.has_role(*PHARMACY_HEAD)
+
+
+def _told() -> list[User]:
+    from qloop.notify.actions import people_with_role
+    from qloop.pharmacy.processes import PHARMACY_HEAD
+
+    return list(people_with_role(*PHARMACY_HEAD))
+
+
+def _channels() -> list[tuple[str, Any]]:
+    from qloop.pharmacy.models import SendingChannel
+
+    return list(SendingChannel.choices)
+
+
+def register() -> None:
+    """Called by the pharmacy profile's ``ready``: the core never imports the profile."""
+    common: dict[str, Any] = {
+        "profile": "pharmacy",
+        "periods": (SummaryPeriod.MONTH, SummaryPeriod.QUARTER),
+        "compute": figures,
+        "readers": _readers,
+        "signers": _signers,
+        # The pharmacists and the ADR officer record the sending, as for case reports.
+        "senders": _readers,
+        "rows": pharmacy_rows,
+        "told": _told,
+        "wanted": _wanted,
+        "channels": _channels,
+        "paper_title": gettext_lazy("Drug quality and ADR periodic summary"),
+        "charted": True,  # R3.2: "with charts"
+    }
+    register_recipients(
+        RecipientSet(
+            code=REGULATOR,
+            title=gettext_lazy("Drug regulatory authority"),
+            sent_to=gettext_lazy("Drug regulatory authority"),
+            order=40,
+            applies=_applies("regulator"),
+            **common,
+        ),
+        RecipientSet(
+            code=COMMITTEE,
+            title=gettext_lazy("Pharmacy and Therapeutics Committee"),
+            sent_to=gettext_lazy("Pharmacy and Therapeutics Committee"),
+            order=41,
+            applies=_applies("committee"),
+            **common,
+        ),
+    )

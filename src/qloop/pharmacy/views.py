@@ -423,70 +423,29 @@ def signals(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def summaries(request: HttpRequest) -> HttpResponse:
-    """The periodic summaries the worker produced (R3.2)."""
-    from qloop.pharmacy.models import Summary
-
+    """The periodic summaries (R3.2) live in the period-summary archive (X5) now."""
     _pharmacy_only(request)
-    return render(request, "pharmacy/summaries.html", {"summaries": Summary.objects.all()[:100]})
+    return redirect("period-summary-list")
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def summary_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from qloop.pharmacy.models import SendingChannel, Summary
-    from qloop.pharmacy.summaries import record_summary_sending, sections, sign_summary
+    """A summary of the older mechanism: its copy in the period-summary archive (migration
+    pharmacy 0006 copied each one; the old row is kept)."""
+    from qloop.reports.models import PeriodSummary
 
-    user = _pharmacy_only(request)
-    summary = Summary.objects.filter(pk=pk).first()
-    if summary is None:
-        raise Http404
-    status = 200
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "sign":
-                sign_summary(
-                    summary,
-                    actor=user,
-                    signature={
-                        "password": request.POST.get("password", ""),
-                        "meaning": "approved",
-                    },
-                )
-            else:
-                record_summary_sending(
-                    summary,
-                    actor=user,
-                    channel=request.POST.get("channel", ""),
-                    reference=request.POST.get("reference", ""),
-                )
-        except ValidationError as exc:
-            for msgs in exc.message_dict.values():
-                for msg in msgs:
-                    messages.error(request, msg)
-            status = 422
-        else:
-            return redirect("pharmacy-summary", pk=summary.pk)
-    if request.GET.get("format") == "xlsx":
-        from qloop.pharmacy.summaries import workbook
-
-        response = HttpResponse(workbook(summary), content_type=XLSX)
-        response["Content-Disposition"] = (
-            f'attachment; filename="summary-{summary.period}-{summary.start:%Y-%m}.xlsx"'
+    _pharmacy_only(request)
+    copy = (
+        PeriodSummary.objects.filter(
+            recipients__startswith="pharmacy_", figures__copied_from__id=pk
         )
-        return response
-    return render(
-        request,
-        "pharmacy/summary.html",
-        {
-            "summary": summary,
-            "sections": sections(summary),
-            "current": summary.figures["current"],
-            "previous": summary.figures["previous"],
-            "channels": SendingChannel.choices,
-            "may_sign": user.has_role("pharmacy_head") or user.is_superuser,
-        },
-        status=status,
+        .values_list("pk", flat=True)
+        .first()
     )
+    if copy is None:
+        raise Http404
+    return redirect("period-summary", summary_id=copy)
 
 
 @login_required

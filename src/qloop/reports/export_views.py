@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
 from qloop.org.models import User
 from qloop.reports.exports import (
@@ -14,6 +17,7 @@ from qloop.reports.exports import (
     FORMATS,
     ExportError,
     Inline,
+    Pending,
     filename,
     request_export,
 )
@@ -21,15 +25,22 @@ from qloop.reports.models import ExportJob, ExportState
 
 
 def start(request: HttpRequest, code: str, fmt: str | None = None) -> HttpResponse:
-    """The list's filters come as they are on its page; a bad one is a 422 naming it."""
+    """The list's filters come in the URL as they are on its page (a bad one is a 422 naming
+    it). A small export is written at once, whatever the method: reading it changes nothing.
+    A large one is queued only by a POST (the list's button, CSRF-checked); a GET shows how
+    many rows it has and the button to start it."""
     user: User = request.user  # type: ignore[assignment]
     if code not in EXPORTS:
         raise Http404
-    fmt = fmt or request.GET.get("format") or "xlsx"
+    fmt = request.POST.get("format") or fmt or request.GET.get("format") or "xlsx"
     try:
-        result = request_export(user, code, request.GET, fmt)
+        result = request_export(user, code, request.GET, fmt, start_job=request.method == "POST")
     except ExportError as exc:
         return HttpResponse(f"{exc.field}: {exc.message}", status=422, content_type="text/plain")
+    if isinstance(result, Pending):
+        query = urlencode(result.params)
+        action = reverse("export-start", args=[code]) + (f"?{query}" if query else "")
+        return render(request, "reports/export_start.html", {"pending": result, "action": action})
     if isinstance(result, Inline):
         # At most QLOOP_EXPORT_INLINE_ROWS rows: small enough to answer in one piece.
         with result.content as content:
@@ -40,7 +51,7 @@ def start(request: HttpRequest, code: str, fmt: str | None = None) -> HttpRespon
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export_start(request: HttpRequest, code: str) -> HttpResponse:
     return start(request, code)
 

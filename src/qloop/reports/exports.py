@@ -2,9 +2,10 @@
 
 A list registers an ``ExportList``: how to read its filters, its columns, how many rows they
 give and the rows themselves, one at a time. A small export is written inside the request; a
-large one is an ``ExportJob`` the worker writes to a file, row by row (openpyxl's write-only
-workbook, querysets read in chunks), so neither the web process nor the worker holds the rows;
-the page polls its progress and offers the file, to the person who asked only.
+large one is an ``ExportJob`` the worker writes to a file, row by row (the sheet's XML
+streamed into the zip by ``xlsx_stream``, querysets read in chunks), so neither the web
+process nor the worker holds the rows; the page polls its progress and offers the file, to
+the person who asked only.
 
 Profiles register their own lists here (``register_export``), as they do their menu entries.
 """
@@ -29,13 +30,10 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from qloop.cases.export import CASE_WIDTHS, _safe, case_headers, case_rows
 from qloop.reports.models import ExportJob, ExportState
+from qloop.reports.xlsx_stream import write_xlsx_stream
 
 if TYPE_CHECKING:
     from qloop.org.models import User
@@ -98,41 +96,19 @@ def _params(query: Mapping[str, Any]) -> dict[str, str]:
 
 
 def write_xlsx(out: IO[bytes], table: Table, title: str, progress: Callable[[int], None]) -> int:
-    """Stream the table into a write-only workbook: rows go to disk as they come. Styles are
-    made once (a new style object per cell is what made the old export slow)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31] or "Sheet")
-    for idx in range(1, len(table.headers) + 1):
-        ws.column_dimensions[get_column_letter(idx)].width = table.widths.get(idx, 14)
-    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
-    wrap = Alignment(vertical="top", wrap_text=True)
-    for line in table.preamble:
-        cell = WriteOnlyCell(ws, value=_safe(line))
-        cell.font = head_font
-        ws.append([cell])
-    header_row = len(table.preamble) + 1
-    ws.freeze_panes = f"B{header_row + 1}"
-    heads = []
-    for text in table.headers:
-        cell = WriteOnlyCell(ws, value=_safe(text))
-        cell.font, cell.fill = head_font, head_fill
-        heads.append(cell)
-    ws.append(heads)
-    n = 0
-    for row in table.rows():
-        # An empty text is no cell at all (openpyxl skips None): fewer cells to write.
-        values: list[object] = [None if v == "" else _safe(v) for v in row]
-        for idx in table.wrap:
-            if idx - 1 < len(values) and values[idx - 1]:
-                cell = WriteOnlyCell(ws, value=values[idx - 1])
-                cell.alignment = wrap
-                values[idx - 1] = cell
-        ws.append(values)
-        n += 1
-        if n % PROGRESS_EVERY == 0:
-            progress(n)
-    wb.save(out)
-    return n
+    """Stream the table into a workbook whose sheet XML is written as text and deflated as it
+    comes (``xlsx_stream``): no cell objects, nothing held but a batch of rows."""
+    return write_xlsx_stream(
+        out,
+        title=title,
+        headers=[str(h) for h in table.headers],
+        rows=table.rows(),
+        preamble=[str(line) for line in table.preamble],
+        widths=table.widths,
+        wrap=table.wrap,
+        progress=progress,
+        progress_every=PROGRESS_EVERY,
+    )
 
 
 def write_csv(out: IO[bytes], table: Table, title: str, progress: Callable[[int], None]) -> int:
@@ -176,10 +152,28 @@ def filename(code: str, fmt: str) -> str:
     return f"qloop-{code}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
 
 
+@dataclass
+class Pending:
+    """A large export that nobody has started: reading (GET) only counts its rows; starting it
+    is a POST, so a link, a prefetch or another site can never queue work in someone's name."""
+
+    code: str
+    title: str
+    total: int
+    file_format: str
+    params: dict[str, str]
+
+
 def request_export(
-    user: User, code: str, query: Mapping[str, Any], fmt: str = "xlsx"
-) -> Inline | ExportJob:
-    """Write a small export now; queue a large one for the worker and return its job.
+    user: User,
+    code: str,
+    query: Mapping[str, Any],
+    fmt: str = "xlsx",
+    *,
+    start_job: bool = True,
+) -> Inline | ExportJob | Pending:
+    """Write a small export now; queue a large one for the worker and return its job (or, with
+    ``start_job=False``, only say how large it is).
 
     Raises Http404-worthy ``KeyError`` for an unknown list, ``ExportError`` for a bad filter or
     format, ``PermissionDenied`` for a list this person may not export."""
@@ -194,6 +188,8 @@ def request_export(
         WRITERS[fmt](out, table, str(spec.title), _never)
         out.seek(0)
         return Inline(out, filename(code, fmt), FORMATS[fmt])
+    if not start_job:
+        return Pending(code, str(spec.title), total, fmt, params)
     with transaction.atomic():
         job = ExportJob.objects.create(
             token=secrets.token_urlsafe(24),

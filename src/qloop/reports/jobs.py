@@ -40,6 +40,16 @@ def produce_period_summaries() -> int:
     Every six hours, so that a worker down on the first of the month still makes them that
     day; a summary already made is left as it is.
     """
-    from qloop.reports.period_summaries import produce_due
+    from qloop.reports.period_summaries import keep_missing_files, produce_due
 
-    return len(produce_due())
+    made = len(produce_due())
+    keep_missing_files()
+    return made
+
+
+@db_task()
+def keep_period_summary_files(summary_id: int, language: str) -> None:
+    """Render a signed-off summary as PDF and .xlsx and keep both, once (X5, R3.2)."""
+    from qloop.reports.period_summaries import keep_files
+
+    keep_files(summary_id, language)

@@ -293,6 +293,13 @@ class PeriodSummary(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     signed_at = models.DateTimeField(_("signed off"), null=True, blank=True)
+    # The files kept at sign-off (written once by the worker, never again), with their SHA-256
+    # so a download can be checked against what was signed.
+    pdf_file = models.CharField(_("PDF file"), max_length=300, blank=True, editable=False)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True, editable=False)
+    xlsx_file = models.CharField(_(".xlsx file"), max_length=300, blank=True, editable=False)
+    xlsx_sha256 = models.CharField(_(".xlsx SHA-256"), max_length=64, blank=True, editable=False)
+    files_kept_at = models.DateTimeField(_("files kept"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("period summary")
@@ -311,6 +318,10 @@ class PeriodSummary(models.Model):
     def is_signed(self) -> bool:
         return self.state == PeriodSummaryState.SIGNED
 
+    @property
+    def files_kept(self) -> bool:
+        return bool(self.pdf_file and self.xlsx_file)
+
 
 class SummarySending(models.Model):
     """When a signed-off period summary went to whom, how, and who recorded it."""
@@ -320,6 +331,8 @@ class SummarySending(models.Model):
     sent_to = models.CharField(_("to whom"), max_length=200)
     channel = models.CharField(_("how"), max_length=20)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # What the recipient gave back (the regulator's receipt number, the committee's file no.).
+    reference = models.CharField(_("reference returned"), max_length=80, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,10 +1,13 @@
 """Period summaries (X5): monthly, quarterly and yearly figures for each recipient set of a
-profile, built by the worker, signed off by the general manager or the quality head, then kept
-unchanged with the record of when and to whom they went.
+profile, built by the worker, signed off by whoever the set names, then kept unchanged — the
+figures frozen with their SHA-256, and the summary kept as PDF and .xlsx by the worker — with
+the record of when, how and to whom they went.
 
 A recipient set is registered (``register_recipients``) with its profile, its periods, the
 function that counts its figures and who may read and sign it; the manufacturer registers the
-general manager's summary and the management review's inputs (ISO 9001 9.3) below. Every
+general manager's summary and the management review's inputs (ISO 9001 9.3) below, the
+pharmacy profile the drug regulator's and the Pharmacy and Therapeutics Committee's (R3.2,
+``qloop.pharmacy.summaries``). Every
 figure is an aggregate computed by the database (``COUNT``/``AVG`` grouped by kind, category
 or clock), never a loop over cases in Python. Each period stands beside the period before and
 the same period a year earlier.
@@ -18,12 +21,14 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -94,6 +99,18 @@ class RecipientSet:
     rows: Callable[[PeriodSummary, str], list[dict[str, Any]]] | None = None
     # Who is told that a new summary waits to be signed off.
     told: Callable[[], list[User]] | None = None
+    # Whether the worker makes this set's summaries now, and of which periods (a profile's
+    # setting, e.g. the pharmacy's recipient and its monthly/quarterly choice). Summaries made
+    # before a setting changed stay readable.
+    applies: Callable[[], bool] | None = None
+    wanted: Callable[[str], bool] | None = None
+    # Who records a sending (the signers when not given) and the ways offered.
+    senders: Callable[[User], bool] | None = None
+    channels: Callable[[], list[tuple[str, Any]]] | None = None
+    # The title on the paper and the kept PDF.
+    paper_title: str | Promise | None = None
+    # Draw each group of rows as bars (this period, the period before thin and grey).
+    charted: bool = False
 
 
 RECIPIENT_SETS: dict[str, RecipientSet] = {}
@@ -125,6 +142,17 @@ def can_read(user: User, summary: PeriodSummary) -> bool:
 def can_sign(user: User, summary: PeriodSummary) -> bool:
     item = RECIPIENT_SETS.get(summary.recipients)
     return bool(user.is_authenticated and user.is_active and item and item.signers(user))
+
+
+def can_record_sending(user: User, summary: PeriodSummary) -> bool:
+    item = RECIPIENT_SETS.get(summary.recipients)
+    if not (user.is_authenticated and user.is_active and item):
+        return False
+    return (item.senders or item.signers)(user)
+
+
+def channels(item: RecipientSet) -> list[tuple[str, Any]]:
+    return item.channels() if item.channels else list(Channel.CHOICES)
 
 
 def readable_sets(user: User) -> list[RecipientSet]:
@@ -200,8 +228,6 @@ def _tell(item: RecipientSet, summary: PeriodSummary) -> None:
     """Those who sign it off get a message (written to the outbox with the summary)."""
     if item.told is None:
         return
-    from django.conf import settings
-
     from qloop.notify.actions import notify
 
     notify(
@@ -221,7 +247,11 @@ def produce_due(today: dt.date | None = None) -> list[PeriodSummary]:
     today = today or timezone.localdate()
     made = []
     for item in active_sets():
+        if item.applies is not None and not item.applies():
+            continue
         for kind in item.periods:
+            if item.wanted is not None and not item.wanted(kind):
+                continue
             current_start, _end = period_bounds(kind, today)
             start, _e = previous_period(kind, current_start)
             made.append(produce(item.code, kind, start))
@@ -258,8 +288,9 @@ def fingerprint(figures: dict[str, Any]) -> str:
 def sign_off(
     summary: PeriodSummary, *, actor: User, signature: dict[str, Any] | None
 ) -> PeriodSummary:
-    """The general manager or the quality head signs the summary off (meaning "approved");
-    from then on its figures are frozen."""
+    """The set's signer (the general manager or the quality head; the head of pharmacy) signs
+    the summary off (meaning "approved"): from then on its figures are frozen, and the worker
+    is asked to keep it as PDF and .xlsx once the sign-off is committed."""
     if not can_sign(actor, summary):
         raise PermissionDenied
     if summary.is_signed:
@@ -283,7 +314,15 @@ def sign_off(
             changes=[{"field": "state", "old": PeriodSummaryState.DRAFT, "new": locked.state}],
             data={"signature": locked.signature},
         )
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        transaction.on_commit(partial(_queue_files, locked.pk, language))
     return locked
+
+
+def _queue_files(summary_id: int, language: str) -> None:
+    from qloop.reports.jobs import keep_period_summary_files
+
+    keep_period_summary_files(summary_id, language)
 
 
 class Channel:
@@ -309,23 +348,28 @@ def record_sending(
     sent_to: str,
     channel: str,
     note: str = "",
+    reference: str = "",
     sent_at: dt.datetime | None = None,
 ) -> SummarySending:
-    """Record that a signed-off summary went to someone (when, how, to whom); one per sending."""
-    if not can_sign(actor, summary):
+    """Record that a signed-off summary went to someone (when, how, to whom, the reference the
+    recipient gave back); one per sending."""
+    if not can_record_sending(actor, summary):
         raise PermissionDenied
-    inputs.check_texts({"sent_to": sent_to, "note": note})
+    inputs.check_texts({"sent_to": sent_to, "note": note, "reference": reference})
+    offered = channels(recipient_set(summary))
     errors: dict[str, list[str]] = {}
     sent_to = sent_to.strip()
     if not sent_to:
         errors["sent_to"] = [_("Say to whom it went.")]
     elif len(sent_to) > 200:
         errors["sent_to"] = [_("At most %(n)s characters.") % {"n": 200}]
-    if channel not in dict(Channel.CHOICES):
+    if channel not in dict(offered):
         errors["channel"] = [
             _("Choose one of: %(choices)s.")
-            % {"choices": ", ".join(str(label) for _c, label in Channel.CHOICES)}
+            % {"choices": ", ".join(str(label) for _c, label in offered)}
         ]
+    if len(reference.strip()) > 80:
+        errors["reference"] = [_("At most %(n)s characters.") % {"n": 80}]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -338,6 +382,7 @@ def record_sending(
             sent_to=sent_to,
             channel=channel,
             note=note.strip()[:200],
+            reference=reference.strip(),
             recorded_by=actor,
         )
         PeriodSummaryEvent.objects.create(
@@ -348,6 +393,7 @@ def record_sending(
                 "sending": sending.pk,
                 "sent_to": sending.sent_to,
                 "channel": channel,
+                "reference": sending.reference,
                 "sent_at": sending.sent_at.isoformat(),
             },
         )
@@ -551,6 +597,61 @@ def table(summary: PeriodSummary, language: str) -> list[dict[str, Any]]:
     return present(summary, language)
 
 
+def chart_groups(summary: PeriodSummary, language: str) -> list[tuple[str, list[Any]]]:
+    """The table's groups as (heading, [(label, this period, period before)]), for the bar
+    charts; a group counted as nothing in both periods is left out."""
+    groups: list[tuple[str, list[Any]]] = []
+    for r in table(summary, language):
+        if "heading" in r:
+            groups.append((str(r["heading"]), []))
+        elif groups and r["label"] != "—":
+            groups[-1][1].append((str(r["label"]), r["values"][0], r["values"][1]))
+    return [(h, bars) for h, bars in groups if any((c or 0) or (p or 0) for _l, c, p in bars)]
+
+
+NICE_TOPS = (4, 8, 20, 40, 100, 200, 400, 1000, 2000, 4000, 10_000, 20_000, 40_000, 100_000)
+
+
+def nice_top(peak: float) -> float:
+    """The axis' end, four whole steps from zero (4, 8, 20, 40, 100…) at or above ``peak``."""
+    return float(next((s for s in NICE_TOPS if s >= peak), peak))
+
+
+def charts_svg(summary: PeriodSummary, language: str) -> list[str]:
+    """The charts as inline SVG for the page and the print (texts escaped in charts.py)."""
+    from qloop.reports.charts import Bar, comparison_bars
+
+    out = []
+    for heading, bars in chart_groups(summary, language):
+        peak = max(max(c or 0, p or 0) for _l, c, p in bars)
+        out.append(
+            comparison_bars(
+                [Bar(label, c, p) for label, c, p in bars[:12]],
+                lo=0,
+                hi=nice_top(peak),
+                title=heading,
+                current_label=_("This period"),
+                previous_label=_("Period before"),
+                width=520,
+            )
+        )
+    return out
+
+
+def period_text(span: list[str] | None) -> str:
+    """ "2026-07-01 – 2026-09-30"; "—" when the period was not counted (copied summaries)."""
+    return f"{span[0]} – {span[1]}" if span and span[0] else "—"
+
+
+def column_titles(summary: PeriodSummary) -> list[str]:
+    periods = summary.figures["periods"]
+    return [
+        _("This period") + " " + period_text(periods.get("current")),
+        _("Period before") + " " + period_text(periods.get("previous")),
+        _("Same period last year") + " " + period_text(periods.get("last_year")),
+    ]
+
+
 def _pick(key: str, item: str) -> Callable[[dict[str, Any]], Any]:
     return lambda d: d[key].get(item, 0)
 
@@ -609,24 +710,17 @@ def workbook(summary: PeriodSummary, language: str) -> bytes:
     ws = wb.create_sheet(_("Summary")[:31])
     item = recipient_set(summary)
     ws.append([str(item.title), summary.get_period_display()])
-    periods = summary.figures["periods"]
-    ws.append(
-        [
-            "",
-            _("This period") + f" {periods['current'][0]} – {periods['current'][1]}",
-            _("Period before") + f" {periods['previous'][0]} – {periods['previous'][1]}",
-            _("Same period last year") + f" {periods['last_year'][0]} – {periods['last_year'][1]}",
-        ]
-    )
+    ws.append(["", *column_titles(summary)])
     for r in table(summary, language):
         if "heading" in r:
             ws.append([r["heading"]])
         else:
             ws.append([r["label"], *r["values"]])
-    actions = wb.create_sheet(_("Open corrective actions")[:31])
-    actions.append([_("No."), _("Title"), _("Owner"), _("Due")])
-    for a in summary.figures["current"].get("corrective_list", []):
-        actions.append([a["number"], a["title"], a["owner"], a["due"] or ""])
+    if "corrective_list" in summary.figures["current"]:
+        actions = wb.create_sheet(_("Open corrective actions")[:31])
+        actions.append([_("No."), _("Title"), _("Owner"), _("Due")])
+        for a in summary.figures["current"]["corrective_list"]:
+            actions.append([a["number"], a["title"], a["owner"], a["due"] or ""])
     sign_sheet = wb.create_sheet(_("Sign-off")[:31])
     if summary.is_signed:
         sig = summary.signature
@@ -635,15 +729,106 @@ def workbook(summary: PeriodSummary, language: str) -> bytes:
         sign_sheet.append(["SHA-256", sig.get("figures_sha256", "")])
     else:
         sign_sheet.append([_("Not signed off yet: the figures may still be counted again.")])
+    ways = {code: str(label) for code, label in channels(item)}
     for s in summary.sendings.select_related("recorded_by"):
         sign_sheet.append(
             [
                 _("Sent"),
                 f"{timezone.localtime(s.sent_at):%Y-%m-%d %H:%M}",
                 s.sent_to,
-                Channel.label(s.channel),
+                ways.get(s.channel, s.channel),
+                s.reference,
             ]
         )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- the files kept at sign-off --------------------------------------------------------------
+
+FILE_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def kept_file_name(summary: PeriodSummary, fmt: str) -> str:
+    """The name a downloaded file gets: what, which period, which format."""
+    return f"summary-{summary.recipients}-{summary.period}-{summary.start:%Y-%m}.{fmt}"
+
+
+def keep_files(summary_id: int, language: str | None = None) -> PeriodSummary | None:
+    """The worker's half of sign-off: the summary rendered once as PDF and .xlsx, both kept in
+    the file storage with their SHA-256 in the record and its trail. Kept once: a summary whose
+    files are kept (or one not signed off) is left alone, so the job may run twice."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from qloop.reports.summary_pdf import render_pdf
+
+    summary = PeriodSummary.objects.filter(pk=summary_id).first()
+    if summary is None or not summary.is_signed or summary.files_kept:
+        return summary
+    language = language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        made = {"pdf": render_pdf(summary, language), "xlsx": workbook(summary, language)}
+    with transaction.atomic():
+        locked = PeriodSummary.objects.select_for_update().get(pk=summary_id)
+        if locked.files_kept:
+            return locked
+        kept: dict[str, dict[str, Any]] = {}
+        for fmt, data in made.items():
+            name = default_storage.save(
+                f"period-summaries/{locked.pk}/{kept_file_name(locked, fmt)}", ContentFile(data)
+            )
+            kept[fmt] = {
+                "name": name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+            }
+        locked.pdf_file, locked.pdf_sha256 = kept["pdf"]["name"], kept["pdf"]["sha256"]
+        locked.xlsx_file, locked.xlsx_sha256 = kept["xlsx"]["name"], kept["xlsx"]["sha256"]
+        locked.files_kept_at = timezone.now()
+        locked.save(
+            update_fields=["pdf_file", "pdf_sha256", "xlsx_file", "xlsx_sha256", "files_kept_at"]
+        )
+        PeriodSummaryEvent.objects.create(
+            summary=locked,
+            at=locked.files_kept_at,
+            verb="files_kept",
+            data={**kept, "language": language},
+        )
+    return locked
+
+
+def keep_missing_files() -> int:
+    """Signed-off summaries whose files are not kept yet (the worker was down at sign-off, or
+    the summary was copied from the pharmacy's older mechanism): keep them now."""
+    done = 0
+    waiting = PeriodSummary.objects.filter(state=PeriodSummaryState.SIGNED, files_kept_at=None)
+    for pk in waiting.values_list("pk", flat=True)[:100]:
+        found = keep_files(pk)
+        done += bool(found and found.files_kept)
+    return done
+
+
+class KeptFileChanged(Exception):
+    """The stored file no longer has the SHA-256 recorded when it was kept."""
+
+
+def read_kept_file(summary: PeriodSummary, fmt: str) -> bytes:
+    """The kept file's bytes, checked against the SHA-256 recorded when it was kept; a file
+    changed behind QLoop's back is refused rather than handed out as the signed summary."""
+    from django.core.files.storage import default_storage
+    from django.http import Http404
+
+    name = {"pdf": summary.pdf_file, "xlsx": summary.xlsx_file}.get(fmt, "")
+    recorded = {"pdf": summary.pdf_sha256, "xlsx": summary.xlsx_sha256}.get(fmt, "")
+    if not name:
+        raise Http404
+    with default_storage.open(name, "rb") as f:
+        data = f.read()
+    if hashlib.sha256(data).hexdigest() != recorded:
+        raise KeptFileChanged(name)
+    return data

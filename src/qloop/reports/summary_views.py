@@ -4,12 +4,15 @@ calls one action of ``qloop.reports.period_summaries``."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +21,7 @@ from qloop.process.errors import Conflict
 from qloop.reports import period_summaries as ps
 from qloop.reports.models import PeriodSummary
 
+logger = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -56,16 +60,23 @@ def summary_archive(request: HttpRequest) -> HttpResponse:
 def _context(request: HttpRequest, summary: PeriodSummary) -> dict[str, object]:
     user = _user(request)
     item = ps.recipient_set(summary)
+    language = translation.get_language() or "zh-hans"
     return {
         "summary": summary,
         "recipient_set": item,
-        "rows": ps.table(summary, translation.get_language() or "zh-hans"),
+        "rows": ps.table(summary, language),
         "periods": summary.figures["periods"],
         "actions": summary.figures["current"].get("corrective_list", []),
+        "lists_actions": "corrective_list" in summary.figures["current"],
         "sendings": list(summary.sendings.select_related("recorded_by")),
         "may_sign": ps.can_sign(user, summary),
-        "channels": ps.Channel.CHOICES,
-        "channel_labels": dict(ps.Channel.CHOICES),
+        "may_send": ps.can_record_sending(user, summary),
+        "channels": ps.channels(item),
+        "paper_title": item.paper_title or _("Quality information period summary"),
+        "charts": [
+            mark_safe(svg)  # noqa: S308 - every text in the chart is escaped in charts.py
+            for svg in (ps.charts_svg(summary, language) if item.charted else [])
+        ],
     }
 
 
@@ -95,10 +106,32 @@ def summary_xlsx(request: HttpRequest, summary_id: int) -> HttpResponse:
     return response
 
 
+@login_required
+@require_GET
+def summary_kept_file(request: HttpRequest, summary_id: int, fmt: str) -> HttpResponse:
+    """The PDF or .xlsx kept at sign-off, byte for byte as kept (checked against its SHA-256)."""
+    summary = ps.get_summary_for_user(_user(request), summary_id)
+    if fmt not in ps.FILE_TYPES:
+        raise Http404
+    try:
+        data = ps.read_kept_file(summary, fmt)
+    except ps.KeptFileChanged:
+        logger.error("period summary %s: kept %s file does not match its SHA-256", summary.pk, fmt)
+        return HttpResponse(
+            _("The kept file no longer matches the SHA-256 recorded when it was kept."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(data, content_type=ps.FILE_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{ps.kept_file_name(summary, fmt)}"'
+    return response
+
+
 def _step(request: HttpRequest, summary_id: int, step: str) -> HttpResponse:
     user = _user(request)
     summary = ps.get_summary_for_user(user, summary_id)
-    if not ps.can_sign(user, summary):
+    allowed = ps.can_record_sending if step == "send" else ps.can_sign
+    if not allowed(user, summary):
         raise PermissionDenied
     try:
         if step == "sign":
@@ -118,6 +151,7 @@ def _step(request: HttpRequest, summary_id: int, step: str) -> HttpResponse:
                 sent_to=request.POST.get("sent_to", ""),
                 channel=request.POST.get("channel", ""),
                 note=request.POST.get("note", ""),
+                reference=request.POST.get("reference", ""),
             )
             done = _("The sending was recorded.")
     except ValidationError as exc:

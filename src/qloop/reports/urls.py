@@ -82,6 +82,11 @@ urlpatterns = [
         name="period-summary-xlsx",
     ),
     path(
+        "reports/summaries/<int:summary_id>/kept.<str:fmt>",
+        summary_views.summary_kept_file,
+        name="period-summary-file",
+    ),
+    path(
         "reports/summaries/<int:summary_id>/sign/",
         summary_views.summary_sign,
         name="period-summary-sign",

@@ -213,7 +213,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         ],
     }
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "cases/_table.html", context)
+        # The export buttons come along out of band, with the new filters in their URL.
+        return render(request, "cases/_table.html", {**context, "oob": True})
     return render(request, "cases/list.html", context)
 
 
