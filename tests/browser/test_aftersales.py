@@ -52,6 +52,9 @@ def feedback_state(state: str) -> str:
 def switch_to(page: Any, username: str) -> None:
     page.context.clear_cookies()
     log_in(page, username)
+    # The first page is the person's board or My work (issue 13); these tests start on My work.
+    if not page.url.endswith(reverse("my-work")):
+        page.goto(reverse("my-work"))
 
 
 def take_step(page: Any, shot: Shot, name: str, values: dict[str, str]) -> None:

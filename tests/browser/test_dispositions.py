@@ -85,7 +85,11 @@ def switch_to(page: Any, username: str) -> None:
     """Another person sits down at the browser: a fresh session, logged in through the form."""
     page.context.clear_cookies()
     log_in(page, username)
-    assert page.url.endswith(reverse("my-work")), f"{username} did not land on My work"
+    # The first page is the person's board or My work (issue 13); the work is on My work.
+    if not page.url.endswith(reverse("my-work")):
+        with page.expect_navigation():
+            page.locator("#my-work-waiting").click()
+    assert page.url.endswith(reverse("my-work")), f"{username} did not reach My work"
 
 
 def open_case(page: Any, number: str) -> None:

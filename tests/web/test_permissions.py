@@ -26,6 +26,7 @@ from qloop.process.definitions import QUALITY, process_for
 from qloop.process.engine import take_transition
 from qloop.process.models import Approval, Clock
 from qloop.process.tasks import create_task
+from qloop.reports.dashboards import home_board
 from qloop.web import urls as web_urls
 from tests.cases.recurring_routes import recurring_routes
 from tests.conftest import PASSWORD
@@ -122,7 +123,8 @@ def _edit_data(photo: Any) -> dict[str, Any]:
 
 
 ROUTES = [
-    Route("home", "get", always(302)),
+    # The first page is the person's board when their role has one, else My work (issue 13).
+    Route("home", "get", lambda user, case: 302 if home_board(user) is None else 200),
     Route("login", "get", always(200), public=True),
     Route("logout", "post", always(302), public=True),
     Route("set-language", "post", always(302), public=True, data=lambda p: {"language": "en"}),

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop import inputs
-from qloop.cases import access
+from qloop.cases import access, similar_index
 from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import clean_extra
 from qloop.cases.kinds import KINDS, KindSpec
@@ -295,6 +295,7 @@ def _record_contact_change(
         Case.objects.filter(pk=other.pk).update(
             search_text=other.search_text, search_tokens=other.search_tokens
         )
+        similar_index.index_case(other.pk)
 
 
 def register_case(
@@ -390,6 +391,8 @@ def register_case(
         Case.objects.filter(pk=case.pk).update(
             search_text=case.search_text, search_tokens=case.search_tokens
         )
+        # The similar-case search's text and bigram statistics, in the same transaction.
+        similar_index.index_case(case.pk)
         Event.objects.create(
             case=case,
             actor=actor,
@@ -587,6 +590,7 @@ def update_case(case: Case, changes: dict[str, Any], *, actor: User, reason: str
         case.refresh_search()
         case.updated_at = timezone.now()
         case.save()
+        similar_index.index_case(case.pk)
         if any(c["field"] == "received_at" for c in diff):
             _move_answer_clock(case)
         _record(case, actor, "changed", changes=diff, comment=reason.strip())

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from qloop.cases import search
+from qloop.cases import lookups, search  # noqa: F401 - registers literal_in
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, KindSpec, kind_choices
 from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
@@ -205,7 +205,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         from qloop.process.definitions import CLOSED_STATES
 
-        return self.live().exclude(state__in=CLOSED_STATES)
+        # Written as literals (``qloop.cases.lookups``): the open cases' partial indexes say
+        # ``NOT state IN ('closed')``, and SQLite matches them only to the same literal term.
+        return self.live().exclude(state__literal_in=sorted(CLOSED_STATES))
 
     def overdue(self) -> CaseQuerySet:
         """Open cases with a breached deadline, as the sweep recorded it (X3): the same cases
@@ -393,6 +395,17 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved with the daily counts the dashboards read, in one transaction (issue 13)."""
+        from django.db import transaction
+
+        from qloop.cases import counts
+
+        with transaction.atomic():
+            before = counts.before_case_save(self)
+            super().save(*args, **kwargs)
+            counts.case_saved(self, before)
+
     @property
     def kind_spec(self) -> KindSpec:
         return KINDS[self.kind]
@@ -483,6 +496,25 @@ class ProductProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.serial_number}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved with the per-model daily counts (repeat problems, issue 13)."""
+        from django.db import transaction
+
+        from qloop.cases import counts
+
+        with transaction.atomic():
+            # What it was counted as is read from the row itself (not remembered from when
+            # this instance was loaded: another save may have come in between).
+            before: str | None = None
+            if not self._state.adding:
+                before = (
+                    ProductProblem.objects.filter(pk=self.pk)
+                    .values_list("model", flat=True)
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            counts.product_saved(self, before)
 
 
 class FeedbackDetail(models.Model):
@@ -659,3 +691,78 @@ class RecurringGroupEvent(TrailEntry):
 
     def __str__(self) -> str:
         return f"{self.group_id} {self.verb} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseDayCount(models.Model):
+    """How many live cases were received on a (local) day, per kind and per category, product
+    model, or in all: a summary kept in the same transaction as each case change
+    (``qloop.cases.counts``), so the dashboards' groupings over months read a few hundred
+    rows instead of the cases (issue 13). ``qloop manage rebuild_case_counts`` recounts it."""
+
+    KIND = "kind"  # value "": every case of the kind
+    CATEGORY = "category"  # value: the category's primary key
+    MODEL = "model"  # value: the product model as typed (stripped)
+
+    dimension = models.CharField(max_length=10)
+    value = models.CharField(max_length=100, blank=True)
+    day = models.DateField()
+    kind = models.CharField(max_length=30)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily case count")
+        verbose_name_plural = _("daily case counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "day", "kind", "value"], name="casedaycount_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.dimension}={self.value}: {self.n}"
+
+
+class SimilarDoc(models.Model):
+    """A case's text as the similar-case search reads it (issue 13): its Chinese characters
+    only, with its kind, product model and time received, so the latest cases of one model are
+    one index range. Kept by ``qloop.cases.similar_index`` as the case's text changes."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="similar_doc"
+    )
+    kind = models.CharField(max_length=30)
+    model_key = models.CharField(max_length=100, blank=True)  # the model, stripped, upper case
+    received_at = models.DateTimeField()
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("similar-case text")
+        verbose_name_plural = _("similar-case texts")
+        indexes = [
+            models.Index(fields=["kind", "model_key", "-received_at"], name="similardoc_model"),
+            models.Index(fields=["kind", "-received_at"], name="similardoc_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.model_key}"
+
+
+class SimilarGram(models.Model):
+    """In how many cases of a kind and product model a character bigram occurs (its document
+    frequency), kept as cases are registered and changed; the row with an empty ``gram`` holds
+    the number of cases. ``model_key`` "*" counts every case of the kind (issue 13)."""
+
+    kind = models.CharField(max_length=30)
+    model_key = models.CharField(max_length=100, blank=True)
+    gram = models.CharField(max_length=2, blank=True)
+    df = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bigram statistic")
+        verbose_name_plural = _("bigram statistics")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "model_key", "gram"], name="similargram_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.model_key} {self.gram}: {self.df}"

@@ -1,11 +1,14 @@
 """Similar past cases while a case is being registered (issue 13, "recurring problems"):
 Chinese text compared on character bigrams, weighted by how rare each bigram is among the
-organisation's own recent cases (learned from them, offline, no outside service).
+organisation's own cases of the same product model (learned from them, offline, no outside
+service).
 
-The candidates are the most recent live cases about the same product model (an indexed
-column), at most ``POOL`` of them, read as (number, text, state, category) tuples; their
-bigram weights are computed from that pool. The five closest come back with their outcome,
-and the category most of them share is suggested.
+The candidates are the most recent live cases of the same kind and model this person may see,
+at most ``POOL`` of them, read from the search's own index (``SimilarDoc``: kind, model, time
+received — one index range, however many cases the model has); the bigram weights come from
+the statistics kept per model as cases are registered (``SimilarGram``, see
+``qloop.cases.similar_index``), read only for the bigrams at hand. The five closest come back
+with their outcome, and the category most of them share is suggested.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from qloop.cases.models import Case
 from qloop.cases.search import normalise
+from qloop.cases.similar_index import clean_grams, model_key, statistics
 
 if TYPE_CHECKING:
     from qloop.org.models import User
@@ -69,34 +73,49 @@ def similar_cases(
     query = grams(text)
     if sum(query.values()) < 3:
         return [], ""
-    pool = Case.objects.for_user(user).live().filter(kind=kind)
-    if model.strip():
-        pool = pool.filter(product__model__iexact=model.strip())
+    key = model_key(model)
+    pool = Case.objects.for_user(user).live().filter(similar_doc__kind=kind)
+    if key:
+        pool = pool.filter(similar_doc__model_key=key)
     if exclude:
         pool = pool.exclude(number__in=list(exclude))
     rows = list(
-        pool.order_by("-received_at").values_list(
+        pool.order_by("-similar_doc__received_at").values_list(
             "number",
             "title",
             "state",
             "category__code",
-            "search_text",
+            "similar_doc__text",
             "investigation__root_cause",
             "investigation__answer",
         )[:POOL]
     )
     if not rows:
         return [], ""
-    # search_text is already normalised (Traditional folded to Simplified) when saved.
-    docs = [grams(r[4] or r[1], normalised=True) for r in rows]
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(doc.keys())
-    n = len(docs)
-    idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
+    # Only the candidates sharing a bigram with the query can score; the statistics are read
+    # for the bigrams of those and of the query.
+    candidates = []
+    wanted: set[str] = set(query)
+    asked = query.keys()
+    for row in rows:
+        text = row[4] or ""
+        # The bigrams as a set first (cheap); counted only for the few that share one.
+        if len(text) >= 2 and asked.isdisjoint(map(str.__add__, text, text[1:])):
+            continue
+        doc = clean_grams(text)
+        if doc.keys() & asked:
+            candidates.append((row, doc))
+            wanted.update(doc)
+    if not candidates:
+        return [], ""
+    n, df = statistics(kind, key, wanted)
+    n = max(n, len(rows))
+    # A bigram no case of the model has weighs as one every case has (as when the weights
+    # were taken from the candidates alone).
+    idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items() if c}
     q = _vector(query, idf)
     scored = []
-    for row, doc in zip(rows, docs, strict=True):
+    for row, doc in candidates:
         d = _vector(doc, idf)
         score = sum(v * d.get(g, 0.0) for g, v in q.items())
         if score >= THRESHOLD:

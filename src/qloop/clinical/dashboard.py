@@ -68,7 +68,13 @@ def timeliness_this_month(user: User, when: When) -> CardOut:
 
 def register_cards() -> None:
     register_board(
-        Board("clinical", gettext_lazy("Laboratory and radiology"), follows_findings, 40)
+        Board(
+            "clinical",
+            gettext_lazy("Laboratory and radiology"),
+            follows_findings,
+            40,
+            profile="clinical",
+        )
     )
     register_card(
         Card(

@@ -154,6 +154,9 @@ class PharmacyConfig(AppConfig):
         from qloop.pharmacy.nav import register_entries
 
         register_entries()
+        from qloop.pharmacy.dashboard import register_cards
+
+        register_cards()
         from qloop.pharmacy.summaries import register as register_summaries
 
         register_summaries()  # the recipient sets of the periodic summaries (R3.2)

@@ -17,19 +17,25 @@ from qloop.reports.dashboards import BOARDS, board_for, boards_for, cards_for
 def dashboard(request: HttpRequest, board: str = "") -> HttpResponse:
     """A person's own board by default; another board if their role may see it (403)."""
     user: User = request.user  # type: ignore[assignment]
-    code = board or board_for(user)
+    profiles = Organisation.current_profiles()
+    return render_board(request, board or board_for(user, profiles), profiles)
+
+
+def render_board(request: HttpRequest, code: str, profiles: tuple[str, ...]) -> HttpResponse:
+    """The board page; also the first page (``/``) of the roles that have one."""
+    user: User = request.user  # type: ignore[assignment]
     spec = BOARDS.get(code)
-    if spec is None:
+    if spec is None or (spec.profile is not None and spec.profile not in profiles):
         raise Http404
     if not spec.shown_to(user):
         raise PermissionDenied
-    cards = cards_for(user, code, Organisation.current_profiles())
+    cards = cards_for(user, code, profiles)
     return render(
         request,
         "reports/dashboard.html",
         {
             "board": spec,
-            "boards": boards_for(user),
+            "boards": boards_for(user, profiles),
             "cards": [
                 {
                     "card": card,

@@ -14,11 +14,12 @@ so the figure and the list it opens agree.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -60,6 +61,7 @@ class Board:
     title: str | Promise
     shown_to: Callable[[User], bool]
     order: int = 100
+    profile: str | None = None  # None: whatever profiles are on
 
 
 @dataclass(frozen=True)
@@ -130,22 +132,96 @@ def visible_cases(user: User) -> CaseQuerySet:
     return Case.objects.for_user(user).live()
 
 
-def board_for(user: User) -> str:
-    """A person's first page: the general manager's, Quality's, CS's, or their department's."""
-    if user.has_role("general_manager") or user.is_superuser:
+def kinds_seen(user: User) -> tuple[set[str], set[str]]:
+    """The kinds (of those switched on) of which this person sees every case, and those of
+    which they see a part (a department's share, the ADR reports they made); kinds they see
+    nothing of are in neither.
+
+    The daily counts (``CaseDayCount``) hold every live case, so they answer only for the
+    kinds seen whole; the rest is counted over the person's own cases: per-user visibility
+    stays exact."""
+    from qloop.cases.kinds import enabled_kinds
+    from qloop.cases.models import general_visibility
+
+    whole: set[str] = set()
+    part: set[str] = set()
+    if not user.is_authenticated or not user.is_active:
+        return whole, part
+    general = general_visibility(user)
+    for spec in enabled_kinds():
+        rule = spec.visibility(user) if spec.visibility is not None else general
+        if not rule:
+            whole.add(spec.kind)
+        elif rule != NOBODY:
+            part.add(spec.kind)
+    return whole, part
+
+
+NOBODY = Q(pk__in=[])
+
+
+def _day_counts(
+    dimension: str, since: dt.date, kinds: set[str], until: dt.date | None = None
+) -> QuerySet[Any]:
+    from qloop.cases.models import CaseDayCount
+
+    rows = CaseDayCount.objects.filter(dimension=dimension, day__gte=since, kind__in=sorted(kinds))
+    if until is not None:
+        rows = rows.filter(day__lt=until)
+    return rows
+
+
+# The core's boards that are a role's first page, in the order a person holding several roles
+# gets them: the general manager's, Quality's, Customer Service's.
+ROLE_BOARDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("management", ("general_manager",)),
+    ("quality", ("quality_engineer", "quality_head")),
+    ("cs", ("cs_clerk", "cs_head")),
+)
+
+
+def home_board(user: User, profiles: tuple[str, ...] | None = None) -> str | None:
+    """The board that is this person's first page (``/``), or None for My work.
+
+    The general manager, Quality, CS, then a profile's board (the pharmacy's, the clinical
+    departments') when its profile is on and the person follows its work, then the heads of
+    departments (a role that manages cases there); everyone else — a clerk of a department
+    with no board of their own — lands on My work, where their work is."""
+    if profiles is None:
+        from qloop.org.models import Organisation
+
+        profiles = Organisation.current_profiles()
+    if user.is_superuser:
         return "management"
-    if user.has_role("quality_engineer", "quality_head"):
-        return "quality"
-    if user.has_role("cs_clerk", "cs_head"):
-        return "cs"
+    for code, roles in ROLE_BOARDS:
+        if user.has_role(*roles) and code in BOARDS:
+            return code
+    core = {code for code, _roles in ROLE_BOARDS} | {"department"}
     for board in sorted(BOARDS.values(), key=lambda b: b.order):
-        if board.code not in {"management", "quality", "cs", "department"} and board.shown_to(user):
+        if board.code in core or (board.profile is not None and board.profile not in profiles):
+            continue
+        if board.shown_to(user):
             return board.code
-    return "department"
+    if user.manages_cases and user.department_ids:
+        return "department"
+    return None
 
 
-def boards_for(user: User) -> list[Board]:
-    return [b for b in sorted(BOARDS.values(), key=lambda b: b.order) if b.shown_to(user)]
+def board_for(user: User, profiles: tuple[str, ...] | None = None) -> str:
+    """The board ``/dashboard/`` opens: the person's first page, or their department's."""
+    return home_board(user, profiles) or "department"
+
+
+def boards_for(user: User, profiles: tuple[str, ...] | None = None) -> list[Board]:
+    if profiles is None:
+        from qloop.org.models import Organisation
+
+        profiles = Organisation.current_profiles()
+    return [
+        b
+        for b in sorted(BOARDS.values(), key=lambda b: b.order)
+        if (b.profile is None or b.profile in profiles) and b.shown_to(user)
+    ]
 
 
 def cards_for(user: User, board: str, profiles: tuple[str, ...]) -> list[tuple[Card, CardOut]]:
@@ -180,13 +256,30 @@ def _with_clock(
     if name:
         clocks = clocks.filter(name=name)
     if states:
-        clocks = clocks.filter(state__in=states)
+        clocks = clocks_in_states(clocks, states)
     if breached:
         start, end = breached
         clocks = clocks.filter(
             breached_at__gte=local_start(start), breached_at__lt=local_start(end)
         )
     return visible_cases(user).filter(pk__in=clocks.values("case_id"))
+
+
+# The condition of the open clocks' partial index (``clock_open_name_state``), written as in
+# its definition and as literals (``qloop.cases.lookups``): SQLite uses a partial index only
+# when the query repeats its condition, and cannot see through bound parameters.
+OPEN_CLOCK_STATES = ["running", "paused", "breached"]
+
+
+def clocks_in_states(clocks: QuerySet[Any], states: tuple[str, ...]) -> QuerySet[Any]:
+    """Clocks in these states, read from the open clocks' index when they are open states (one
+    state alone, ``state = 'paused'``, would otherwise scan every clock on SQLite)."""
+    if set(states) <= set(OPEN_CLOCK_STATES):
+        clocks = clocks.filter(state__literal_in=OPEN_CLOCK_STATES)
+        if set(states) != set(OPEN_CLOCK_STATES):
+            clocks = clocks.filter(state__literal_in=list(states))
+        return clocks
+    return clocks.filter(state__in=list(states))
 
 
 def _month_after(day: dt.date) -> dt.date:
@@ -289,25 +382,33 @@ REPEAT_DAYS = 90
 
 
 def repeat_problems(user: User, when: When) -> CardOut:
-    """Quality: product models complained about twice or more in the last 90 days."""
+    """Quality: product models complained about twice or more in the last 90 days: from the
+    daily counts per model (90 days × the models) for the kinds the person sees whole, from
+    their cases for the rest."""
     since = when.today - dt.timedelta(days=REPEAT_DAYS)
-    rows = (
-        visible_cases(user)
-        .filter(kind="complaint", received_at__gte=local_start(since))
-        .exclude(product__model="")
-        .values("product__model")
-        .annotate(n=Count("id"))
-        .filter(n__gte=2)
-        .order_by("-n", "product__model")
-    )
-    top = list(rows[:8])
+    whole, part = kinds_seen(user)
+    totals: Counter[str] = Counter()
+    if "complaint" in whole:
+        for value, n in (
+            _day_counts("model", since, {"complaint"})
+            .values("value")
+            .annotate(total=Sum("n"))
+            .values_list("value", "total")
+        ):
+            totals[value] += n
+    elif "complaint" in part:
+        for value, n in (
+            visible_cases(user)
+            .filter(kind="complaint", received_at__gte=local_start(since))
+            .exclude(product__model="")
+            .values("product__model")
+            .annotate(n=Count("id"))
+            .values_list("product__model", "n")
+        ):
+            totals[value] += n
+    top = sorted(((m, n) for m, n in totals.items() if n >= 2), key=lambda r: (-r[1], r[0]))[:8]
     figures = [
-        Figure(
-            r["product__model"],
-            r["n"],
-            register_url(kind="complaint", model=r["product__model"], received_from=since),
-        )
-        for r in top
+        Figure(m, n, register_url(kind="complaint", model=m, received_from=since)) for m, n in top
     ]
     return CardOut(
         figures,
@@ -349,9 +450,19 @@ def _open_of_departments(department_ids: set[int]) -> Any:
     condition written as the index's), before the visibility rule is applied by primary key."""
     return (
         Case.objects.filter(archived_at__isnull=True, department_id__in=department_ids)
-        .exclude(state__in=["closed"])
+        .exclude(state__literal_in=["closed"])
         .values("pk")
     )
+
+
+def _open_count(user: User, department_ids: set[int]) -> int:
+    """The open cases of these departments this person may see: for a person who sees every
+    kind whole, one index-only count (``case_open_work`` holds state, kind and department);
+    else the visibility rule is applied to each by primary key."""
+    whole, part = kinds_seen(user)
+    if not part:
+        return int(_open_of_departments(department_ids).filter(kind__in=sorted(whole)).count())
+    return visible_cases(user).filter(pk__in=_open_of_departments(department_ids)).count()
 
 
 def department_tasks(user: User, when: When) -> CardOut:
@@ -377,7 +488,7 @@ def department_tasks(user: User, when: When) -> CardOut:
             ),
             Figure(
                 _("Open cases of my departments"),
-                cases.filter(pk__in=_open_of_departments(user.department_ids)).count(),
+                _open_count(user, user.department_ids),
                 register_url(department=codes[0], open=1)
                 if len(codes) == 1
                 else reverse("my-work"),
@@ -422,13 +533,33 @@ def top_problems(user: User, when: When) -> CardOut:
     from qloop.cases.models import Category
 
     since = when.today - dt.timedelta(days=TOP_DAYS)
-    rows = list(
-        visible_cases(user)
-        .filter(received_at__gte=local_start(since), category__isnull=False)
-        .values("category_id")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:5]
-    )
+    whole, part = kinds_seen(user)
+    totals: Counter[int] = Counter()
+    if whole:
+        # From the daily counts per category (90 days × the categories), not the cases.
+        for value, n in (
+            _day_counts("category", since, whole)
+            .values("value")
+            .annotate(total=Sum("n"))
+            .values_list("value", "total")
+        ):
+            totals[int(value)] += n
+    if part:
+        for category_id, n in (
+            visible_cases(user)
+            .filter(
+                kind__in=sorted(part), received_at__gte=local_start(since), category__isnull=False
+            )
+            .values("category_id")
+            .annotate(n=Count("id"))
+            .values_list("category_id", "n")
+        ):
+            totals[category_id] += n
+    rows = [
+        {"category_id": c, "n": n}
+        for c, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        if n > 0
+    ][:5]
     names = {c.pk: c for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows])}
     figures = [
         Figure(
@@ -446,20 +577,31 @@ def top_problems(user: User, when: When) -> CardOut:
 
 
 def trend(user: User, when: When) -> CardOut:
-    """Complaints and feedback received per month over the last twelve months: one range
-    count per month on the received-at index."""
+    """Complaints and feedback received per month over the last twelve months, from the daily
+    counts (or one range count per month on the received-at index, for a kind seen in part)."""
     months = when.months_back(12)
     complaints: list[dict[str, Any]] = []
     feedback: list[dict[str, Any]] = []
     labels: list[str] = []
-    # A count per month and kind, each a range of the (kind, received_at) index of live cases.
     bounds = [(start, _month_after(start)) for start in months]
     row: dict[str, int] = {}
-    for i, (start, end) in enumerate(bounds):
+    whole, part = kinds_seen(user)
+    for i in range(len(bounds)):
+        row[f"c{i}"] = row[f"f{i}"] = 0
+    # From the daily counts per kind for the kinds seen whole (at most 366 × 2 rows, summed
+    # per month here); one range count per month over the person's cases for the rest.
+    index = {start: i for i, (start, _end) in enumerate(bounds)}
+    for day, kind, n in _day_counts(
+        "kind", months[0], whole & {"complaint", "feedback"}, until=bounds[-1][1]
+    ).values_list("day", "kind", "n"):
+        row[f"{'c' if kind == 'complaint' else 'f'}{index[day.replace(day=1)]}"] += n
+    counted_kinds = sorted(part & {"complaint", "feedback"})
+    bounds_to_count = bounds if counted_kinds else []
+    for i, (start, end) in enumerate(bounds_to_count):
         per_kind = dict(
             visible_cases(user)
             .filter(
-                kind__in=["complaint", "feedback"],
+                kind__in=counted_kinds,
                 received_at__gte=local_start(start),
                 received_at__lt=local_start(end),
             )
@@ -467,8 +609,8 @@ def trend(user: User, when: When) -> CardOut:
             .annotate(n=Count("id"))
             .values_list("kind", "n")
         )
-        row[f"c{i}"] = per_kind.get("complaint", 0)
-        row[f"f{i}"] = per_kind.get("feedback", 0)
+        row[f"c{i}"] += per_kind.get("complaint", 0)
+        row[f"f{i}"] += per_kind.get("feedback", 0)
     for i, (start, end) in enumerate(bounds):
         labels.append(f"{start:%Y-%m}")
         last_day = end - dt.timedelta(days=1)
@@ -663,7 +805,7 @@ register_card(
     Card(
         "tasks",
         gettext_lazy("Tasks of my departments"),
-        frozenset({"department", "quality", "cs"}),
+        frozenset({"department", "quality", "cs", "pharmacy", "clinical"}),
         department_tasks,
         order=60,
     ),

@@ -64,7 +64,19 @@ def _form_errors_from(form: Any, exc: ValidationError) -> None:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("my-work")
+    """The first page: the person's own dashboard when their role has one (the general
+    manager, Quality, CS, heads of departments, a profile's board), My work otherwise
+    (issue 13). The board says how much waits in My work; the menu keeps both."""
+    from qloop.org.models import Organisation
+    from qloop.reports.dashboard_views import render_board
+    from qloop.reports.dashboards import home_board
+
+    user: User = request.user  # type: ignore[assignment]
+    profiles = Organisation.current_profiles()
+    code = home_board(user, profiles)
+    if code is None:
+        return redirect("my-work")
+    return render_board(request, code, profiles)
 
 
 @login_required

@@ -1,0 +1,26 @@
+"""Recount the dashboards' daily case counts (and the similar-case statistics) from the cases:
+after a bulk load that bypassed the application (bench/generate.py, a restore)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Recount the daily case counts and the similar-case statistics from the cases."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from qloop.cases import counts, similar_index
+
+        start = time.perf_counter()
+        rows = counts.rebuild()
+        self.stdout.write(f"daily case counts: {rows} rows in {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        docs, grams = similar_index.rebuild(out=self.stdout.write)
+        self.stdout.write(
+            f"similar cases: {docs} cases, {grams} bigram statistics "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
