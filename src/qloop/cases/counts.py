@@ -61,7 +61,8 @@ def _model_rows(key: CaseKey | None, model: str) -> list[Row]:
 def _apply(before: list[Row], after: list[Row]) -> None:
     delta: Counter[Row] = Counter(after)
     delta.subtract(Counter(before))
-    changes = [(*row, n) for row, n in delta.items() if n]
+    # In one order for every writer, so two transactions never wait on each other's rows.
+    changes = sorted((*row, n) for row, n in delta.items() if n)
     if not changes:
         return
     from qloop.cases.models import CaseDayCount

@@ -58,7 +58,8 @@ def _stat_rows(kind: str, key: str, clean: str) -> Iterable[StatKey]:
 
 
 def _apply(delta: Counter[StatKey]) -> None:
-    changes = [(*k, n) for k, n in delta.items() if n]
+    # In one order for every writer, so two transactions never wait on each other's rows.
+    changes = sorted((*k, n) for k, n in delta.items() if n)
     if not changes:
         return
     from qloop.cases.models import SimilarGram
