@@ -108,7 +108,9 @@ def test_cs_registers_a_complaint_with_a_photo_and_finds_it(
     photo = make_photo(tmp_path)
 
     log_in(page, "cs")
-    assert page.url.endswith(reverse("my-work"))
+    # CS's first page is its board, which says what waits in My work (issue 13).
+    assert page.url.endswith(reverse("home"))
+    assert page.locator("#my-work-waiting").is_visible()
     screenshot(page, "logged-in")
 
     open_nav_link(page, "case-create")
