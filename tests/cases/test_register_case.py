@@ -153,6 +153,21 @@ def test_a_complaint_registered_by_anyone_lands_unassigned_in_the_cs_queue(
     assert list(my_work_queryset(users["prod"])) == []
 
 
+def test_the_owner_of_a_corrective_plan_finds_it_in_my_work_while_it_is_implemented(
+    make_case: Callable[..., Any], users: dict[str, Any]
+) -> None:
+    """R1.5: the plan's owner (Production) has the case in My work while the plan is being
+    implemented, and not before or after; the badge counts it the same way."""
+    from qloop.capa.models import CorrectiveAction
+
+    case = make_case(actor="cs")
+    CorrectiveAction.objects.create(case=case, plan="更换供应商", owner=users["prod"])
+    for state, expected in (("investigating", []), ("implementing", [case]), ("standardising", [])):
+        Case.objects.filter(pk=case.pk).update(state=state)
+        assert list(my_work_queryset(users["prod"])) == expected, state
+        assert my_work_queryset(users["prod"]).count() == len(expected), state
+
+
 def test_feedback_lands_in_the_department_configured_as_its_intake(
     make_case: Callable[..., Any],
 ) -> None:

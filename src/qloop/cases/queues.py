@@ -22,10 +22,16 @@ def my_work_queryset(user: User) -> CaseQuerySet:
     from qloop.capa.models import CorrectiveAction
     from qloop.process.definitions import states_moved_by
 
-    # The plans I own as a subquery, not a join: the count (the badge on every page) stays a
-    # read of the open cases' index.
-    owned = CorrectiveAction.objects.filter(owner=user).values("case_id")
-    mine = Q(handler=user) | Q(pk__in=owned, state="implementing")
+    # The plans I own, read first (a person owns a handful): with their case ids written into
+    # the query, "handled by me or one of these" is two index look-ups that the database can
+    # OR together, where a subquery or a join made it filter every open case (the badge on
+    # every page: 106 ms at 1,000,000 cases on PostgreSQL, issue 14).
+    owned = list(
+        CorrectiveAction.objects.filter(owner=user, case__state="implementing").values_list(
+            "case_id", flat=True
+        )
+    )
+    mine = Q(handler=user) | Q(pk__in=owned)
     if user.manages_cases and user.department_ids:
         mine |= Q(handler__isnull=True, department_id__in=user.department_ids)
     for kind, states in states_moved_by(user.role_codes).items():
