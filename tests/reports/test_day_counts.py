@@ -124,3 +124,36 @@ def test_two_instances_of_one_case_saved_in_turn_keep_the_counts_right(
     assert not any(k[0] == "category" for k in kept)
     rebuild()
     assert _snapshot() == kept
+
+
+def test_a_save_of_fields_the_counts_do_not_read_costs_one_statement(
+    make_case: Callable[..., Any],
+) -> None:
+    """A state or deadline change saved with ``update_fields`` (the engine's saves) neither
+    reads the row twice nor moves a count, even from an instance older than the last save."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = make_case(category_code="1A")
+    stale = Case.objects.get(pk=case.pk)
+    fresh = Case.objects.get(pk=case.pk)
+    fresh.category = Category.objects.get(code="2A")
+    fresh.save()
+    stale.state = "handling"
+    with CaptureQueriesContext(connection) as queries:
+        stale.save(update_fields=["state"])
+    assert len([q for q in queries if "SAVEPOINT" not in q["sql"]]) == 1
+    kept = _snapshot()
+    assert (
+        kept[
+            (
+                "category",
+                str(fresh.category_id),
+                fresh.received_at.astimezone(TZ).date(),
+                "complaint",
+            )
+        ]
+        == 1
+    )
+    rebuild()
+    assert _snapshot() == kept

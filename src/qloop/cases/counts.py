@@ -28,6 +28,8 @@ CaseKey = tuple[dt.date, str, int | None, bool]
 Row = tuple[str, str, dt.date, str]  # dimension, value, day, kind
 
 KEY_FIELDS = ("received_at", "kind", "category_id", "archived_at")
+# The names a save's ``update_fields`` may give for them.
+KEY_NAMES = frozenset({*KEY_FIELDS, "category"})
 
 
 def _key_in_db(pk: int) -> CaseKey | None:

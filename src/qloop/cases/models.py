@@ -401,6 +401,12 @@ class Case(models.Model):
 
         from qloop.cases import counts
 
+        fields = kwargs.get("update_fields")
+        if fields is not None and not counts.KEY_NAMES.intersection(fields):
+            # A save that cannot move the case between counts (its state, its deadline …)
+            # costs no reads.
+            super().save(*args, **kwargs)
+            return
         with transaction.atomic():
             before = counts.before_case_save(self)
             super().save(*args, **kwargs)
