@@ -392,7 +392,7 @@ def register_case(
             search_text=case.search_text, search_tokens=case.search_tokens
         )
         # The similar-case search's text and bigram statistics, in the same transaction.
-        similar_index.index_case(case.pk)
+        similar_index.index_case(case.pk, new=True)
         Event.objects.create(
             case=case,
             actor=actor,

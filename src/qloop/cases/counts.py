@@ -32,15 +32,17 @@ KEY_FIELDS = ("received_at", "kind", "category_id", "archived_at")
 KEY_NAMES = frozenset({*KEY_FIELDS, "category"})
 
 
+def _key(received_at: dt.datetime, kind: str, category_id: int | None, archived_at: Any) -> CaseKey:
+    """(local day received, kind, category, live)."""
+    return (timezone.localdate(received_at), kind, category_id, archived_at is None)
+
+
 def _key_in_db(pk: int) -> CaseKey | None:
-    """The case's key as its row holds it: (local day received, kind, category, live)."""
+    """The case's key as its row holds it."""
     from qloop.cases.models import Case
 
     row = Case.objects.filter(pk=pk).values_list(*KEY_FIELDS).first()
-    if row is None:
-        return None
-    received_at, kind, category_id, archived_at = row
-    return (timezone.localdate(received_at), kind, category_id, archived_at is None)
+    return _key(*row) if row is not None else None
 
 
 def _case_rows(key: CaseKey | None) -> list[Row]:
@@ -90,10 +92,15 @@ def before_case_save(case: Case) -> CaseKey | None:
     return _key_in_db(case.pk)
 
 
-def case_saved(case: Case, before: CaseKey | None) -> None:
+def case_saved(case: Case, before: CaseKey | None, *, inserted: bool = False) -> None:
     """Move the case's counts from its old key to its new one (same transaction)."""
-    # Read back from the row: with ``update_fields`` the instance's other fields may be stale.
-    after = _key_in_db(case.pk)
+    # A row just inserted holds what the instance holds; otherwise read back from the row:
+    # with ``update_fields`` the instance's other fields may be stale.
+    after = (
+        _key(case.received_at, case.kind, case.category_id, case.archived_at)
+        if inserted
+        else _key_in_db(case.pk)
+    )
     if after == before:
         return
     rows_before, rows_after = _case_rows(before), _case_rows(after)

@@ -408,9 +408,10 @@ class Case(models.Model):
             super().save(*args, **kwargs)
             return
         with transaction.atomic():
+            inserted = self._state.adding
             before = counts.before_case_save(self)
             super().save(*args, **kwargs)
-            counts.case_saved(self, before)
+            counts.case_saved(self, before, inserted=inserted)
 
     @property
     def kind_spec(self) -> KindSpec:

@@ -75,9 +75,10 @@ def _apply(delta: Counter[StatKey]) -> None:
         cursor.executemany(sql, changes)
 
 
-def index_case(case_id: int) -> None:
+def index_case(case_id: int, *, new: bool = False) -> None:
     """Bring one case's text and the statistics it counts in up to date (call inside the
-    transaction that changed it); a no-op when nothing the search reads changed."""
+    transaction that changed it); a no-op when nothing the search reads changed. ``new``: the
+    case was registered in this transaction, so it has no text indexed yet."""
     from qloop.cases.models import Case, SimilarDoc
 
     row = (
@@ -85,7 +86,7 @@ def index_case(case_id: int) -> None:
         .values_list("kind", "received_at", "search_text", "title", "product__model")
         .first()
     )
-    old = SimilarDoc.objects.filter(pk=case_id).first()
+    old = None if new else SimilarDoc.objects.filter(pk=case_id).first()
     delta: Counter[StatKey] = Counter()
     if old is not None:
         delta.subtract(_stat_rows(old.kind, old.model_key, old.text))
@@ -95,14 +96,15 @@ def index_case(case_id: int) -> None:
             _apply(delta)
         return
     kind, received_at, search_text, title, model = row
-    new = (kind, model_key(model or ""), received_at, clean_text(search_text, title))
-    if old is not None and (old.kind, old.model_key, old.received_at, old.text) == new:
+    key, text = model_key(model or ""), clean_text(search_text, title)
+    doc: dict[str, Any] = {"kind": kind, "model_key": key, "received_at": received_at, "text": text}
+    if old is not None and all(getattr(old, k) == v for k, v in doc.items()):
         return
-    delta.update(_stat_rows(new[0], new[1], new[3]))
-    SimilarDoc.objects.update_or_create(
-        case_id=case_id,
-        defaults={"kind": new[0], "model_key": new[1], "received_at": new[2], "text": new[3]},
-    )
+    delta.update(_stat_rows(kind, key, text))
+    if old is None:
+        SimilarDoc.objects.create(case_id=case_id, **doc)
+    else:
+        SimilarDoc.objects.filter(pk=case_id).update(**doc)
     _apply(delta)
 
 

@@ -19,6 +19,7 @@ from qloop.reports.exports import (
     Inline,
     Pending,
     filename,
+    job_for,
     request_export,
 )
 from qloop.reports.models import ExportJob, ExportState
@@ -57,12 +58,7 @@ def export_start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _job(request: HttpRequest, job: str) -> ExportJob:
-    """Only the person who asked sees the job and its file (404 for anyone else)."""
-    user: User = request.user  # type: ignore[assignment]
-    found = ExportJob.objects.filter(token=job, requested_by=user).first()
-    if found is None:
-        raise Http404
-    return found
+    return job_for(request.user, job)  # type: ignore[arg-type]
 
 
 @login_required

@@ -206,6 +206,16 @@ def request_export(
     return job
 
 
+def job_for(user: User, token: str) -> ExportJob:
+    """An export job and its file are only ever the asker's: 404 for anyone else."""
+    from django.http import Http404
+
+    found = ExportJob.objects.filter(token=token, requested_by=user).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def write_job(job_id: int) -> ExportJob | None:
     """The worker's half: claim the job (once), write the file, keep it in storage. Safe to run
     twice: a job already claimed is left alone."""
