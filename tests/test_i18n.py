@@ -275,3 +275,22 @@ def test_login_page_speaks_the_chosen_language(
 def test_browser_language_does_not_override_the_chinese_default() -> None:
     response = Client().get("/login/", headers={"accept-language": "en-US,en;q=0.9"})
     assert "登录" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "report_form", "questionnaire"),
+    [("zh-hans", "纸质报告表", "纸质问卷"), ("zh-hant", "紙本報告表", "紙質問卷")],
+)
+def test_a_paper_adr_report_is_not_called_a_questionnaire(
+    language: str, report_form: str, questionnaire: str
+) -> None:
+    """'Paper form' is two things: how an ADR report went to the regulator, and how a survey
+    answer came in. Each reads right in Chinese."""
+    from django.utils import translation
+
+    from qloop.pharmacy.models import SendingChannel
+    from qloop.surveys.models import Source
+
+    with translation.override(language):
+        assert str(SendingChannel.PAPER.label) == report_form
+        assert str(Source.PAPER.label) == questionnaire

@@ -141,3 +141,34 @@ def test_the_analysis_page_draws_its_charts_and_the_history_import_reports_rows(
     failed = [f for f in watch.failed if not f.startswith("422 ")]
     errors = [e for e in watch.errors if "status of 422" not in e]
     assert not errors and not failed, errors + failed
+
+
+def test_the_corrective_steps_chart_names_every_step_in_english(
+    demo_org: dict[str, Any],
+    page: Any,
+    watch: PageWatch,
+    screenshot: Callable[[Any, str], Path],
+) -> None:
+    """The management board in the longest language: each bar keeps its step's name (ECharts
+    used to drop every other label when they would touch)."""
+    from django.utils import translation
+
+    from qloop.org.models import User
+    from qloop.process.definitions import state_label
+
+    call_command("demo", cases=40, stdout=io.StringIO())
+    User.objects.filter(username="gm").update(language="en")
+    watch.attach(page)
+    log_in(page, "gm")
+    page.set_viewport_size({"width": 1024, "height": 1200})
+    page.goto(reverse("dashboard"))
+    chart = page.locator("#card-corrective .ql-chart svg").first
+    chart.wait_for(timeout=10_000)
+    drawn = chart.evaluate("s => [...s.querySelectorAll('text')].map(t => t.textContent).join(' ')")
+    for step in ("corrective_action", "implementing", "standardising", "ready_to_close"):
+        with translation.override("en"):
+            name = str(state_label("complaint", step))
+        # A wrapped label is split over lines: the name is drawn, whatever the breaks.
+        assert "".join(name.split()) in "".join(drawn.split()), (name, drawn)
+    screenshot(page, "dashboard-management-en")
+    assert not watch.errors and not watch.failed, watch.errors + watch.failed

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qloop.cases.models import Case
 
@@ -540,7 +541,8 @@ class SendingChannel(models.TextChoices):
     PHONE = "phone", _("Phone")
     FAX = "fax", _("Fax")
     EMAIL = "email", _("E-mail")
-    PAPER = "paper", _("Paper form")
+    # Not the survey's paper questionnaire (纸质问卷): the paper ADR report form (纸质报告表).
+    PAPER = "paper", pgettext_lazy("how a report is sent", "Paper form")
 
 
 class Sending(models.Model):

@@ -690,7 +690,11 @@ def _bar_chart(figures: list[Figure], *, horizontal: bool = False) -> dict[str, 
         {"value": f.value, "url": f.url, **({"itemStyle": {"color": "#b02a37"}} if f.tone else {})}
         for f in figures
     ]
-    category = {"type": "category", "data": labels[::-1] if horizontal else labels}
+    category: dict[str, Any] = {"type": "category", "data": labels[::-1] if horizontal else labels}
+    if not horizontal:
+        # Every bar keeps its label: ECharts hides every other one when they would touch
+        # (English step names in a narrow card); charts.js wraps them to the bar's width.
+        category["axisLabel"] = {"interval": 0, "overflow": "break"}
     value = {"type": "value", "minInterval": 1}
     return {
         "tooltip": {"trigger": "item", "renderMode": "richText"},
