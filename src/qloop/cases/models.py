@@ -504,8 +504,9 @@ class ProductProblem(models.Model):
     def __str__(self) -> str:
         return f"{self.model} {self.serial_number}".strip()
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Saved with the per-model daily counts (repeat problems, issue 13)."""
+    def save(self, *args: Any, case_key: Any = None, **kwargs: Any) -> None:
+        """Saved with the per-model daily counts (repeat problems, issue 13). ``case_key``:
+        the case's count key (``counts.key_of``) when the caller has just inserted the case."""
         from django.db import transaction
 
         from qloop.cases import counts
@@ -521,7 +522,7 @@ class ProductProblem(models.Model):
                     .first()
                 )
             super().save(*args, **kwargs)
-            counts.product_saved(self, before)
+            counts.product_saved(self, before, case_key)
 
 
 class FeedbackDetail(models.Model):
@@ -741,6 +742,9 @@ class SimilarDoc(models.Model):
     model_key = models.CharField(max_length=100, blank=True)  # the model, stripped, upper case
     received_at = models.DateTimeField()
     text = models.TextField(blank=True)
+    # False until the worker has added this text's bigrams to ``SimilarGram`` (registration
+    # leaves that to the worker after its commit; a suggestion adds the pending ones itself).
+    counted = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("similar-case text")
@@ -748,6 +752,11 @@ class SimilarDoc(models.Model):
         indexes = [
             models.Index(fields=["kind", "model_key", "-received_at"], name="similardoc_model"),
             models.Index(fields=["kind", "-received_at"], name="similardoc_kind"),
+            models.Index(
+                fields=["kind", "model_key"],
+                name="similardoc_pending",
+                condition=models.Q(counted=False),
+            ),
         ]
 
     def __str__(self) -> str:

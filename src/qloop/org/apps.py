@@ -20,6 +20,11 @@ class OrgConfig(AppConfig):
         )
 
         notices.register_kinds()
+        from qloop.org import refdata
+        from qloop.org.models import Organisation
+
+        # Every process's copy of the profiles is dropped when they change (issue 14).
+        refdata.watch(Organisation)
         holidays.register_kinds()
 
 

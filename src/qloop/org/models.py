@@ -642,3 +642,19 @@ class StatutoryNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.source}"
+
+
+class ReferenceVersion(models.Model):
+    """One row whose token changes, in the same transaction, with every change to the reference
+    data that processes keep in memory (categories, extra fields, clock definitions and their
+    ladders, calendars, the organisation's profiles): ``qloop.org.refdata``. A new random token,
+    not a counter, so a rolled-back change's token is never seen again."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("reference data version")
+        verbose_name_plural = _("reference data versions")
+
+    def __str__(self) -> str:
+        return self.token

@@ -6,8 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qloop.cases.choices import Channel, FeedbackType, Gender, Severity
-from qloop.cases.extra import active_fields, form_field
-from qloop.cases.models import Category
+from qloop.cases.extra import active_categories, active_fields, form_field
 from qloop.inputs import InputRulesForm
 
 
@@ -35,9 +34,10 @@ class MultiplePhotoField(forms.FileField):
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    cats = Category.objects.filter(is_active=True).select_related("parent")
     return [("", "—")] + [
-        (c.code, f"{c.code} {c.display_name}") for c in cats if c.parent_id is not None
+        (c.code, f"{c.code} {c.display_name}")
+        for c in active_categories()
+        if c.parent_id is not None
     ]
 
 
