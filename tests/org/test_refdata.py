@@ -166,3 +166,17 @@ def test_an_edit_rolled_back_is_never_read(users: dict[str, User]) -> None:
 
 def _categories() -> tuple[Category, ...]:
     return tuple(Category.objects.all())
+
+
+def test_writes_that_send_no_signal_are_seen_too(users: dict[str, User], make_case: Any) -> None:
+    """``update()`` (a script, a data fix) replaces the token as a save does."""
+    from qloop.org.models import Department
+
+    assert make_case().department.code == "CS"  # this process now holds the intake
+    Department.objects.filter(code="CS").update(intake_kinds=[])
+    Department.objects.filter(code="QA").update(intake_kinds=["complaint"])
+    assert make_case().department.code == "QA"
+    Category.objects.filter(code="1A").update(is_active=False)
+    with pytest.raises(ValidationError) as refused:
+        make_case(category_code="1A")
+    assert list(refused.value.message_dict) == ["category"]

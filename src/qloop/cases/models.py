@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from qloop.cases import lookups, search  # noqa: F401 - registers literal_in
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, KindSpec, kind_choices
+from qloop.org import refdata
 from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class Category(TranslatedName):
     )
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("category")
@@ -106,6 +110,9 @@ class ExtraField(models.Model):
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("extra field")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.signals import request_finished, request_started
+from django.db import models
 
 T = TypeVar("T")
 
@@ -82,11 +83,32 @@ def bump(**_kwargs: Any) -> None:
     _local.in_request = False
 
 
-def watch(*models: type[Any]) -> None:
+class WatchedQuerySet(models.QuerySet[Any]):
+    """The manager of a model kept in memory: writes that send no signal (``update()``,
+    ``bulk_create()``, ``bulk_update()``) replace the token too (``delete()`` sends
+    ``post_delete`` per row)."""
+
+    def update(self, **kwargs: Any) -> int:
+        rows = super().update(**kwargs)
+        bump()
+        return rows
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[Any]:
+        made = super().bulk_create(*args, **kwargs)
+        bump()
+        return made
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        rows = super().bulk_update(*args, **kwargs)
+        bump()
+        return rows
+
+
+def watch(*watched: type[Any]) -> None:
     """Bump the token whenever a row of these models is saved or deleted."""
     from django.db.models.signals import post_delete, post_save
 
-    for model in models:
+    for model in watched:
         label = model._meta.label_lower
         post_save.connect(bump, sender=model, dispatch_uid=f"qloop.refdata.save.{label}")
         post_delete.connect(bump, sender=model, dispatch_uid=f"qloop.refdata.delete.{label}")
