@@ -426,9 +426,9 @@ def register_case(
             _record_contact_change(contact, contact_diff, actor=actor, via=case, at=registered_at)
         # An import of history leaves the recurring look to the daily job (one look, not one
         # per row).
-        transaction.on_commit(
-            partial(_after_commit, case.pk, spec.group_by is not None and start_clocks)
-        )
+        recurring = spec.group_by is not None and start_clocks
+        if recurring or reg.kind in similar_index.SIMILAR_KINDS:
+            transaction.on_commit(partial(_after_commit, case.pk, recurring))
     return case
 
 
