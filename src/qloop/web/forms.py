@@ -40,11 +40,8 @@ def _category_choices() -> list[tuple[str, str]]:
     language until a category changes: qloop.org.refdata)."""
 
     def build() -> tuple[tuple[str, str], ...]:
-        return (("", "—"),) + tuple(
-            (c.code, f"{c.code} {c.display_name}")
-            for c in active_categories()
-            if c.parent_id is not None
-        )
+        offered = [c for c in active_categories() if c.parent_id is not None]
+        return (("", "—"), *((c.code, f"{c.code} {c.display_name}") for c in offered))
 
     return list(refdata.cached(("category_choices", get_language()), build))
 
