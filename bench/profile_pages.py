@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--all-queries", action="store_true", help="print every statement of one request"
+    )
     args = parser.parse_args(argv)
     setup_django(args.database_url, args.data_dir)
     from django.db import connection
@@ -106,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         for sql, _params, seconds in slow:
             print(f"  {seconds * 1000:7.1f} ms  {' '.join(sql.split())[:220]}")
+        if args.all_queries:
+            print("  every statement, in order:")
+            for number, (sql, _params, seconds) in enumerate(queries, 1):
+                print(f"  {number:3d} {seconds * 1000:5.1f} ms  {' '.join(sql.split())[:160]}")
         if profiler:
             out = io.StringIO()
             stats: Any = pstats.Stats(profiler, stream=out)

@@ -40,11 +40,15 @@ def _default_language() -> Iterator[None]:
 def _fresh_profiles() -> Iterator[None]:
     """Each test reads the profiles of its own organisation, not the last test's (a test's
     rollback never passes through Organisation.save, which forgets them)."""
+    from qloop.org import refdata
     from qloop.org.models import _PROFILES_SEEN
 
+    # Nor the reference data another test read: a test's rollback brings back an older token.
     _PROFILES_SEEN.clear()
+    refdata.forget()
     yield
     _PROFILES_SEEN.clear()
+    refdata.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -348,8 +348,12 @@ def test_it_refuses_a_missing_required_extra_field(users: dict[str, Any]) -> Non
 
 
 def test_it_refuses_an_inactive_category(users: dict[str, Any]) -> None:
-    """R2.10: a retired category is no longer offered for new cases."""
-    Category.objects.filter(code="1A").update(is_active=False)
+    """R2.10: a retired category is no longer offered for new cases, from the moment it is
+    retired (registration keeps the categories in memory, issue 14)."""
+    register_case(registration(category_code="1A"), actor=users["cs"])
+    category = Category.objects.get(code="1A")
+    category.is_active = False
+    category.save()
     assert "category" in refused(users, registration(category_code="1A"))
 
 

@@ -1,7 +1,8 @@
 """The similar-case search's own index (issue 13): each complaint's Chinese text and, per
 product model, how many cases each character bigram occurs in, kept as cases are registered
 and changed, so that a suggestion reads the latest cases of the model and the statistics of the
-bigrams at hand instead of weighing every case. The kept statistics always equal a recount."""
+bigrams at hand instead of weighing every case. The kept statistics, once the worker has folded
+in the texts registration left for it (issue 14), always equal a recount."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 from qloop.cases.actions import ContactData, ProductData, archive_case, update_case
 from qloop.cases.models import Case, SimilarDoc, SimilarGram
 from qloop.cases.similar import similar_cases
-from qloop.cases.similar_index import rebuild
+from qloop.cases.similar_index import fold_pending, rebuild, statistics
 
 pytestmark = pytest.mark.django_db
 
 
 def _kept() -> tuple[dict[int, tuple[Any, ...]], dict[tuple[str, str, str], int]]:
+    fold_pending()  # what the worker does after each registration's commit
     docs = {
         d.case_id: (d.kind, d.model_key, d.received_at, d.text) for d in SimilarDoc.objects.all()
     }
@@ -64,3 +66,52 @@ def test_the_model_is_compared_without_case_and_archived_cases_are_not_shown(
     archive_case(leak, "误登记", actor=users["qa_head"])
     assert similar_cases(users["cs"], "机械密封漏水", model="QL-CP50") == ([], "")
     assert Case.objects.filter(pk=leak.pk, similar_doc__isnull=False).exists()
+
+
+def test_the_worker_folds_in_a_registration_whichever_comes_first(
+    make_case: Callable[..., Any], users: dict[str, Any]
+) -> None:
+    """Registration leaves the bigram statistics to the worker; an edit before or after the
+    worker's turn counts the text once, so the statistics still equal a recount."""
+    qa = users["qa_head"]
+    early = make_case(symptom="机械密封处漏水。", product=ProductData(model="QL-CP50"))
+    assert SimilarDoc.objects.get(pk=early.pk).counted is False
+    assert not SimilarGram.objects.exists()
+    update_case(early, {"product.symptom": "叶轮磨损，流量下降。"}, actor=qa)  # before the worker
+    assert fold_pending() == 1
+    late = make_case(symptom="电机过热，跳闸。", product=ProductData(model="QL-CP50"))
+    assert fold_pending() == 1
+    update_case(late, {"product.symptom": "电机过热，轴承异响。"}, actor=qa)  # after it
+    assert fold_pending() == 0
+    docs, grams = _kept()
+    assert grams[("complaint", "QL-CP50", "")] == 2
+    assert grams[("complaint", "QL-CP50", "磨损")] == 1  # the early case's edited text
+    assert grams[("complaint", "QL-CP50", "异响")] == 1
+    assert rebuild() == (2, len(grams))
+    assert _kept() == (docs, grams)
+
+
+def test_a_case_registered_a_moment_ago_is_suggested_before_the_worker_counts_it(
+    make_case: Callable[..., Any], users: dict[str, Any]
+) -> None:
+    old = make_case(symptom="电机运行噪音大。", product=ProductData(model="QL-CP50"))
+    fold_pending()
+    new = make_case(symptom="机械密封处漏水，地面积水。", product=ProductData(model="QL-CP50"))
+    # The statistics the suggestion reads already count the new case's text …
+    assert statistics("complaint", "QL-CP50", {"漏水", "噪音"}) == (2, {"漏水": 1, "噪音": 1})
+    assert statistics("complaint", "", {"漏水"}) == (2, {"漏水": 1})
+    # … and it is suggested, as it will be once the worker has counted it.
+    found, _ = similar_cases(users["cs"], "机械密封漏水", model="QL-CP50")
+    assert [s.number for s in found] == [new.number]
+    fold_pending()
+    assert similar_cases(users["cs"], "机械密封漏水", model="QL-CP50")[0] == found
+    assert old.number not in [s.number for s in found]
+
+
+def test_registration_queues_the_worker_after_its_commit(
+    make_case: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        case = make_case(symptom="泵体裂纹。", product=ProductData(model="QL-CP50"))
+    assert SimilarDoc.objects.get(pk=case.pk).counted is True
+    assert SimilarGram.objects.get(kind="complaint", model_key="QL-CP50", gram="裂纹").df == 1

@@ -196,3 +196,45 @@ def test_the_survey_results_and_reports(users: dict[str, User], client_for: Any)
 def test_the_notifications_page(long_case: Case, users: dict[str, User], client_for: Any) -> None:
     """The bell's page: a message per comment and task, each naming its case."""
     assert_flat(_timeline(long_case, users), client_for("cs"), reverse("notifications"))
+
+
+# Registration: a fixed number of statements, whatever the register holds (issue 14) -------------
+
+# The complaint form's POST, counted on a warm process (reference data held in memory): the
+# session and user, the reference-data token, the intake department, then in the transaction
+# the registering person's role, the returning-contact look-ups, the number, the case and its
+# daily count, the product and its model count, the clock, the search columns with the
+# deadline, the similar-case text, and the event with its trail (savepoints included; in a
+# test the transaction is a savepoint too; PostgreSQL adds two row locks of the trail). Before
+# issue 14's work: 37 on SQLite.
+REGISTRATION_STATEMENTS = {"sqlite": 25, "postgresql": 27}
+
+
+def _complaint_form() -> dict[str, str]:
+    return {
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "contact_name": "李建国",
+        "contact_phone": "13912345678",
+        "product_model": "QL-CP65",
+        "symptom": "泵体异响，振动明显。",
+        "category": "1A",
+        "severity": "major",
+    }
+
+
+def test_registration_runs_a_fixed_number_of_statements(
+    make_case: Callable[..., Case], client_for: Any
+) -> None:
+    client = client_for("cs")
+    counts = []
+    for n in (1, 4):
+        while Case.objects.count() < n:
+            make_case()
+        client.post(reverse("case-create"), _complaint_form())  # warm
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(reverse("case-create"), _complaint_form())
+        assert response.status_code == 302
+        counts.append(len(queries))
+    most = REGISTRATION_STATEMENTS[connection.vendor]
+    assert counts[0] == counts[1] <= most, "\n".join(q["sql"][:90] for q in queries)

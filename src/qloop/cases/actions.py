@@ -22,14 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop import inputs
-from qloop.cases import access, similar_index
+from qloop.cases import access, counts, similar_index
 from qloop.cases.choices import Channel, FeedbackType, Severity
-from qloop.cases.extra import clean_extra
+from qloop.cases.extra import active_category, clean_extra
 from qloop.cases.kinds import KINDS, KindSpec
 from qloop.cases.models import (
     Attachment,
     Case,
-    Category,
     Comment,
     Contact,
     Event,
@@ -37,6 +36,7 @@ from qloop.cases.models import (
     ProductProblem,
 )
 from qloop.cases.uploads import CheckedImage, check_photo, new_token
+from qloop.org import refdata
 from qloop.org.models import Department, Organisation
 from qloop.org.models import Sequence as NumberSequence
 from qloop.process import clocks
@@ -131,7 +131,7 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
     spec = KINDS.get(reg.kind)
     if spec is None:
         errors["kind"] = [_("Unknown kind of case.")]
-    elif spec.profile not in Organisation.current().profiles:
+    elif spec.profile not in refdata.cached("profiles", lambda: Organisation.current().profiles):
         errors["kind"] = [_("This organisation does not register this kind of case.")]
     if reg.channel not in Channel.values:
         errors["channel"] = [
@@ -155,7 +155,7 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         errors["product.quantity"] = [_("Enter a quantity of zero or more.")]
     category = None
     if reg.category_code:
-        category = Category.objects.filter(code=reg.category_code, is_active=True).first()
+        category = active_category(reg.category_code)
         if category is None:
             errors["category"] = [_("There is no such category.")]
     feedback_type = _feedback_type(reg)
@@ -230,13 +230,20 @@ def _find_or_create_contact(
     values = {k: (v or "").strip() for k, v in vars(data).items()}
     contact = known
     if contact is None and (values["phone"] or values["email"]):
-        lookup = access.contacts_for(actor).filter(name=values["name"]).order_by("-created_at")
+        # Locked as it is found: the row read is the row changed (no second read of it).
+        lookup = (
+            access.contacts_for(actor)
+            .filter(name=values["name"])
+            .order_by("-created_at")
+            .select_for_update(of=("self",))
+        )
         contact = (lookup.filter(phone=values["phone"]).first() if values["phone"] else None) or (
             lookup.filter(email__iexact=values["email"]).first() if values["email"] else None
         )
+    elif contact is not None:
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact is None:
         return Contact.objects.create(**values), []
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
     diff = _contact_diff(contact, {k: v for k, v in values.items() if v})
     if diff:
         contact.save(update_fields=[c["field"][8:] for c in diff])
@@ -325,7 +332,7 @@ def register_case(
     spec = KINDS[reg.kind]
     department = (
         spec.department_for(checked["detail"]) if spec.department_for else None
-    ) or Department.intake_for(reg.kind)
+    ) or refdata.cached(("intake", reg.kind), lambda: Department.intake_for(reg.kind))
     if department is None:
         raise ValidationError(
             {"kind": [_("No department is set up to receive this kind of case.")]}
@@ -368,7 +375,7 @@ def register_case(
         )
         case.save()
         if spec.product_problem:
-            ProductProblem.objects.create(
+            ProductProblem(
                 case=case,
                 specification=reg.product.specification.strip(),
                 model=reg.product.model.strip(),
@@ -376,7 +383,7 @@ def register_case(
                 serial_number=reg.product.serial_number.strip(),
                 symptom=symptom,
                 current_status=reg.current_status.strip(),
-            )
+            ).save(force_insert=True, case_key=counts.key_of(case))
         if reg.kind == "feedback":
             FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
         elif spec.create_detail is not None:
@@ -385,14 +392,24 @@ def register_case(
             attachment.case = case
             attachment.save()
         process = process_for(reg.kind)
-        for name in process.clocks_on_registration if start_clocks else ():
-            clocks.start_clock(case, name, started_at=received_at)
+        # A new case has no clocks but these: its deadline is known without reading them back,
+        # and written with its search columns in one statement.
+        started = [
+            clocks.start_clock(case, name, started_at=received_at, refresh=False)
+            for name in (process.clocks_on_registration if start_clocks else ())
+        ]
+        case.next_due_at, case.deadline_state = clocks.next_due(
+            [(c.state, c.due_at) for c in started if c.state in clocks.OPEN]
+        )
         case.refresh_search()
         Case.objects.filter(pk=case.pk).update(
-            search_text=case.search_text, search_tokens=case.search_tokens
+            search_text=case.search_text,
+            search_tokens=case.search_tokens,
+            next_due_at=case.next_due_at,
+            deadline_state=case.deadline_state,
         )
-        # The similar-case search's text and bigram statistics, in the same transaction.
-        similar_index.index_case(case.pk, new=True)
+        # The similar-case search's text now; its bigram statistics by the worker after commit.
+        similar_index.index_new_case(case, reg.product.model if spec.product_problem else "")
         Event.objects.create(
             case=case,
             actor=actor,
@@ -407,17 +424,20 @@ def register_case(
         )
         if contact is not None:
             _record_contact_change(contact, contact_diff, actor=actor, via=case, at=registered_at)
-        if spec.group_by is not None and start_clocks:
-            # An import of history leaves it to the daily job (one look, not one per row).
-            transaction.on_commit(partial(_look_for_recurring, case.pk))
+        # An import of history leaves the recurring look to the daily job (one look, not one
+        # per row).
+        recurring = spec.group_by is not None and start_clocks
+        if recurring or reg.kind in similar_index.SIMILAR_KINDS:
+            transaction.on_commit(partial(_after_commit, case.pk, recurring))
     return case
 
 
-def _look_for_recurring(case_id: int) -> None:
-    """Once the case is stored, the worker looks whether it repeats a problem (issue 13)."""
-    from qloop.cases.jobs import find_recurring_for_case
+def _after_commit(case_id: int, look_for_recurring: bool) -> None:
+    """Once the case is stored, one task for the worker: the similar-case statistics and,
+    for the kinds that have them, whether it repeats a problem (issue 13)."""
+    from qloop.cases.jobs import after_registration
 
-    find_recurring_for_case(case_id)
+    after_registration(case_id, look_for_recurring)
 
 
 @contextmanager

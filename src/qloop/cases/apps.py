@@ -15,3 +15,8 @@ class CasesConfig(AppConfig):
         register_effects(FEEDBACK_EFFECTS)
         set_pillow_limit()
         from qloop.cases import jobs  # noqa: F401  (periodic jobs)
+        from qloop.cases.models import Category, ExtraField
+        from qloop.org import refdata
+
+        # Every process's copy of them is dropped when one changes (issue 14).
+        refdata.watch(Category, ExtraField)

@@ -96,11 +96,7 @@ def case_saved(case: Case, before: CaseKey | None, *, inserted: bool = False) ->
     """Move the case's counts from its old key to its new one (same transaction)."""
     # A row just inserted holds what the instance holds; otherwise read back from the row:
     # with ``update_fields`` the instance's other fields may be stale.
-    after = (
-        _key(case.received_at, case.kind, case.category_id, case.archived_at)
-        if inserted
-        else _key_in_db(case.pk)
-    )
+    after = key_of(case) if inserted else _key_in_db(case.pk)
     if after == before:
         return
     rows_before, rows_after = _case_rows(before), _case_rows(after)
@@ -118,12 +114,20 @@ def case_saved(case: Case, before: CaseKey | None, *, inserted: bool = False) ->
     _apply(rows_before, rows_after)
 
 
-def product_saved(product: ProductProblem, before_model: str | None) -> None:
-    """A product model set or changed: move the case's model count."""
+def key_of(case: Case) -> CaseKey:
+    """The key of a case as this instance holds it (one just inserted: as its row holds it)."""
+    return _key(case.received_at, case.kind, case.category_id, case.archived_at)
+
+
+def product_saved(
+    product: ProductProblem, before_model: str | None, case_key: CaseKey | None = None
+) -> None:
+    """A product model set or changed: move the case's model count. ``case_key``: the case's
+    key when the caller knows it (registration, which inserted the case a moment ago)."""
     after_model = product.model or ""
     if before_model == after_model:
         return
-    key = _key_in_db(product.case_id)
+    key = case_key or _key_in_db(product.case_id)
     _apply(_model_rows(key, before_model or ""), _model_rows(key, after_model))
 
 

@@ -12,12 +12,32 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from qloop.cases.choices import FieldType
-from qloop.cases.models import ExtraField
+from qloop.cases.models import Category, ExtraField
 from qloop.inputs import validate_date
+from qloop.org import refdata
 
 
 def active_fields(kind: str) -> list[ExtraField]:
-    return list(ExtraField.objects.filter(kind=kind, is_active=True))
+    """The active extra fields of a kind, from this process's copy (``qloop.org.refdata``)."""
+    return list(
+        refdata.cached(
+            ("extra_fields", kind),
+            lambda: tuple(ExtraField.objects.filter(kind=kind, is_active=True)),
+        )
+    )
+
+
+def active_categories() -> tuple[Category, ...]:
+    """The active categories with their parents, from this process's copy."""
+    return refdata.cached(
+        "categories",
+        lambda: tuple(Category.objects.filter(is_active=True).select_related("parent")),
+    )
+
+
+def active_category(code: str) -> Category | None:
+    """The active category of this code, if there is one."""
+    return next((c for c in active_categories() if c.code == code), None)
 
 
 def clean_value(field: ExtraField, raw: Any) -> Any:

@@ -20,3 +20,23 @@ def find_recurring_for_case(case_id: int) -> dict[str, int]:
     from qloop.cases.recurring import find_for_case
 
     return dict(find_for_case(case_id))
+
+
+@db_task()
+def after_registration(case_id: int, look_for_recurring: bool) -> dict[str, int]:
+    """After a registration's commit, one task: the new text's bigrams into the similar-case
+    statistics (issue 14), then, if asked, the cases about the same thing looked at again."""
+    from qloop.cases.recurring import find_for_case
+    from qloop.cases.similar_index import fold_pending
+
+    folded = fold_pending()
+    found = dict(find_for_case(case_id)) if look_for_recurring else {}
+    return {"folded": folded, **found}
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def fold_similar_statistics_periodically() -> int:
+    """Every five minutes, the texts whose queued task was lost (a queue emptied, say)."""
+    from qloop.cases.similar_index import fold_pending
+
+    return fold_pending()

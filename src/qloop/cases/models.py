@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from qloop.cases import lookups, search  # noqa: F401 - registers literal_in
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, KindSpec, kind_choices
+from qloop.org import refdata
 from qloop.org.models import Department, Profile, TrailEntry, TranslatedName
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class Category(TranslatedName):
     )
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("category")
@@ -106,6 +110,9 @@ class ExtraField(models.Model):
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("extra field")
@@ -504,8 +511,9 @@ class ProductProblem(models.Model):
     def __str__(self) -> str:
         return f"{self.model} {self.serial_number}".strip()
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Saved with the per-model daily counts (repeat problems, issue 13)."""
+    def save(self, *args: Any, case_key: Any = None, **kwargs: Any) -> None:
+        """Saved with the per-model daily counts (repeat problems, issue 13). ``case_key``:
+        the case's count key (``counts.key_of``) when the caller has just inserted the case."""
         from django.db import transaction
 
         from qloop.cases import counts
@@ -521,7 +529,7 @@ class ProductProblem(models.Model):
                     .first()
                 )
             super().save(*args, **kwargs)
-            counts.product_saved(self, before)
+            counts.product_saved(self, before, case_key)
 
 
 class FeedbackDetail(models.Model):
@@ -741,6 +749,9 @@ class SimilarDoc(models.Model):
     model_key = models.CharField(max_length=100, blank=True)  # the model, stripped, upper case
     received_at = models.DateTimeField()
     text = models.TextField(blank=True)
+    # False until the worker has added this text's bigrams to ``SimilarGram`` (registration
+    # leaves that to the worker after its commit; a suggestion adds the pending ones itself).
+    counted = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("similar-case text")
@@ -748,6 +759,11 @@ class SimilarDoc(models.Model):
         indexes = [
             models.Index(fields=["kind", "model_key", "-received_at"], name="similardoc_model"),
             models.Index(fields=["kind", "-received_at"], name="similardoc_kind"),
+            models.Index(
+                fields=["kind", "model_key"],
+                name="similardoc_pending",
+                condition=models.Q(counted=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,11 @@ index range, and the statistics of the bigrams they and the query contain — in
 and weighing every case of the model (at 1,000,000 cases a model has tens of thousands).
 
 ``index_case`` is called by the domain actions that change a case's text, model or time
-received (``register_case``, ``update_case``, a contact's change), inside their transaction.
+received (``update_case``, a contact's change), inside their transaction. Registration calls
+``index_new_case``: it writes the new case's text only, marked not yet counted, and the worker
+adds its bigrams to the statistics after the commit (``fold_pending``, issue 14: the counting
+was a tenth of a registration). Until then ``statistics`` adds the pending texts itself, so a
+case registered a moment ago is found and weighed like any other.
 ``rebuild`` recounts everything after a bulk load (``qloop manage rebuild_case_counts``).
 Archived cases stay in the statistics (they are still the organisation's experience) but are
 never shown. The statistics of the empty model key count the cases without a model; "*"
@@ -19,15 +23,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from qloop.cases.search import normalise
 
 SIMILAR_KINDS = frozenset({"complaint", "feedback"})
 ALL_MODELS = "*"
 _NOT_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+if TYPE_CHECKING:
+    from qloop.cases.models import Case
 
 StatKey = tuple[str, str, str]  # kind, model key, gram ("" = the number of cases)
 
@@ -75,10 +82,28 @@ def _apply(delta: Counter[StatKey]) -> None:
         cursor.executemany(sql, changes)
 
 
-def index_case(case_id: int, *, new: bool = False) -> None:
+def index_new_case(case: Case, model: str) -> None:
+    """Index a case registered in this transaction (so it has no text indexed yet) from the
+    values registration has at hand: its text now, its bigram statistics by the worker once
+    the transaction commits (the row says so durably: ``counted`` is false until then).
+    The caller queues ``qloop.cases.jobs.after_registration`` after its commit."""
+    if case.kind not in SIMILAR_KINDS:
+        return
+    from qloop.cases.models import SimilarDoc
+
+    SimilarDoc.objects.create(
+        case=case,
+        kind=case.kind,
+        model_key=model_key(model),
+        received_at=case.received_at,
+        text=clean_text(case.search_text, case.title),
+        counted=False,
+    )
+
+
+def index_case(case_id: int) -> None:
     """Bring one case's text and the statistics it counts in up to date (call inside the
-    transaction that changed it); a no-op when nothing the search reads changed. ``new``: the
-    case was registered in this transaction, so it has no text indexed yet."""
+    transaction that changed it); a no-op when nothing the search reads changed."""
     from qloop.cases.models import Case, SimilarDoc
 
     row = (
@@ -86,9 +111,10 @@ def index_case(case_id: int, *, new: bool = False) -> None:
         .values_list("kind", "received_at", "search_text", "title", "product__model")
         .first()
     )
-    old = None if new else SimilarDoc.objects.filter(pk=case_id).first()
+    # Locked: the worker folding this text in at the same moment would count the old one.
+    old = SimilarDoc.objects.select_for_update().filter(pk=case_id).first()
     delta: Counter[StatKey] = Counter()
-    if old is not None:
+    if old is not None and old.counted:
         delta.subtract(_stat_rows(old.kind, old.model_key, old.text))
     if row is None or row[0] not in SIMILAR_KINDS:
         if old is not None:
@@ -100,25 +126,61 @@ def index_case(case_id: int, *, new: bool = False) -> None:
     doc: dict[str, Any] = {"kind": kind, "model_key": key, "received_at": received_at, "text": text}
     if old is not None and all(getattr(old, k) == v for k, v in doc.items()):
         return
-    delta.update(_stat_rows(kind, key, text))
     if old is None:
         SimilarDoc.objects.create(case_id=case_id, **doc)
     else:
+        # A text still waiting for the worker stays waiting: the worker counts the new one.
         SimilarDoc.objects.filter(pk=case_id).update(**doc)
-    _apply(delta)
+    if old is None or old.counted:
+        delta.update(_stat_rows(kind, key, text))
+        _apply(delta)
+
+
+def fold_pending(batch: int = 500) -> int:
+    """Add the bigrams of the texts registration left uncounted to the statistics (the
+    worker, after each registration's commit, and every few minutes in case a queued task was
+    lost); returns how many texts were folded in."""
+    from qloop.cases.models import SimilarDoc
+
+    done = 0
+    while True:
+        with transaction.atomic():
+            docs = list(
+                SimilarDoc.objects.select_for_update()
+                .filter(counted=False)
+                .order_by("pk")
+                .values_list("pk", "kind", "model_key", "text")[:batch]
+            )
+            if not docs:
+                return done
+            delta: Counter[StatKey] = Counter()
+            for _pk, kind, key, text in docs:
+                delta.update(_stat_rows(kind, key, text))
+            _apply(delta)
+            SimilarDoc.objects.filter(pk__in=[d[0] for d in docs]).update(counted=True)
+        done += len(docs)
 
 
 def statistics(kind: str, key: str, grams: set[str]) -> tuple[int, dict[str, int]]:
     """The number of cases of the kind and model (every model for ""), and the document
     frequency of each of these bigrams among them."""
-    from qloop.cases.models import SimilarGram
+    from qloop.cases.models import SimilarDoc, SimilarGram
 
-    rows = dict(
-        SimilarGram.objects.filter(
-            kind=kind, model_key=key or ALL_MODELS, gram__in=sorted(grams | {""})
-        ).values_list("gram", "df")
+    rows = Counter(
+        dict(
+            SimilarGram.objects.filter(
+                kind=kind, model_key=key or ALL_MODELS, gram__in=sorted(grams | {""})
+            ).values_list("gram", "df")
+        )
     )
-    return rows.pop("", 0), rows
+    # The texts registered a moment ago that the worker has not counted yet (a handful).
+    pending = SimilarDoc.objects.filter(counted=False, kind=kind)
+    if key:
+        pending = pending.filter(model_key=key)
+    for text in pending.values_list("text", flat=True):
+        rows[""] += 1
+        rows.update(g for g in clean_grams(text) if g in grams)
+    return rows.pop("", 0), dict(rows)
 
 
 def rebuild(apps: Any = None, batch: int = 5000, out: Any = None) -> tuple[int, int]:

@@ -20,6 +20,12 @@ class OrgConfig(AppConfig):
         )
 
         notices.register_kinds()
+        from qloop.org import refdata
+        from qloop.org.models import Department, Organisation
+
+        # Every process's copy of the profiles and intake departments is dropped when they
+        # change (issue 14).
+        refdata.watch(Organisation, Department)
         holidays.register_kinds()
 
 

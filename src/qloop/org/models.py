@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from qloop.org import refdata
 from qloop.org.calendars import (
     MONDAY_TO_FRIDAY,
     STANDARD_PERIODS,
@@ -152,6 +153,9 @@ class Organisation(models.Model):
 
     name = models.CharField(_("name"), max_length=200, default="QLoop")
     profiles = models.JSONField(_("profiles"), default=list)
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("organisation")
@@ -350,6 +354,9 @@ class Department(TranslatedName):
         related_name="departments",
         help_text=_("Empty: the default calendar."),
     )
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("department")
@@ -642,3 +649,19 @@ class StatutoryNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.source}"
+
+
+class ReferenceVersion(models.Model):
+    """One row whose token changes, in the same transaction, with every change to the reference
+    data that processes keep in memory (categories, extra fields, clock definitions and their
+    ladders, calendars, the organisation's profiles): ``qloop.org.refdata``. A new random token,
+    not a counter, so a rolled-back change's token is never seen again."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("reference data version")
+        verbose_name_plural = _("reference data versions")
+
+    def __str__(self) -> str:
+        return self.token

@@ -18,7 +18,12 @@ class ProcessConfig(AppConfig):
 
     def ready(self) -> None:
         # Periodic jobs live in jobs.py (house style); importing registers them with Huey.
+        from qloop.org import refdata
         from qloop.process import jobs  # noqa: F401
+        from qloop.process.models import ClockDefinition, EscalationStep
+
+        # Every process's copy of them is dropped when one changes (issue 14).
+        refdata.watch(ClockDefinition, EscalationStep)
 
         # Administrators find every clock's definition ready to edit after migrating.
         post_migrate.connect(_ensure_clock_definitions, sender=self, dispatch_uid="clock-defs")

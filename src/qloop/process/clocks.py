@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qloop import inputs
+from qloop.org import refdata
 from qloop.org.calendars import WorkCalendar, get_calendar
 from qloop.process import schedule as plan
 from qloop.process.errors import Conflict
@@ -63,8 +64,15 @@ def _spec(process_kind: str, name: str) -> ClockSpec:
 
 def definition_for(process_kind: str, name: str) -> ClockDefinition:
     """The editable definition of a process's clock, made from the process's defaults on first
-    use."""
-    found = ClockDefinition.objects.filter(process=process_kind, name=name).first()
+    use; with its ladder, from this process's copy (``qloop.org.refdata``): shared, read only."""
+    found = refdata.cached(
+        ("clock_definition", process_kind, name),
+        lambda: (
+            ClockDefinition.objects.filter(process=process_kind, name=name)
+            .prefetch_related("ladder")
+            .first()
+        ),
+    )
     if found is not None:
         return found
     spec = _spec(process_kind, name)
@@ -148,15 +156,21 @@ def refresh_next_due(case: Case) -> None:
     paused clock does not count: the case waits on somebody else), and ``Case.deadline_state``
     equal to their state: breached if one is, else running, else paused."""
     open_clocks = list(case.clocks.filter(state__in=OPEN).values_list("state", "due_at"))
+    soonest, shown = next_due(open_clocks)
+    if soonest != case.next_due_at or shown != case.deadline_state:
+        case.next_due_at, case.deadline_state = soonest, shown
+        type(case).objects.filter(pk=case.pk).update(next_due_at=soonest, deadline_state=shown)
+
+
+def next_due(open_clocks: list[tuple[str, dt.datetime]]) -> tuple[dt.datetime | None, str]:
+    """The case's ``next_due_at`` and ``deadline_state`` for these (state, due) of its open
+    clocks."""
     states = {state for state, _due in open_clocks}
     soonest = min(
         (due for state, due in open_clocks if state != ClockState.PAUSED),
         default=None,
     )
-    shown = next((str(s) for s in DEADLINE_PRECEDENCE if s in states), "")
-    if soonest != case.next_due_at or shown != case.deadline_state:
-        case.next_due_at, case.deadline_state = soonest, shown
-        type(case).objects.filter(pk=case.pk).update(next_due_at=soonest, deadline_state=shown)
+    return soonest, next((str(s) for s in DEADLINE_PRECEDENCE if s in states), "")
 
 
 def _done_before(steps: list[dict[str, Any]], now: dt.datetime) -> int:
@@ -170,8 +184,11 @@ def start_clock(
     *,
     started_at: dt.datetime | None = None,
     due_at: dt.datetime | None = None,
+    refresh: bool = True,
 ) -> Clock:
-    """Start a clock as its definition says (``due_at`` overrides the computed due time)."""
+    """Start a clock as its definition says (``due_at`` overrides the computed due time).
+    ``refresh=False``: the caller sets the case's next due time itself (registration, which
+    knows every clock the case has and writes it with the case's other columns)."""
     started_at = started_at or timezone.now()
     p = make_plan(case, str(name), started_at, due_at=due_at)
     done = _done_before(p.schedule, timezone.now()) if due_at is None else 0
@@ -186,7 +203,8 @@ def start_clock(
         alerts_done=done,
         next_alert_at=plan.next_alert(p.schedule, done),
     )
-    refresh_next_due(case)
+    if refresh:
+        refresh_next_due(case)
     return clock
 
 

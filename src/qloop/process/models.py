@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qloop.org import refdata
+
 
 class ClockState(models.TextChoices):
     RUNNING = "running", _("Running")
@@ -124,6 +126,9 @@ class ClockDefinition(models.Model):
     )
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("clock definition")
         verbose_name_plural = _("clock definitions")
@@ -176,6 +181,9 @@ class EscalationStep(models.Model):
             "department), role:<code> (e.g. role:general_manager)."
         ),
     )
+
+    # Kept in memory by every process (qloop.org.refdata): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("escalation step")

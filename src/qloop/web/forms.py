@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qloop.cases.choices import Channel, FeedbackType, Gender, Severity
-from qloop.cases.extra import active_fields, form_field
-from qloop.cases.models import Category
+from qloop.cases.extra import active_categories, active_fields, form_field
 from qloop.inputs import InputRulesForm
+from qloop.org import refdata
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -35,10 +36,14 @@ class MultiplePhotoField(forms.FileField):
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    cats = Category.objects.filter(is_active=True).select_related("parent")
-    return [("", "—")] + [
-        (c.code, f"{c.code} {c.display_name}") for c in cats if c.parent_id is not None
-    ]
+    """The categories offered, labelled in the page's language (kept per process and
+    language until a category changes: qloop.org.refdata)."""
+
+    def build() -> tuple[tuple[str, str], ...]:
+        offered = [c for c in active_categories() if c.parent_id is not None]
+        return (("", "—"), *((c.code, f"{c.code} {c.display_name}") for c in offered))
+
+    return list(refdata.cached(("category_choices", get_language()), build))
 
 
 def style_fields(form: forms.Form) -> None:
