@@ -200,3 +200,32 @@ def test_the_register_options_show_a_new_person_at_once(
     )
     html = str(client.get(reverse("case-list") + "?handler=newcomer").context["handler_options"])
     assert '<option value="newcomer" selected>' in html
+
+
+# Queries of a page read again with nothing written in between: the session, the person, their
+# memberships, the page's own rows; no count of cases, tasks, approvals or notifications.
+KEPT_PAGE_QUERIES = {"list": 6, "my-work": 11, "api": 5, "simple": 4}
+
+
+def test_pages_read_again_run_a_fixed_number_of_queries(
+    users: dict[str, User], make_case: Any, client_for: Callable[[str], Client]
+) -> None:
+    for _ in range(3):
+        case = make_case()
+    take_transition(case, "assign", {"handler": "cs"}, actor=users["cs_head"])
+    client = client_for("cs")
+    pages = {
+        "list": reverse("case-list"),
+        "my-work": reverse("my-work"),
+        "api": "/api/v1/cases",
+        "simple": reverse("message-settings"),
+    }
+    seen = {}
+    for name, url in pages.items():
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        seen[name] = len(queries)
+        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        assert counts == [], name
+    assert seen == KEPT_PAGE_QUERIES

@@ -243,8 +243,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "filter": flt,
         "filter_error": error,
         "query": params.urlencode(),
-        "states": all_states(),
-        "kinds": [(spec.kind, spec.label) for spec in enabled_kinds()],
+        # Every <select> of the filter is rendered in one go, not option by option (issue 14).
+        "state_options": select_options(all_states().items(), flt.state),
+        "kind_options": select_options(
+            ((spec.kind, spec.label) for spec in enabled_kinds()), flt.kind
+        ),
         "now": timezone.now(),
         **selected_options(
             register_options(),
@@ -254,13 +257,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
         ),
         "extra_defs": active_fields(flt.kind or "complaint"),
         "extra_values": flt.extra,
-        "sorts": [
-            ("-received_at", _("Newest first")),
-            ("received_at", _("Oldest first")),
-            ("due", _("Soonest deadline")),
-            ("-updated_at", _("Recently changed")),
-            ("number", _("Number")),
-        ],
+        "sort_options": select_options(
+            [
+                ("-received_at", _("Newest first")),
+                ("received_at", _("Oldest first")),
+                ("due", _("Soonest deadline")),
+                ("-updated_at", _("Recently changed")),
+                ("number", _("Number")),
+            ],
+            flt.sort,
+        ),
     }
     if request.htmx:  # type: ignore[attr-defined]
         # The export buttons come along out of band, with the new filters in their URL.
