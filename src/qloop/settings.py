@@ -207,6 +207,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # Each person's badge and register counts are kept here (qloop.freshness); at the
+            # default 300 entries a third of them would be thrown away every few page views.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
     HUEY = {
