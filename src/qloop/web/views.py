@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
@@ -151,7 +152,7 @@ def registered_by_me(request: HttpRequest) -> HttpResponse:
 _SELECTED = mark_safe(" selected")
 
 
-def select_options(choices: Iterable[tuple[str, str]], selected: str) -> SafeString:
+def select_options(choices: Iterable[tuple[str, str | Promise]], selected: str) -> SafeString:
     """A filter's ``<option>`` elements, escaped and rendered in one go: the register lists
     every handler, department and category, and rendering them option by option in the
     template was most of the register's time (issue 14)."""
