@@ -81,7 +81,7 @@ QUIET_STATEMENTS = ('UPDATE "org_user" SET "last_login" = %s WHERE "org_user"."i
 
 
 def _moves_figures(sql: str) -> bool:
-    head = sql.lstrip()[:6].upper()
+    head = sql[:40].lstrip()[:6].upper()
     if head.startswith(_READS) or sql in QUIET_STATEMENTS:
         return False
     match = _TABLE.match(sql)
@@ -96,7 +96,8 @@ def _pending(connection: BaseDatabaseWrapper) -> bool:
 
 def _watch(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
     result = execute(sql, params, many, context)
-    if isinstance(sql, str) and _moves_figures(sql):
+    # SQL that is not a plain string (a composed psycopg statement) counts as a write.
+    if not isinstance(sql, str) or _moves_figures(sql):
         connection = context["connection"]
         if not _pending(connection):
             # Outside a transaction this runs at once; inside one, after its commit, and never
