@@ -49,6 +49,27 @@ from qloop.web.forms import (
 )
 
 LIST_RELATED = ("category", "department", "handler", "contact", "product")
+# What a row of the register's table (cases/_table.html) reads, and no more: turning the other
+# columns of 25–50 cases and their joined rows into values was a fifth of the list's time.
+TABLE_RELATED = ("category", "handler", "contact", "product")
+TABLE_COLUMNS = (
+    "number",
+    "kind",
+    "title",
+    "received_at",
+    "severity",
+    "state",
+    "archived_at",
+    "deadline_state",
+    "next_due_at",
+    "category__code",
+    "contact__name",
+    "product__model",
+    "handler__username",
+    "handler__display_name",
+    "handler__first_name",
+    "handler__last_name",
+)
 
 
 def _form_errors_from(form: Any, exc: ValidationError) -> None:
@@ -91,7 +112,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     from qloop.surveys.overdue import survey_ran_recently
 
     user: User = request.user  # type: ignore[assignment]
-    qs = my_work_queryset(user).select_related(*LIST_RELATED)
+    qs = my_work_queryset(user).select_related(*TABLE_RELATED).only(*TABLE_COLUMNS)
     # The count and the page's ids are kept until something is written (qloop.freshness):
     # the count is the badge's own, the ids are the soonest deadlines among the open cases.
     profiles = Organisation.current_profiles()
@@ -226,7 +247,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
         flt = CaseFilter.from_query(request.GET)
-        qs = flt.apply(Case.objects.select_related(*LIST_RELATED), user)
+        qs = flt.apply(Case.objects.select_related(*TABLE_RELATED).only(*TABLE_COLUMNS), user)
         page = paginate(
             qs,
             _page(request),
