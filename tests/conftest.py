@@ -52,6 +52,15 @@ def _fresh_profiles() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_kept_figures() -> None:
+    """Nothing kept by an earlier test is read (``qloop.freshness``): a test's rollback never
+    commits, so it never moves the data version, and the next test's people reuse ids."""
+    from qloop.freshness import changed
+
+    changed()
+
+
+@pytest.fixture(autouse=True)
 def _immediate_queue() -> Iterator[None]:
     """Jobs run inline in tests unless a test starts a real worker (marked ``worker``)."""
     from huey.contrib.djhuey import HUEY

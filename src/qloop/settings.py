@@ -186,6 +186,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache, queue ----------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -207,6 +208,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # Each person's badge and register counts are kept here (qloop.freshness); at the
+            # default 300 entries a third of them would be thrown away every few page views.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
     HUEY = {

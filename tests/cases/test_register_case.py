@@ -168,6 +168,31 @@ def test_the_owner_of_a_corrective_plan_finds_it_in_my_work_while_it_is_implemen
         assert my_work_queryset(users["prod"]).count() == len(expected), state
 
 
+def test_customer_service_follows_cases_in_corrective_states_until_closed_or_archived(
+    make_case: Callable[..., Any], users: dict[str, Any]
+) -> None:
+    """R1.7: Customer Service's follow-up list on My work holds the cases in a corrective state,
+    oldest change first, and none once closed or archived."""
+    from django.utils import timezone
+
+    from qloop.cases.queues import corrective_follow_up
+
+    first, second = make_case(actor="cs"), make_case(actor="cs")
+    for state, expected in (
+        ("investigating", []),
+        ("implementing", [first, second]),
+        ("standardising", [first, second]),
+        ("closed", []),
+    ):
+        Case.objects.filter(pk__in=[first.pk, second.pk]).update(state=state)
+        Case.objects.filter(pk=second.pk).update(updated_at=timezone.now())
+        Case.objects.filter(pk=first.pk).update(updated_at=timezone.now() - dt.timedelta(days=1))
+        assert list(corrective_follow_up(users["cs"])) == expected, state
+    Case.objects.filter(pk=first.pk).update(state="implementing", archived_at=timezone.now())
+    assert list(corrective_follow_up(users["cs"])) == []
+    assert list(corrective_follow_up(users["prod"])) == []
+
+
 def test_feedback_lands_in_the_department_configured_as_its_intake(
     make_case: Callable[..., Any],
 ) -> None:

@@ -36,6 +36,7 @@ from qloop.cases import access, actions
 from qloop.cases.filters import SORTS, CaseFilter, FilterError, paginate
 from qloop.cases.kinds import KINDS
 from qloop.cases.models import Case, Category
+from qloop.freshness import kept_register_count
 from qloop.org.models import User
 from qloop.process import clocks, engine, tasks
 from qloop.process.errors import Conflict
@@ -415,7 +416,13 @@ def list_cases(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any
         Case.objects.select_related("category", "department", "handler", "contact", "product"),
         request.user,  # type: ignore[arg-type]
     )
-    page = paginate(qs, params.page, params.page_size, flt.count_limit)
+    page = paginate(
+        qs,
+        params.page,
+        params.page_size,
+        flt.count_limit,
+        counted=lambda count: kept_register_count(request.user, flt, count),  # type: ignore[arg-type]
+    )
     return {
         "count": page.count,
         "count_is_capped": page.count_is_capped,

@@ -4,7 +4,9 @@ export and the API."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -126,6 +128,12 @@ class CaseFilter:
             open=str(get("open") or "").lower() in {"1", "true", "on", "yes"},
             organisation=str(get("organisation") or "").strip()[:200],
         )
+
+    def cache_key(self) -> str:
+        """Every field of the filter, for keeping its count (``qloop.freshness``); the day
+        is part of it, since "late tasks" compares with today."""
+        digest = hashlib.sha1(repr(astuple(self)).encode(), usedforsecurity=False)
+        return f"{digest.hexdigest()}:{timezone.localdate().isoformat()}:{self.count_limit}"
 
     @property
     def count_limit(self) -> int:
@@ -253,17 +261,38 @@ class Page:
         return max(1, -(-self.count // self.size))
 
 
-def paginate(qs: Any, page: int | None, size: int | None, limit: int | None = None) -> Page:
+def paginate(
+    qs: Any,
+    page: int | None,
+    size: int | None,
+    limit: int | None = None,
+    *,
+    counted: Callable[[Callable[[], tuple[int, bool]]], tuple[int, bool]] | None = None,
+) -> Page:
+    """One page of ``qs`` and its total, counted up to ``limit``; ``counted`` may hand back a
+    total kept from an earlier request instead of counting (``qloop.freshness``)."""
     size = min(max(size or 25, 1), 200)
     page = max(page or 1, 1)
     limit = settings.QLOOP_LIST_COUNT_LIMIT if limit is None else limit
+    count, capped = (counted or _now)(lambda: capped_count(qs, limit))
+    return Page(rows_by_id(qs, page_ids(qs, page, size)), page, size, count, capped)
+
+
+def _now(compute: Callable[[], tuple[int, bool]]) -> tuple[int, bool]:
+    return compute()
+
+
+def capped_count(qs: Any, limit: int) -> tuple[int, bool]:
+    """How many rows ``qs`` has, reading no more than ``limit + 1`` of them; and whether
+    there were more."""
     count = qs.order_by()[: limit + 1].count()
-    capped = count > limit
-    count = min(count, limit)
-    # The page's ids first, then its rows: the ids often come from an index alone, and the
-    # joined rows are fetched for one page only, whatever the planner guesses about the filter.
-    ids = list(qs.values_list("pk", flat=True)[(page - 1) * size : page * size])
-    return Page(rows_by_id(qs, ids), page, size, count, capped)
+    return min(count, limit), count > limit
+
+
+def page_ids(qs: Any, page: int, size: int) -> list[Any]:
+    """The page's ids first, then its rows: the ids often come from an index alone, and the
+    joined rows are fetched for one page only, whatever the planner guesses about the filter."""
+    return list(qs.values_list("pk", flat=True)[(page - 1) * size : page * size])
 
 
 def rows_by_id(qs: Any, ids: list[Any]) -> list[Any]:

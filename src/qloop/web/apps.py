@@ -8,6 +8,7 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        from qloop import freshness
         from qloop.cases.recurring import can_see_groups
         from qloop.customers.access import can_use_directory
         from qloop.org.models import Profile
@@ -31,3 +32,5 @@ class WebConfig(AppConfig):
         # The site is the last of QLoop's apps in INSTALLED_APPS (settings.py keeps it so):
         # by now every profile has registered its kinds, processes and step effects.
         check_definitions()
+        # Kept figures (the badge, the register's counts) go stale at the first write.
+        freshness.install()

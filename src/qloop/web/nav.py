@@ -47,15 +47,29 @@ def register_nav(*items: NavItem) -> None:
     NAV_ITEMS.sort(key=lambda i: i.order)
 
 
-def nav_for(request: HttpRequest, user: User, profiles: tuple[str, ...]) -> list[dict[str, Any]]:
+def shown_items(user: User, profiles: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Which entries this person sees, by address: asking each entry may read the database (a
+    role, a department), so the answer is kept with the badge (``qloop.freshness``)."""
+    return [
+        (item.url_name, item.query)
+        for item in NAV_ITEMS
+        if (item.profile is None or item.profile in profiles) and item.shown_to(user)
+    ]
+
+
+def nav_for(
+    request: HttpRequest,
+    user: User,
+    profiles: tuple[str, ...],
+    shown: list[tuple[str, str]] | None = None,
+) -> list[dict[str, Any]]:
     """The entries this person sees, with their address and whether they are the current page."""
     match = request.resolver_match
     here = match.url_name if match else None
+    wanted_items = set(shown_items(user, profiles) if shown is None else shown)
     out = []
     for item in NAV_ITEMS:
-        if item.profile is not None and item.profile not in profiles:
-            continue
-        if not item.shown_to(user):
+        if (item.url_name, item.query) not in wanted_items:
             continue
         url = reverse(item.url_name)
         wanted = QueryDict(item.query)

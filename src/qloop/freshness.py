@@ -1,0 +1,144 @@
+"""Figures kept in Django's cache until the data under them changes (issue 14).
+
+The navigation badge, the register's count and My work's count are read on nearly every page
+and cost a count over the open cases each. They are kept per person under one *data version*:
+a random token in the cache that changes after every committed write to any table that could
+move them. A kept figure carries the token it was computed under and is used only while that
+token is still the current one, so it is exact, not a guess that expires.
+
+Writes are seen where they happen: a wrapper on every database connection looks at each
+statement (``INSERT``/``UPDATE``/``DELETE`` and schema changes), so model saves, the sweep's
+bulk ``update()``, ``bulk_create`` and raw SQL all count, in web processes, the worker and
+management commands alike. The token changes when the transaction commits (and at once in
+autocommit). Until then the writing connection computes its figures afresh: it sees its own
+uncommitted rows, which no kept figure does.
+
+Only writes made through Django move the token; rows changed by hand in the database need
+``qloop manage shell -c "from qloop.freshness import changed; changed()"`` (or a cache
+clear).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+import qloop
+
+T = TypeVar("T")
+
+VERSION_KEY = "qloop:data-version"
+# Part of every key, with the release: raise it when what a kept value holds changes shape.
+KEPT_FORMAT = 1
+# Kept figures go after a day untouched; the token itself never expires on its own.
+KEPT_SECONDS = 24 * 3600
+
+# Tables whose rows move none of the kept figures: sessions, login attempts, numbering, the
+# statistics and indexes registration keeps beside a case, delivery attempts, export jobs.
+# Every other table counts, so a new model is safe by default.
+QUIET_TABLES = frozenset(
+    {
+        "django_session",
+        "django_admin_log",
+        "axes_accessattempt",
+        "axes_accessattemptexpiration",
+        "axes_accessfailurelog",
+        "axes_accesslog",
+        "api_idempotencykey",
+        "cases_casedaycount",
+        "cases_similardoc",
+        "cases_similargram",
+        "notify_deliveryattempt",
+        "org_sequence",
+        "reports_exportjob",
+    }
+)
+
+_READS = ("SELECT", "SAVEPO", "RELEAS", "BEGIN", "COMMIT", "ROLLBA", "PRAGMA", "SET ", "SHOW ")
+_TABLE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?',
+    re.IGNORECASE,
+)
+
+
+def changed() -> None:
+    """Every kept figure is out of date from now on."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _after_commit() -> None:
+    changed()
+
+
+# Statements on counted tables that still move nothing kept: a login's time stamp.
+QUIET_STATEMENTS = ('UPDATE "org_user" SET "last_login" = %s WHERE "org_user"."id" = %s',)
+
+
+def _moves_figures(sql: str) -> bool:
+    head = sql[:40].lstrip()[:6].upper()
+    if head.startswith(_READS) or sql in QUIET_STATEMENTS:
+        return False
+    match = _TABLE.match(sql)
+    # A statement we cannot read (schema changes, raw SQL of another shape) counts as a write.
+    return match is None or match.group(1).lower() not in QUIET_TABLES
+
+
+def _pending(connection: BaseDatabaseWrapper) -> bool:
+    # Entries are (savepoint ids, function, robust).
+    return any(entry[1] is _after_commit for entry in connection.run_on_commit)
+
+
+def _watch(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
+    result = execute(sql, params, many, context)
+    # SQL that is not a plain string (a composed psycopg statement) counts as a write.
+    if not isinstance(sql, str) or _moves_figures(sql):
+        connection = context["connection"]
+        if not _pending(connection):
+            # Outside a transaction this runs at once; inside one, after its commit, and never
+            # if it rolls back.
+            connection.on_commit(_after_commit, robust=True)
+    return result
+
+
+def watch_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def install() -> None:
+    connection_created.connect(watch_connection, dispatch_uid="qloop-freshness")
+
+
+def kept(key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, or the value kept under ``key`` if nothing has changed since."""
+    from django.db import connection
+
+    if connection.in_atomic_block and _pending(connection):
+        return compute()  # this transaction has written: only a fresh figure sees it
+    key = f"{key}:{qloop.__version__}:{KEPT_FORMAT}"
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]  # type: ignore[no-any-return]
+    value = compute()
+    if version is not None:
+        cache.set(key, (version, value), KEPT_SECONDS)
+    return value
+
+
+def kept_register_count(user: Any, flt: Any, compute: Callable[[], T]) -> T:
+    """The register's count for this person and filter (the list page and the API share it)."""
+    from qloop.org.models import Organisation
+
+    profiles = ",".join(Organisation.current_profiles())
+    return kept(f"qloop:register-count:{user.pk}:{profiles}:{flt.cache_key()}", compute)

@@ -1,0 +1,29 @@
+"""Which statements make kept figures stale (``qloop.freshness``): every write but those to the
+few tables that move no figure; reads never."""
+
+from __future__ import annotations
+
+import pytest
+
+from qloop.freshness import _moves_figures
+
+
+@pytest.mark.parametrize(
+    ("sql", "moves"),
+    [
+        ('SELECT COUNT(*) FROM "cases_case"', False),
+        ('  select 1 from "cases_case"', False),
+        ('SAVEPOINT "s1_x1"', False),
+        ('INSERT INTO "cases_case" ("number") VALUES (%s)', True),
+        ('UPDATE "process_task" SET "done_at" = %s WHERE "id" = %s', True),
+        ('DELETE FROM "org_membership" WHERE "id" IN (%s)', True),
+        ("update cases_case set archived_at = null where id = %s", True),
+        ('INSERT OR IGNORE INTO "cases_similargram" ("gram") VALUES (%s)', False),
+        ('UPDATE "django_session" SET "session_data" = %s', False),
+        ('UPDATE "org_user" SET "last_login" = %s WHERE "org_user"."id" = %s', False),
+        ('UPDATE "org_user" SET "is_active" = %s WHERE "org_user"."id" = %s', True),
+        ('ALTER TABLE "cases_case" ADD COLUMN "x" integer', True),
+    ],
+)
+def test_statements(sql: str, moves: bool) -> None:
+    assert _moves_figures(sql) is moves
