@@ -410,7 +410,8 @@ def run_profile(args: argparse.Namespace, env: dict[str, str]) -> None:
     payloads = [message(i, rng) for i in range(args.messages + 50)]
     for raw in payloads[:50]:  # warm the caches and the code paths
         hl7v2.receive(raw, transport="mllp")
-    profiler = cProfile.Profile()
+    # --cpu-profile: the profile in CPU time, so that waiting for the database is left out
+    profiler = cProfile.Profile(time.process_time) if args.cpu_profile else cProfile.Profile()
     rest = payloads[50:]
     wall, cpu = time.perf_counter(), time.process_time()
     if args.top:
@@ -451,6 +452,9 @@ def main() -> None:
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=0, help="profile: receive_many batch")
     parser.add_argument("--sort", default="cumulative", help="profile: pstats sort key")
+    parser.add_argument(
+        "--cpu-profile", action="store_true", help="profile: time functions in CPU time"
+    )
     parser.add_argument(
         "--top",
         type=int,

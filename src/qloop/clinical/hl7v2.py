@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import hl7
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -695,9 +695,31 @@ class _Batch:
         if not controls:
             return {}
         wanted = {(sender, control) for sender, control, _k in keys}
-        found = HL7Message.objects.filter(
-            status=MessageStatus.APPLIED, control_id__in=controls
-        ).defer("raw")
+        found: Any
+        if connection.vendor == "postgresql":
+            # One index look-up per (sender, MSH-10). With ``control_id IN (…)`` alone
+            # PostgreSQL read the whole unique index at every batch, and even with the sender
+            # too it filtered all the sender's rows while the table had no statistics yet.
+            pairs = sorted(wanted)
+            sql = (
+                "SELECT m.id FROM unnest(%s::text[], %s::text[]) AS k(sender, control_id) "  # noqa: S608
+                f"JOIN {HL7Message._meta.db_table} m ON m.sender = k.sender "
+                "AND m.control_id = k.control_id WHERE m.status = %s"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql, [[p[0] for p in pairs], [p[1] for p in pairs], MessageStatus.APPLIED]
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return {}
+            found = HL7Message.objects.filter(pk__in=ids).defer("raw")
+        else:
+            found = HL7Message.objects.filter(
+                status=MessageStatus.APPLIED,
+                sender__in={sender for sender, _c in wanted},
+                control_id__in=controls,
+            ).defer("raw")
         return {(m.sender, m.control_id): m for m in found if (m.sender, m.control_id) in wanted}
 
     @staticmethod
