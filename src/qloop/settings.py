@@ -493,3 +493,6 @@ MESSAGE_TAGS = {40: "danger"}  # messages.ERROR shown with Bootstrap's "danger" 
 # ACK survives a power cut; NORMAL: it survives a crash of QLoop, not of the machine).
 QLOOP_HL7_MAX_BATCH = env_int("QLOOP_HL7_MAX_BATCH", 200)
 QLOOP_HL7_SQLITE_SYNCHRONOUS = env_str("QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL").upper()
+# Writer threads of the listener on PostgreSQL (each its own connection and transaction; one
+# overlaps its work with the other's wait for the server). SQLite always has one.
+QLOOP_HL7_WRITERS = env_int("QLOOP_HL7_WRITERS", 2)

@@ -207,3 +207,86 @@ def test_sigkill_of_the_listener_loses_nothing_and_doubles_nothing(tmp_path: Pat
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_in_two_concurrent_batches_is_applied_once(
+    hospital: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11, two writers (PostgreSQL): both batches find the message new, both insert it;
+    the unique constraint makes the second wait for the first commit and fail, and that batch,
+    taken again message by message, answers it as a repeat: one row, two AA with its MSH-10."""
+    from django.db import connection
+
+    from qloop.org import trail
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: two batches never run at once")
+    both_checked = threading.Barrier(2, timeout=30)
+    real = hl7v2._Batch._already_applied
+
+    def checked(self: Any, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str], Any]:
+        found = real(self, keys)
+        both_checked.wait()  # neither has written yet: each sees the message as new
+        return found
+
+    monkeypatch.setattr(hl7v2._Batch, "_already_applied", checked)
+    same = _potassium("RACE-1")
+    acks: list[bytes] = []
+
+    def writer(other: str) -> None:
+        try:
+            acks.extend(hl7v2.receive_many([same, _potassium(other)], transport="mllp"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(f"RACE-{n}",)) for n in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(_msa(a) for a in acks) == [
+        ("AA", "RACE-1"),
+        ("AA", "RACE-1"),
+        ("AA", "RACE-2"),
+        ("AA", "RACE-3"),
+    ]
+    applied = HL7Message.objects.filter(status="applied")
+    assert sorted(applied.values_list("control_id", flat=True)) == ["RACE-1", "RACE-2", "RACE-3"]
+    assert ResultEntry.objects.count() == 3 and ResultVersion.objects.count() == 3
+    assert all(report.ok for report in trail.verify())
+
+
+def test_two_writers_answer_every_connection_in_order_and_apply_repeats_once(
+    transactional_db: Any, hospital: dict[str, Any], batches: list[int]
+) -> None:
+    """Issue 11: with two writer threads (PostgreSQL; SQLite keeps one), each connection
+    gets its ACKs in the order it sent, and the same messages sent on four connections at once
+    are stored once each."""
+    from qloop.org import trail
+
+    server = serve("127.0.0.1", 0, writers=2)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        controls = [f"W-{i}" for i in range(30)]
+        results: list[dict[str, bytes]] = [{} for _ in range(4)]
+        orders = [controls, controls[::-1], controls[10:] + controls[:10], controls[::2]]
+        threads = [
+            threading.Thread(target=_pipeline, args=(server.server_address[:2], o, r))
+            for o, r in zip(orders, results, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    for order, got in zip(orders, results, strict=True):
+        assert len(got) == len(order)
+        assert all(_msa(ack) == ("AA", control) for control, ack in got.items())
+    applied = HL7Message.objects.filter(status="applied")
+    assert sorted(applied.values_list("control_id", flat=True)) == sorted(controls)
+    assert ResultEntry.objects.count() == 30 and ResultVersion.objects.count() == 30
+    assert all(report.ok for report in trail.verify())

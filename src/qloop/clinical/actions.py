@@ -252,7 +252,7 @@ def register_plain_results(entries: list[ResultEntry]) -> list[ResultEntry]:
     each is written here, nothing more and nothing less."""
     if not entries:
         return entries
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the listener's batch holds a savepoint
         wanted: dict[str, list[ResultEntry]] = {}
         for entry in entries:
             year = timezone.localtime(entry.reported_at).year

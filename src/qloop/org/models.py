@@ -76,7 +76,9 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
         rows = list(objs)
         if not rows:
             return rows
-        with transaction.atomic(using=self.db):
+        # No savepoint of its own, as Django's bulk_create: a failure rolls back the caller's
+        # block (the HL7 listener's batch saves two statements per commit).
+        with transaction.atomic(using=self.db, savepoint=False):
             trail.link(self.model, rows, using=self.db)
             return super().bulk_create(rows, *args, **kwargs)
 

@@ -1,9 +1,17 @@
 """``qloop hl7-listen``: the MLLP service that takes results from the hospital's systems.
 
-One thread per connection reads frames; one writer thread stores them (group commit): it
+One thread per connection reads frames; writer threads store them (group commit): a writer
 takes every message waiting on every connection, applies them in one transaction (each
 message atomic on its own), commits once, and only then hands each connection its ACKs. An ACK
 is never sent before the commit that stored its message.
+
+On PostgreSQL two writers run by default (``QLOOP_HL7_WRITERS``), each with its own
+connection: while one waits for the server (its statements, its commit's flush to disk), the
+other reads and builds its batch. A connection has one batch in flight at a time, so its ACKs
+stay in order. The same message arriving in two batches at once is applied once: the unique
+constraint on (sender, MSH-10) makes the second insert wait for the first transaction and then
+fail, and that batch is taken again message by message, which answers it as a repeat. SQLite
+takes one writer at a time, so it keeps one writer thread.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME = 10 * 1024 * 1024
 MAX_BATCH = 200
+WRITERS = 2  # on PostgreSQL; SQLite has one
 SYNCHRONOUS = {"", "NORMAL", "FULL", "EXTRA"}  # SQLite's PRAGMA synchronous, "": leave it
 
 
@@ -40,18 +49,25 @@ class _Job:
 
 
 class Writer:
-    """The one thread that writes: batches of messages from all connections, one commit per
-    batch (SQLite takes one writer at a time anyway; PostgreSQL saves a commit per message)."""
+    """The threads that write: batches of messages from all connections, one commit per
+    batch. ``threads`` writers take batches from the same queue, each on its own database
+    connection (SQLite: always one, it takes one writer at a time)."""
 
-    def __init__(self, max_batch: int = MAX_BATCH, synchronous: str = "") -> None:
+    def __init__(self, max_batch: int = MAX_BATCH, synchronous: str = "", threads: int = 1) -> None:
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"QLOOP_HL7_SQLITE_SYNCHRONOUS must be one of {sorted(SYNCHRONOUS)}")
         self.max_batch = max(1, max_batch)
         self.synchronous = synchronous
-        self._raw: Any = None
+        self._local = threading.local()  # each writer's raw connection (see _connect)
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, name="hl7-writer", daemon=True)
-        self.thread.start()
+        if connection.vendor == "sqlite":
+            threads = 1
+        self.threads = [
+            threading.Thread(target=self._run, name=f"hl7-writer-{n}", daemon=True)
+            for n in range(max(1, threads))
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def submit(self, payloads: list[bytes]) -> list[bytes] | None:
         """The ACKs for these frames, after they are committed; None when they could not be
@@ -62,8 +78,9 @@ class Writer:
         return None if job.failed else job.acks
 
     def stop(self) -> None:
-        self.jobs.put(None)
-        self.thread.join(timeout=30)
+        self.jobs.put(None)  # each writer puts it back for the next one
+        for thread in self.threads:
+            thread.join(timeout=30)
 
     def _take(self, first: _Job) -> list[_Job]:
         jobs, count = [first], len(first.payloads)
@@ -84,6 +101,7 @@ class Writer:
             while True:
                 first = self.jobs.get()
                 if first is None:
+                    self.jobs.put(None)
                     return
                 jobs = self._take(first)
                 self._write(jobs)
@@ -113,9 +131,9 @@ class Writer:
         storing a message). On SQLite, a new connection gets the listener's ``synchronous``:
         how hard each commit is pushed to the disk (see docs/clinical.md)."""
         connection.ensure_connection()
-        if connection.connection is self._raw:
+        if connection.connection is getattr(self._local, "raw", None):
             return
-        self._raw = connection.connection
+        self._local.raw = connection.connection
         if connection.vendor == "sqlite" and self.synchronous:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA synchronous={self.synchronous}")
@@ -162,15 +180,22 @@ class MLLPServer(socketserver.ThreadingTCPServer):
 
 
 def serve(
-    host: str, port: int, *, max_batch: int = 0, synchronous: str | None = None
+    host: str,
+    port: int,
+    *,
+    max_batch: int = 0,
+    synchronous: str | None = None,
+    writers: int = 0,
 ) -> MLLPServer:
-    """The listener, not yet serving; ``max_batch``/``synchronous`` default to the settings
-    ``QLOOP_HL7_MAX_BATCH`` and ``QLOOP_HL7_SQLITE_SYNCHRONOUS``."""
+    """The listener, not yet serving; ``max_batch``/``synchronous``/``writers`` default to
+    the settings ``QLOOP_HL7_MAX_BATCH``, ``QLOOP_HL7_SQLITE_SYNCHRONOUS`` and
+    ``QLOOP_HL7_WRITERS``."""
     if synchronous is None:
         synchronous = str(getattr(settings, "QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL"))
     writer = Writer(
         max_batch or int(getattr(settings, "QLOOP_HL7_MAX_BATCH", MAX_BATCH)),
         synchronous.upper(),
+        writers or int(getattr(settings, "QLOOP_HL7_WRITERS", WRITERS)),
     )
     return MLLPServer((host, port), writer)
 
@@ -187,9 +212,20 @@ class Command(BaseCommand):
             default=0,
             help=f"most messages stored in one commit (default {MAX_BATCH})",
         )
+        parser.add_argument(
+            "--writers",
+            type=int,
+            default=0,
+            help=f"writer threads on PostgreSQL (default {WRITERS}; SQLite: always 1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server = serve(options["host"], options["port"], max_batch=options["max_batch"])
+        server = serve(
+            options["host"],
+            options["port"],
+            max_batch=options["max_batch"],
+            writers=options["writers"],
+        )
 
         def stop(signum: int, frame: Any) -> None:
             threading.Thread(target=server.shutdown, daemon=True).start()
