@@ -108,87 +108,10 @@ def _parse(raw: bytes) -> tuple[hl7.Message, str]:
             _("The message is not valid %(codec)s text (MSH-18).") % {"codec": codec}
         ) from exc
     text = text.replace("\r\n", "\r").replace("\n", "\r").strip("\r")
-    split = _Split.read(text)
-    if split is not None:
-        return split, codec  # type: ignore[return-value]
     try:
         return hl7.parse(text), codec
     except Exception as exc:
         raise Refused(_("The message cannot be parsed: %(error)s") % {"error": exc}) from exc
-
-
-_STANDARD_MSH = "MSH|^~\\&|"
-
-
-class _SplitSegment(list[str]):
-    """One segment of a message in the standard delimiters without escape sequences: its
-    fields as strings, MSH-1 and MSH-2 counted as in python-hl7. ``extract_field`` gives what
-    python-hl7's does for such a message (first repetition, first subcomponent)."""
-
-    def extract_field(
-        self, segment_num: int = 1, field_num: int = 1, repeat_num: int = 1, component_num: int = 1
-    ) -> str:
-        if field_num >= len(self):
-            return ""
-        value = self[field_num]
-        if self[0] == "MSH" and field_num in (1, 2):
-            return value if component_num == 1 else ""
-        repetitions = value.split("~")
-        if repeat_num > len(repetitions):
-            raise IndexError(f"{self[0]}-{field_num} has no repetition {repeat_num}")
-        components = repetitions[repeat_num - 1].split("^")
-        if component_num > len(components):
-            return ""
-        return components[component_num - 1].split("&", 1)[0]
-
-
-class _Split:
-    """A message read by splitting its text, without python-hl7's tree of containers (which
-    cost two thirds of a millisecond per message, a third of the listener's CPU). Used only
-    when the message has the standard delimiters and no escape character after MSH-2, where
-    the two give the same values (``tests/clinical/test_hl7_parser.py``); any other message
-    goes through python-hl7."""
-
-    def __init__(self, segments: list[_SplitSegment]) -> None:
-        self.segments = segments
-
-    @classmethod
-    def read(cls, text: str) -> _Split | None:
-        text = text.strip()
-        if not text.startswith(_STANDARD_MSH) or "\\" in text[len(_STANDARD_MSH) :]:
-            return None
-        segments = []
-        for line in text.split("\r"):
-            if len(line) < 3:
-                return None  # an empty or odd segment: python-hl7 decides what it is
-            fields = line.split("|")
-            if fields[0] == "MSH":
-                fields.insert(1, "|")
-            segments.append(_SplitSegment(fields))
-        return cls(segments)
-
-    def __iter__(self) -> Any:
-        return iter(self.segments)
-
-    def segment(self, name: str) -> _SplitSegment:
-        for seg in self.segments:
-            if seg[0] == name:
-                return seg
-        raise KeyError(name)
-
-    def create_ack(self, ack_code: str = "AA") -> str:
-        """The ACK text python-hl7's ``Message.create_ack`` makes (same fields, a new control
-        ID of the same form)."""
-        from hl7.util import generate_message_control_id
-
-        msh = self.segment("MSH")
-        trigger = msh[9].split("~")[0].split("^")
-        if len(trigger) < 2:
-            raise TypeError("MSH-9 has no trigger event")
-        now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-        fields = [msh[5], msh[6], msh[3], msh[4], now, ""]
-        fields += [f"ACK^{trigger[1]}^ACK", generate_message_control_id(), msh[11], msh[12]]
-        return f"MSH|^~\\&|{'|'.join(fields)}\rMSA|{ack_code}|{msh[10]}\r"
 
 
 def _f(seg: Any, field_num: int, component: int = 1, repeat: int = 1) -> str:
