@@ -206,7 +206,8 @@ else:
     # Shared by all web processes on this machine (rate limits, message templates), no table.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache, looking at the folder's size once a minute, not per write.
+            "BACKEND": "qloop.filecache.FileCache",
             "LOCATION": str(DATA_DIR / "cache"),
             # Each person's badge and register counts are kept here (qloop.freshness); at the
             # default 300 entries a third of them would be thrown away every few page views.
