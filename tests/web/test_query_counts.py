@@ -238,3 +238,27 @@ def test_registration_runs_a_fixed_number_of_statements(
         counts.append(len(queries))
     most = REGISTRATION_STATEMENTS[connection.vendor]
     assert counts[0] == counts[1] <= most, "\n".join(q["sql"][:90] for q in queries)
+
+
+# The case page's own reads (the case with its relations and own detail record, extra fields,
+# events, raised cases, investigation, 8D, tasks, approvals, responsible departments,
+# departments, people for a person input, photos, comments, clocks) plus the session, the
+# person and their roles, and the navigation's counts. Issue 14: 31 for this case before the
+# steps' approval checks used the approvals the page had read; a new read per panel or per
+# step fails here before it shows in the timings.
+CASE_PAGE_QUERIES = 29
+
+
+def test_the_case_page_reads_a_fixed_number_of_queries(
+    long_case: Case, users: dict[str, User], client_for: Any, photo: Any
+) -> None:
+    """Steps with inputs, tasks, approvals, comments, edits and photos: the page's queries stay
+    under a fixed ceiling, whatever the case holds."""
+    from qloop.cases.actions import add_photos
+
+    _timeline(long_case, users)(N)
+    case = take_transition(long_case, "request_onsite", {"reason": "需到现场"}, actor=users["qe"])
+    add_photos(case, [photo(), photo()], actor=users["cs"])
+    url = reverse("case-detail", args=[case.number])
+    count = count_queries(client_for("qe"), url)
+    assert count <= CASE_PAGE_QUERIES, count

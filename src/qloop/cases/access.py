@@ -70,27 +70,42 @@ def detail_relations() -> list[str]:
     return sorted({"product", *(s.detail_relation for s in KINDS.values() if s.detail_relation)})
 
 
+# What every case page and action shows of a case, read in the same query as the case.
+CASE_RELATIONS = (
+    "contact",
+    "category",
+    "department",
+    "handler",
+    "registered_by",
+    "source_case",
+    "product",
+)
+
+
+def load_detail(case: Case) -> None:
+    """Read the case's own kind's detail record and mark every other kind's as absent, as a
+    join of them all would: one small query instead of a join per kind in every case lookup
+    (eleven joins cost about 3 ms to compile, more than the query itself)."""
+    spec = KINDS.get(case.kind)
+    own = spec.detail_relation if spec is not None else ""
+    for name in detail_relations():
+        if name in CASE_RELATIONS or name == own:
+            continue
+        relation = Case._meta.get_field(name)
+        relation.set_cached_value(case, None)  # type: ignore[union-attr]
+    if own and own not in CASE_RELATIONS:
+        getattr(case, own, None)  # reads it once; afterwards the instance holds it (or None)
+
+
 def get_case_for_user(user: User, number: str, *, write: bool = False) -> Case:
     """The case with this number if ``user`` may see it (404 otherwise, so numbers don't leak),
     and, with ``write``, may change it (403)."""
-    case = (
-        Case.objects.for_user(user)
-        .select_related(
-            "contact",
-            "category",
-            "department",
-            "handler",
-            "registered_by",
-            "source_case",
-            *detail_relations(),
-        )
-        .filter(number=number)
-        .first()
-    )
+    case = Case.objects.for_user(user).select_related(*CASE_RELATIONS).filter(number=number).first()
     if case is None:
         raise Http404
     if write and not can_edit(user, case):
         raise PermissionDenied
+    load_detail(case)
     return case
 
 

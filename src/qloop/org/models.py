@@ -431,7 +431,15 @@ class User(AbstractUser):
 
     @property
     def printed_name(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.printed_name_of(
+            self.username, self.display_name, self.first_name, self.last_name
+        )
+
+    @staticmethod
+    def printed_name_of(username: str, display_name: str, first_name: str, last_name: str) -> str:
+        """``printed_name`` from the columns alone, for lists read as rows (get_full_name's
+        rule: first and last name joined by a space, stripped)."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
     def _role_flags(self) -> dict[str, Any]:
         cached: dict[str, Any] | None = getattr(self, "_qloop_roles", None)

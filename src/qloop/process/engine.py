@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -123,11 +124,23 @@ def _recordable(value: Any) -> Any:
     return value
 
 
-def _check_approval(case: Case, t: Transition) -> None:
+def _check_approval(case: Case, t: Transition, approvals: Sequence[Approval] | None = None) -> None:
+    """Refuse a step whose approval is missing, pending or refused, or that would ask for a
+    second pending one. ``approvals``: every approval of the case, already read (the case page
+    asks for each step it shows; taking a step reads them here, inside its transaction)."""
     if t.requires_approval:
-        latest = (
-            case.approvals.filter(kind=t.requires_approval).order_by("-requested_at", "-id").first()
-        )
+        if approvals is None:
+            latest = (
+                case.approvals.filter(kind=t.requires_approval)
+                .order_by("-requested_at", "-id")
+                .first()
+            )
+        else:
+            latest = max(
+                (a for a in approvals if a.kind == t.requires_approval),
+                key=lambda a: (a.requested_at, a.pk),
+                default=None,
+            )
         if latest is None:
             raise Conflict(_("This step needs an approval that has not been asked for."))
         if latest.state == ApprovalState.PENDING:
@@ -136,7 +149,11 @@ def _check_approval(case: Case, t: Transition) -> None:
             raise Conflict(_("The approval this step needs was refused."))
     if t.requests_approval:
         kind, _role = t.requests_approval
-        if case.approvals.filter(kind=kind, state=ApprovalState.PENDING).exists():
+        if approvals is None:
+            pending = case.approvals.filter(kind=kind, state=ApprovalState.PENDING).exists()
+        else:
+            pending = any(a.kind == kind and a.state == ApprovalState.PENDING for a in approvals)
+        if pending:
             raise Conflict(_("An approval of this kind is already pending."))
 
 
@@ -345,17 +362,22 @@ def approvals_for(user: User) -> Any:
     return qs.filter(role__in=user.role_codes)
 
 
-def blocked_reason(case: Case, t: Transition) -> str | None:
+def blocked_reason(
+    case: Case, t: Transition, approvals: Sequence[Approval] | None = None
+) -> str | None:
     """Why an otherwise available step cannot be taken yet (a missing or pending approval)."""
     try:
-        _check_approval(case, t)
+        _check_approval(case, t, approvals)
     except Conflict as exc:
         return exc.message
     return None
 
 
-def describe_transition(case: Case, t: Transition) -> dict[str, Any]:
-    """What a step requires, for the API and for the forms on the case page."""
+def describe_transition(
+    case: Case, t: Transition, approvals: Sequence[Approval] | None = None
+) -> dict[str, Any]:
+    """What a step requires, for the API and for the forms on the case page (which passes the
+    case's approvals it has read, so that each step does not read them again)."""
     return {
         "name": t.name,
         "label": str(t.label),
@@ -373,5 +395,5 @@ def describe_transition(case: Case, t: Transition) -> dict[str, Any]:
         "signature": t.signature,
         "requires_approval": t.requires_approval,
         "requests_approval": t.requests_approval[0] if t.requests_approval else None,
-        "blocked": blocked_reason(case, t),
+        "blocked": blocked_reason(case, t, approvals),
     }

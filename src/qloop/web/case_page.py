@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from qloop.capa.actions import can_edit_eight_d, eight_d_open
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
@@ -12,9 +14,32 @@ from qloop.cases.models import Case
 from qloop.org.models import Department, User
 from qloop.process import engine
 from qloop.process.audience import responsible_departments
+from qloop.process.definitions import process_for
 from qloop.process.diagram import render_svg
 from qloop.process.signatures import Meaning
 from qloop.process.tasks import can_complete, can_give_tasks, task_states
+
+
+@lru_cache(maxsize=256)
+def _diagram(kind: str, version: int, state: str, language: str | None) -> str:
+    """The process chart with the case's state marked: the same for every case of a kind,
+    version and state, in one language (the definitions are code, fixed for the process)."""
+    return render_svg(process_for(kind, version), state)
+
+
+def people_choices() -> list[tuple[str, str]]:
+    """(user name, printed name) of everyone active in a department, by user name: the choices
+    of a step's person input. Rows, not instances: the list has one option per person."""
+    rows = (
+        User.objects.filter(is_active=True, memberships__isnull=False)
+        .distinct()
+        .order_by("username")
+        .values_list("username", "display_name", "first_name", "last_name")
+    )
+    return [
+        (username, User.printed_name_of(username, display_name, first, last))
+        for username, display_name, first, last in rows
+    ]
 
 
 def process_context(case: Case, user: User) -> dict[str, Any]:
@@ -23,7 +48,10 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
     corrective = CorrectiveAction.objects.filter(case=case).select_related("owner").first()
     tasks = list(case.tasks.select_related("department", "assignee", "done_by"))
     approvals = list(case.approvals.select_related("requested_by", "decided_by"))
-    steps = [engine.describe_transition(case, t) for t in engine.available_transitions(case, user)]
+    steps = [
+        engine.describe_transition(case, t, approvals)
+        for t in engine.available_transitions(case, user)
+    ]
     for step in steps:
         if step["signature"]:
             step["signature_label"] = Meaning(step["signature"]).label
@@ -42,7 +70,9 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
     return {
         "process": process,
         "steps": steps,
-        "diagram": mark_safe(render_svg(process, case.state)),  # noqa: S308 - built with escape()
+        "diagram": mark_safe(  # noqa: S308 - built with escape()
+            _diagram(process.kind, process.version, case.state, get_language())
+        ),
         "investigation": investigation,
         "corrective": corrective,
         "eight_d": eight_d,
@@ -55,7 +85,10 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
         ],
         "responsible_departments": responsible_departments(case),
         "active_departments": Department.objects.filter(is_active=True),
-        "active_people": User.objects.filter(is_active=True, memberships__isnull=False)
-        .distinct()
-        .order_by("username"),
+        # Read only when a step asks for a person (one query, rendered in one pass).
+        "active_people": (
+            people_choices()
+            if any(i["type"] == "user" for step in steps for i in step["inputs"])
+            else []
+        ),
     }

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.formats import date_format, localize
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 if TYPE_CHECKING:
     from qloop.process.models import DeadlineStatus
@@ -67,6 +68,20 @@ def deadline(subject: Any) -> SafeString | str:
     )
 
 
+@register.simple_tag
+def person_options(people: list[tuple[str, str]], selected: Any = None) -> SafeString:
+    """A person select's options, ``<option value="name">Printed (name)</option>``, in one
+    pass: a step's person list has an option per person, too many for a template loop."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{} ({})</option>',
+        (
+            (username, mark_safe(" selected") if username == selected else "", name, username)
+            for username, name in people
+        ),
+    )
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context: Any, **kwargs: Any) -> str:
     """The current query string with some parameters replaced (for sorting and paging links)."""
@@ -76,30 +91,34 @@ def query_with(context: Any, **kwargs: Any) -> str:
     return params.urlencode()
 
 
+# The timeline's verbs, translated when shown (a table built once, not once per event).
+VERB_LABELS = {
+    "registered": gettext_lazy("registered the case"),
+    "changed": gettext_lazy("changed"),
+    "commented": gettext_lazy("commented"),
+    "photos_added": gettext_lazy("added photos"),
+    "archived": gettext_lazy("archived the case"),
+    "imported": gettext_lazy("imported the case from history"),
+    "closed": gettext_lazy("closed the case"),
+    "clock_breached": gettext_lazy("deadline breached"),
+    "clock_paused": gettext_lazy("deadline paused"),
+    "clock_resumed": gettext_lazy("deadline running again"),
+    "clock_escalated": gettext_lazy("late case escalated"),
+    "transition": gettext_lazy("took a step"),
+    "approval_decided": gettext_lazy("decided an approval"),
+    "task_created": gettext_lazy("gave a task"),
+    "task_done": gettext_lazy("completed a task"),
+    "eight_d_changed": gettext_lazy("changed the 8D record"),
+    "complaint_raised": gettext_lazy("raised a complaint case"),
+    "raised_from": gettext_lazy("raised from feedback"),
+    "contact_changed": gettext_lazy("changed the contact's details"),
+}
+
+
 @register.filter
 def verb_label(verb: str) -> str:
-    labels = {
-        "registered": _("registered the case"),
-        "changed": _("changed"),
-        "commented": _("commented"),
-        "photos_added": _("added photos"),
-        "archived": _("archived the case"),
-        "imported": _("imported the case from history"),
-        "closed": _("closed the case"),
-        "clock_breached": _("deadline breached"),
-        "clock_paused": _("deadline paused"),
-        "clock_resumed": _("deadline running again"),
-        "clock_escalated": _("late case escalated"),
-        "transition": _("took a step"),
-        "approval_decided": _("decided an approval"),
-        "task_created": _("gave a task"),
-        "task_done": _("completed a task"),
-        "eight_d_changed": _("changed the 8D record"),
-        "complaint_raised": _("raised a complaint case"),
-        "raised_from": _("raised from feedback"),
-        "contact_changed": _("changed the contact's details"),
-    }
-    return labels.get(verb, verb)
+    label = VERB_LABELS.get(verb)
+    return str(label) if label is not None else verb
 
 
 @register.filter
@@ -261,3 +280,63 @@ def event_inputs(context: Any, event: Any, case: Any) -> list[tuple[str, str]]:
             value = [names.get(code, code) for code in value]
         out.append((str(spec.label), join_if_list(value)))
     return out
+
+
+def _shown(value: Any) -> str:
+    """A value as ``{{ value|default:"—" }}`` prints it: localised, escaped."""
+    return str(conditional_escape(localize(value or "—")))
+
+
+@register.simple_tag(takes_context=True)
+def timeline(context: Any, events: list[Any], case: Any) -> SafeString:
+    """The timeline's rows in one pass (a template loop ran some twenty nodes per event):
+    when and who, what, the step's inputs, the signature, the changes and the comment, each
+    escaped as the template escaped it."""
+    system = _("System")
+    rows = []
+    for e in events:
+        data = e.data or {}
+        who = (e.actor.printed_name if e.actor else "") or system
+        parts: list[str] = [
+            format_html(
+                '\n        <li><div class="text-muted">{} · {}</div>\n          <div>{}</div>\n          ',
+                date_format(timezone.localtime(e.at), "Y-m-d H:i"),
+                who,
+                event_title(context, e, case),
+            )
+        ]
+        inputs = event_inputs(context, e, case)
+        if inputs:
+            parts.append(
+                format_html(
+                    '<ul class="mb-0 ps-3">{}</ul>',
+                    format_html_join("", '<li><span class="text-muted">{}:</span> {}</li>', inputs),
+                )
+            )
+        parts.append("\n          ")
+        if data.get("signature"):
+            parts.append(
+                format_html(
+                    '<div class="text-success">✍ {}</div>', signature_text(data["signature"])
+                )
+            )
+        parts.append("\n          ")
+        if e.changes:
+            parts.append('<ul class="mb-0 ps-3">')
+            for ch in e.changes:
+                parts.append(
+                    format_html(
+                        '<li>{}: <del class="text-muted">{}</del> → {}</li>',
+                        localize(ch.get("label", "")),
+                        mark_safe(_shown(ch.get("old"))),  # noqa: S308 - escaped by _shown
+                        mark_safe(_shown(ch.get("new"))),  # noqa: S308 - escaped by _shown
+                    )
+                )
+            parts.append("</ul>")
+        parts.append("\n          ")
+        comment = own_comment(e)
+        if comment:
+            parts.append(format_html('<div class="text-body-secondary pre-wrap">{}</div>', comment))
+        parts.append("\n        </li>\n        ")
+        rows.append("".join(str(p) for p in parts))
+    return mark_safe("".join(rows))  # noqa: S308 - every part above is escaped
