@@ -202,6 +202,25 @@ def test_the_register_options_show_a_new_person_at_once(
     assert '<option value="newcomer" selected>' in html
 
 
+def test_a_case_pages_person_select_shows_a_new_person_at_once(
+    users: dict[str, User], make_case: Any, client_for: Callable[[str], Client]
+) -> None:
+    """The step's person options are kept between pages (``case_page.people_options``)."""
+    case = make_case()
+    client = client_for("cs_head")
+    url = reverse("case-detail", args=[case.number])
+    first = client.get(url).content.decode()
+    assert '<option value="qe">' in first  # the assign step lists the people
+    assert "newcomer" not in first
+    newcomer = User.objects.create(username="newcomer", display_name="新同事")
+    Membership.objects.create(
+        user=newcomer,
+        department=users["qe"].memberships.first().department,
+        role=users["qe"].memberships.first().role,
+    )
+    assert '<option value="newcomer">新同事 (newcomer)</option>' in client.get(url).content.decode()
+
+
 # Queries of a page read again with nothing written in between: the session, the person, their
 # memberships, the page's own rows; no count of cases, tasks, approvals or notifications.
 KEPT_PAGE_QUERIES = {"list": 6, "my-work": 11, "api": 5, "simple": 4}

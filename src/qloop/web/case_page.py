@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from qloop.capa.actions import can_edit_eight_d, eight_d_open
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
 from qloop.cases.models import Case
+from qloop.freshness import kept
 from qloop.org.models import Department, User
 from qloop.process import engine
 from qloop.process.audience import responsible_departments
@@ -27,19 +29,30 @@ def _diagram(kind: str, version: int, state: str, language: str | None) -> str:
     return render_svg(process_for(kind, version), state)
 
 
-def people_choices() -> list[tuple[str, str]]:
-    """(user name, printed name) of everyone active in a department, by user name: the choices
-    of a step's person input. Rows, not instances: the list has one option per person."""
-    rows = (
-        User.objects.filter(is_active=True, memberships__isnull=False)
-        .distinct()
-        .order_by("username")
-        .values_list("username", "display_name", "first_name", "last_name")
-    )
-    return [
-        (username, User.printed_name_of(username, display_name, first, last))
-        for username, display_name, first, last in rows
-    ]
+def people_options() -> str:
+    """The options of a step's person input: everyone active in a department, by user name,
+    ``<option value="name">Printed (name)</option>``. Rendered once from rows (one option per
+    person: too many for a template loop) and kept until any write (``qloop.freshness``)."""
+
+    def render() -> str:
+        rows = (
+            User.objects.filter(is_active=True, memberships__isnull=False)
+            .distinct()
+            .order_by("username")
+            .values_list("username", "display_name", "first_name", "last_name")
+        )
+        return str(
+            format_html_join(
+                "",
+                '<option value="{}">{} ({})</option>',
+                (
+                    (username, User.printed_name_of(username, display_name, first, last), username)
+                    for username, display_name, first, last in rows
+                ),
+            )
+        )
+
+    return kept("qloop:people-options", render)
 
 
 def process_context(case: Case, user: User) -> dict[str, Any]:
@@ -85,10 +98,10 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
         ],
         "responsible_departments": responsible_departments(case),
         "active_departments": Department.objects.filter(is_active=True),
-        # Read only when a step asks for a person (one query, rendered in one pass).
+        # Only when a step asks for a person.
         "active_people": (
-            people_choices()
+            people_options()
             if any(i["type"] == "user" for step in steps for i in step["inputs"])
-            else []
+            else ""
         ),
     }

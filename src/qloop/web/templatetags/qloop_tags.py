@@ -69,17 +69,13 @@ def deadline(subject: Any) -> SafeString | str:
 
 
 @register.simple_tag
-def person_options(people: list[tuple[str, str]], selected: Any = None) -> SafeString:
-    """A person select's options, ``<option value="name">Printed (name)</option>``, in one
-    pass: a step's person list has an option per person, too many for a template loop."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{} ({})</option>',
-        (
-            (username, mark_safe(" selected") if username == selected else "", name, username)
-            for username, name in people
-        ),
-    )
+def person_options(options: str, selected: Any = None) -> SafeString:
+    """A person select's options (``case_page.people_options``, escaped when rendered) with
+    this request's choice marked."""
+    if selected:
+        option = format_html('<option value="{}"', selected)
+        options = options.replace(f"{option}>", f"{option} selected>", 1)
+    return mark_safe(options)  # noqa: S308 - rendered by format_html_join
 
 
 @register.simple_tag(takes_context=True)
