@@ -221,6 +221,31 @@ def test_a_case_pages_person_select_shows_a_new_person_at_once(
     assert '<option value="newcomer">新同事 (newcomer)</option>' in client.get(url).content.decode()
 
 
+def test_rebuilding_the_counts_forgets_what_a_change_by_hand_left_behind(
+    make_case: Any, client_for: Callable[[str], Client]
+) -> None:
+    """A case closed by hand in the database (which no wrapper sees) shows after
+    ``rebuild_case_counts``, the command for changes made outside QLoop."""
+    import io
+
+    from django.core.management import call_command
+
+    from qloop import freshness
+
+    case = make_case()
+    client = client_for("cs_head")
+    assert shown(client)["my_work_count"] == 1
+    connection.execute_wrappers.remove(freshness._watch)  # as psql would: unseen
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_case SET state = 'closed' WHERE id = %s", [case.pk])
+    finally:
+        connection.execute_wrappers.append(freshness._watch)
+    assert shown(client)["my_work_count"] == 1  # kept: nothing told it
+    call_command("rebuild_case_counts", stdout=io.StringIO())
+    assert shown(client)["my_work_count"] == 0
+
+
 # Queries of a page read again with nothing written in between: the session, the person, their
 # memberships, the page's own rows; no count of cases, tasks, approvals or notifications.
 KEPT_PAGE_QUERIES = {"list": 6, "my-work": 11, "api": 5, "simple": 4}
