@@ -3,8 +3,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from django import template
+from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
 from django.utils.html import conditional_escape, format_html, format_html_join
@@ -66,6 +70,54 @@ def deadline(subject: Any) -> SafeString | str:
         status.kind,
         text,
     )
+
+
+def _related(case: Any, name: str) -> Any:
+    """A related row as the template reads it: absent (no contact, no product) is None."""
+    try:
+        return getattr(case, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+@register.simple_tag
+def case_rows(cases: Any) -> SafeString:
+    """The register's and My work's rows in one pass (``cases/_table.html``): a template loop
+    with a URL, a date, a badge and a deadline per row was most of those pages' time. The
+    markup is the loop's, every value escaped."""
+    url = reverse("case-detail", args=["NUMBER"])
+    rows = []
+    for case in cases:
+        severity = ""
+        if case.severity != "minor":
+            tone = "danger" if case.severity == "critical" else "warning"
+            severity = format_html(
+                ' <span class="badge text-bg-{}">{}</span>', tone, case.get_severity_display()
+            )
+        contact, product, category = (_related(case, n) for n in ("contact", "product", "category"))
+        rows.append(
+            format_html(
+                '<tr{}><td class="col-number"><a href="{}" class="fw-semibold">{}</a></td>'
+                '<td class="d-mobile-none">{}</td><td class="title">{}{}</td>'
+                '<td class="d-mobile-none">{}</td><td class="d-mobile-none">{}</td>'
+                '<td class="d-mobile-none">{}</td>'
+                '<td class="col-state"><span class="badge text-bg-secondary">{}</span></td>'
+                '<td class="d-mobile-none">{}</td><td class="col-deadline">{}</td></tr>',
+                mark_safe(' class="text-muted"') if case.is_archived else "",
+                url.replace("NUMBER", quote(case.number)),
+                case.number,
+                date_filter(timezone.localtime(case.received_at), "Y-m-d H:i"),
+                case.title,
+                severity,
+                contact.name if contact else "",
+                product.model if product else "",
+                category.code if category else "",
+                case.state_label,
+                case.handler or "—",
+                deadline(case),
+            )
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - each row built by format_html
 
 
 @register.simple_tag
