@@ -20,6 +20,7 @@ from qloop.process.definitions import process_for
 from qloop.process.diagram import render_svg
 from qloop.process.signatures import Meaning
 from qloop.process.tasks import can_complete, can_give_tasks, task_states
+from qloop.web.options import active_people
 
 
 @lru_cache(maxsize=256)
@@ -35,20 +36,9 @@ def people_options() -> str:
     person: too many for a template loop) and kept until any write (``qloop.freshness``)."""
 
     def render() -> str:
-        rows = (
-            User.objects.filter(is_active=True, memberships__isnull=False)
-            .distinct()
-            .order_by("username")
-            .values_list("username", "display_name", "first_name", "last_name")
-        )
         return str(
             format_html_join(
-                "",
-                '<option value="{}">{} ({})</option>',
-                (
-                    (username, User.printed_name_of(username, display_name, first, last), username)
-                    for username, display_name, first, last in rows
-                ),
+                "", '<option value="{}">{} ({})</option>', ((u, n, u) for u, n in active_people())
             )
         )
 

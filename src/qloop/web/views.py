@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.functional import Promise
-from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -47,6 +44,7 @@ from qloop.web.forms import (
     RegistrationForm,
     TokenForm,
 )
+from qloop.web.options import active_people, mark_selected, select_options
 
 LIST_RELATED = ("category", "department", "handler", "contact", "product")
 # What a row of the register's table (cases/_table.html) reads, and no more: turning the other
@@ -170,20 +168,6 @@ def registered_by_me(request: HttpRequest) -> HttpResponse:
     )
 
 
-_SELECTED = mark_safe(" selected")
-
-
-def select_options(choices: Iterable[tuple[str, str | Promise]], selected: str) -> SafeString:
-    """A filter's ``<option>`` elements, escaped and rendered in one go: the register lists
-    every handler, department and category, and rendering them option by option in the
-    template was most of the register's time (issue 14)."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, _SELECTED if value == selected else "", label) for value, label in choices),
-    )
-
-
 def register_options() -> dict[str, str]:
     """The register filter's handler, department and category options (about 330), rendered
     once per language and kept until something is written (``qloop.freshness``)."""
@@ -196,18 +180,7 @@ def register_options() -> dict[str, str]:
                     "",
                 )
             ),
-            "handler": str(
-                select_options(
-                    (
-                        (u.username, u.printed_name)
-                        for u in User.objects.filter(is_active=True, memberships__isnull=False)
-                        .only("username", "display_name", "first_name", "last_name")
-                        .distinct()
-                        .order_by("username")
-                    ),
-                    "",
-                )
-            ),
+            "handler": str(select_options(active_people(), "")),
             "category": str(
                 select_options(
                     (
@@ -225,14 +198,10 @@ def register_options() -> dict[str, str]:
 def selected_options(rendered: dict[str, str], **selected: str) -> dict[str, SafeString]:
     """The kept options with this request's choice marked: ``<name>_options`` for the
     template."""
-    out = {}
-    for name, html in rendered.items():
-        value = selected.get(name, "")
-        if value:
-            option = format_html('<option value="{}"', value)
-            html = html.replace(f"{option}>", f"{option}{_SELECTED}>", 1)
-        out[f"{name}_options"] = mark_safe(html)  # noqa: S308 - rendered by select_options
-    return out
+    return {
+        f"{name}_options": mark_selected(html, selected.get(name, ""))
+        for name, html in rendered.items()
+    }
 
 
 def _page(request: HttpRequest) -> int:

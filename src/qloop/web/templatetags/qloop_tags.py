@@ -124,10 +124,9 @@ def case_rows(cases: Any) -> SafeString:
 def person_options(options: str, selected: Any = None) -> SafeString:
     """A person select's options (``case_page.people_options``, escaped when rendered) with
     this request's choice marked."""
-    if selected:
-        option = format_html('<option value="{}"', selected)
-        options = options.replace(f"{option}>", f"{option} selected>", 1)
-    return mark_safe(options)  # noqa: S308 - rendered by format_html_join
+    from qloop.web.options import mark_selected
+
+    return mark_selected(options, selected or "")
 
 
 @register.simple_tag(takes_context=True)
