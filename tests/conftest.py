@@ -148,6 +148,17 @@ def registration(**overrides: Any) -> Any:
 
 
 @pytest.fixture
+def superuser(users: dict[str, Any]) -> Client:
+    """A client logged in as a superuser (the admin's pages)."""
+    from qloop.org.models import User
+
+    root = User.objects.create_superuser("root", "root@example.cn", "Root-pass-2026")
+    client = Client()
+    client.force_login(root)
+    return client
+
+
+@pytest.fixture
 def make_case(users: dict[str, Any]) -> Callable[..., Any]:
     """Register a complaint through the real action, as ``actor`` (default: cs)."""
     from qloop.cases.actions import register_case

@@ -24,14 +24,6 @@ from qloop.process.models import Clock, ClockDefinition, ClockName
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser(users: dict[str, User]) -> Client:
-    root = User.objects.create_superuser("root", "root@example.cn", "Root-pass-2026")
-    client = Client()
-    client.force_login(root)
-    return client
-
-
 def _admin_form(client: Client, url: str) -> dict[str, Any]:
     """What the admin's change page posts back unchanged: its form and its inline forms."""
     context = client.get(url).context

@@ -209,14 +209,6 @@ def _tampered(obj: models.Model) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def superuser(users: dict[str, User]) -> Client:
-    root = User.objects.create_superuser("root", "root@example.cn", "Root-pass-2026")
-    client = Client()
-    client.force_login(root)
-    return client
-
-
 @pytest.mark.parametrize("label", sorted(RECORDS))
 def test_an_action_owned_record_is_read_only_in_the_admin(
     label: str, users: dict[str, User], superuser: Client
