@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -161,3 +162,21 @@ def test_the_demo_hospital_is_shared_and_loads_twice_without_duplicating(db: Any
     assert (doctor.department.name, doctor.role.code) == ("内科", "physician")
     assert Department.objects.get(code="PHARM").parent == Department.objects.get(code="HOSP")
     assert first["pharm"].check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("hour", [2, 9, 16, 23])
+def test_the_pharmacy_demo_loads_whatever_the_hour_it_runs(
+    db: Any, hour: int, at: Callable[[dt.datetime], None]
+) -> None:
+    """Its history fills office hours up to today: run at 02:00 the last day's office hours
+    were still ahead, and registration refused a case received in the future."""
+    from qloop.cases.models import Case
+    from qloop.demo.loader import load_organisation
+    from qloop.org.models import Profile
+    from qloop.pharmacy.demo import load_pharmacy
+
+    at(timezone.localtime().replace(hour=hour, minute=30, second=0, microsecond=0))
+    load_organisation()
+    load_pharmacy({"cases": 40})
+    assert Case.objects.filter(profile=Profile.PHARMACY).exists()
+    assert not Case.objects.filter(received_at__gt=timezone.now()).exists()

@@ -100,7 +100,10 @@ def _history(users: dict[str, Any], *, days: int) -> dict[str, int]:
 
     def at(day: float, hour: int = 9) -> dt.datetime:
         base = timezone.localtime(start + dt.timedelta(days=day))
-        return base.replace(hour=hour, minute=rng.randint(0, 59), second=0, microsecond=0)
+        when = base.replace(hour=hour, minute=rng.randint(0, 59), second=0, microsecond=0)
+        # The last day's office hours may still be ahead (before 17:00 local): never later than
+        # now, or registration refuses a time received in the future.
+        return min(when, now - dt.timedelta(minutes=1))
 
     def step(
         case: Any, name: str, data: dict[str, Any], actor: Any, when: dt.datetime, **kw: Any
