@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -124,3 +125,28 @@ def test_the_kept_copy_holds_no_password_hash(users: dict[str, User]) -> None:
     assert "password" not in names and "last_login" not in names
     assert users["cs"].password not in values
     assert _snapshot(10**9) is None
+
+
+def test_a_copy_kept_with_other_columns_is_not_used(
+    users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    """``from_db`` pairs values with columns by order: a copy kept by a release with other
+    columns would shift them (``is_active`` taking another column's value), so it is read
+    afresh instead."""
+    import qloop
+    from qloop import freshness
+    from qloop.org.kept_user import _secret_tag
+
+    client = client_for("cs")
+    assert get(client).status_code == 200
+    key = f"qloop:user:{users['cs'].pk}:{_secret_tag(settings.SECRET_KEY)}"
+    key = f"{key}:{qloop.__version__}:{freshness.KEPT_FORMAT}"
+    version, (names, values, auth_hash, roles) = cache.get(key)
+    cache.set(
+        key, (version, (["id", "gone", *names[1:]], [values[0], 1, *values[1:]], auth_hash, roles))
+    )
+    response = client.get(reverse(PAGE))
+    assert response.status_code == 200
+    user = response.wsgi_request.user
+    assert user.username == "cs" and user.is_active
+    assert "password" in user._wrapped.__dict__  # read by Django's own get_user

@@ -45,6 +45,11 @@ def _secret_tag(secret: str) -> str:
     return salted_hmac("qloop.org.kept_user", "tag", secret=secret).hexdigest()[:16]
 
 
+def kept_names(model: Any) -> list[str]:
+    """The columns kept, in the model's order (``from_db`` pairs values with them by order)."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in NOT_KEPT]
+
+
 def _snapshot(user_id: Any) -> tuple[list[str], list[Any], str, dict[str, Any]] | None:
     """What is kept for one person, read afresh; None for nobody or an inactive person."""
     from django.contrib.auth.backends import ModelBackend
@@ -52,7 +57,7 @@ def _snapshot(user_id: Any) -> tuple[list[str], list[Any], str, dict[str, Any]] 
     user = ModelBackend().get_user(user_id)
     if user is None:
         return None
-    names = [f.attname for f in user._meta.concrete_fields if f.attname not in NOT_KEPT]
+    names = kept_names(type(user))
     values = [getattr(user, name) for name in names]
     return names, values, user.get_session_auth_hash(), user._role_flags()
 
@@ -76,9 +81,11 @@ def kept_user(request: HttpRequest) -> Any:
     if entry is None:
         return None
     names, values, auth_hash, roles = entry
+    model = auth.get_user_model()
+    if names != kept_names(model):
+        return None  # kept by a release with other columns: read afresh
     if not constant_time_compare(session_hash, auth_hash):
         return None
-    model = auth.get_user_model()
     user = model.from_db(model._default_manager.db, names, values)
     user._qloop_roles = roles  # type: ignore[attr-defined]
     return user

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -57,5 +58,6 @@ def qloop(request: HttpRequest) -> dict[str, Any]:
         badge = kept_badge(user, profiles)
         context.update(badge)
         context["nav_items"] = nav_for(request, user, profiles, badge["nav_shown"])
-        context["new_case_links"] = registration_links(profiles)
+        # Two pages show these buttons: the template calls it there, and nowhere else.
+        context["new_case_links"] = functools.partial(registration_links, profiles)
     return context

@@ -1,4 +1,4 @@
-"""``{% nav %}``: the navigation bar of every page, kept per process for the same inputs
+"""``{% nav %}`` and ``{% kept_static %}``: the navigation bar of every page, kept per process for the same inputs
 (issue 14, the floor).
 
 The bar took about a third of a simple page's time (thirteen URLs reversed, twenty phrases
@@ -14,10 +14,13 @@ address for the language menu, escaped.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any
 
 from django import template
+from django.core.signals import setting_changed
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -85,3 +88,22 @@ def nav(context: template.Context) -> SafeString:
     html = html.replace(_CSRF_MARK, conditional_escape(str(token)))
     path = conditional_escape(full_path) if context.autoescape else full_path
     return mark_safe(html.replace(_PATH_MARK, path))  # noqa: S308  # escaped above
+
+
+@functools.lru_cache(maxsize=64)
+def _static(path: str) -> str:
+    return static(path)
+
+
+@register.simple_tag
+def kept_static(path: str) -> str:
+    """``{% static %}`` asked once per process: the address of a collected file does not change
+    while a process runs (the manifest is read at start), and every page links five."""
+    return _static(path)
+
+
+def _forget_static(**kwargs: Any) -> None:
+    _static.cache_clear()
+
+
+setting_changed.connect(_forget_static, dispatch_uid="qloop-kept-static")
