@@ -81,3 +81,13 @@ def test_a_language_is_part_of_the_key(client_for: Callable[[str], Client]) -> N
     client.cookies["django_language"] = "en"
     english = bar(client, reverse("message-settings"))
     assert "我的待办" in chinese and "My work" in english and "我的待办" not in english
+
+
+def test_the_pages_the_bar_marks_are_the_ones_its_key_tells_apart() -> None:
+    """``nav.html`` compares ``here`` with some page names; the key keeps only those apart."""
+    from pathlib import Path
+
+    import qloop
+
+    source = (Path(qloop.__file__).parent / "templates" / "nav.html").read_text()
+    assert set(re.findall(r"here == '([^']+)'", source)) == qloop_nav._CORE_PAGES

@@ -32,7 +32,11 @@ register = template.Library()
 _CSRF_MARK = f"qloopnavcsrf{secrets.token_hex(12)}"
 _PATH_MARK = f"qloopnavpath{secrets.token_hex(12)}"
 _KEPT: dict[tuple[Any, ...], str] = {}
-_KEPT_MAX = 4096  # bars kept per process; all are dropped when it is reached
+# Bars kept per process (about 3.5 kB each, so at most ≈ 4 MB); all are dropped when it is
+# reached. One person's bar differs by page only where an entry is marked as the current one.
+_KEPT_MAX = 1024
+# The pages the core entries of nav.html mark as current; any other page is the same to it.
+_CORE_PAGES = frozenset({"my-work", "registered-by-me", "case-list"})
 
 
 def nav_context(context: template.Context) -> dict[str, Any]:
@@ -43,7 +47,7 @@ def nav_context(context: template.Context) -> dict[str, Any]:
     authenticated = bool(user is not None and user.is_authenticated)
     return {
         "authenticated": authenticated,
-        "here": getattr(match, "url_name", None),
+        "here": url_name if (url_name := getattr(match, "url_name", None)) in _CORE_PAGES else None,
         "my_work_count": context.get("my_work_count"),
         "approvals_count": context.get("approvals_count"),
         "unread_count": context.get("unread_count"),
