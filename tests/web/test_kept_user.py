@@ -150,3 +150,33 @@ def test_a_copy_kept_with_other_columns_is_not_used(
     user = response.wsgi_request.user
     assert user.username == "cs" and user.is_active
     assert "password" in user._wrapped.__dict__  # read by Django's own get_user
+
+
+def test_the_person_and_the_badge_come_in_one_cache_read(
+    client_for: Callable[[str], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for("cs")
+    get(client)
+    reads: list[list[str]] = []
+    original = cache.get_many
+
+    def counted(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(list(keys))
+        return original(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    assert client.get(reverse(PAGE)).status_code == 200
+    assert len(reads) == 1, reads
+    assert any(":badge:" in key for key in reads[0]) and any(":user:" in key for key in reads[0])
+
+
+def test_a_value_read_ahead_is_not_used_after_this_process_changed_something() -> None:
+    """A request that commits a write after the read-ahead shows figures read afresh."""
+    from qloop import freshness
+
+    freshness.kept("qloop:test-ahead", lambda: "before")
+    ahead = freshness.ReadAhead(["qloop:test-ahead"])
+    assert freshness.kept("qloop:test-ahead", lambda: "fresh", ahead) == "before"
+    freshness.changed()
+    assert freshness.kept("qloop:test-ahead", lambda: "after", ahead) == "after"
+    assert freshness.kept("qloop:other", lambda: "other", ahead) == "other"

@@ -31,7 +31,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import SimpleLazyObject
 
-from qloop.freshness import kept
+from qloop.freshness import ReadAhead, kept
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # Read from the database when asked for, never kept: the hash, and the one column a login
@@ -75,9 +75,14 @@ def kept_user(request: HttpRequest) -> Any:
         return None
     if not session_hash:
         return None
-    entry = kept(
-        f"qloop:user:{user_id}:{_secret_tag(settings.SECRET_KEY)}", lambda: _snapshot(user_id)
-    )
+    from qloop.org.models import Organisation
+    from qloop.web.context_processors import badge_key
+
+    key = f"qloop:user:{user_id}:{_secret_tag(settings.SECRET_KEY)}"
+    # The navigation's badge comes with the person: one cache round trip for both.
+    ahead = ReadAhead([key, badge_key(user_id, Organisation.current_profiles())])
+    request.qloop_read_ahead = ahead  # type: ignore[attr-defined]
+    entry = kept(key, lambda: _snapshot(user_id), ahead)
     if entry is None:
         return None
     names, values, auth_hash, roles = entry
