@@ -32,7 +32,7 @@ def col_identity(col: Col) -> tuple[Any, ...]:
         return Expression.identity.func(col)  # type: ignore[attr-defined,no-any-return]
     values = dict(zip(_ARGUMENTS, args, strict=False))
     values.update(kwargs)
-    of = Expression._identity
+    of = Expression._identity  # type: ignore[attr-defined]
     return (Col, *((name, of(values.get(name))) for name in _ARGUMENTS))
 
 
@@ -49,4 +49,4 @@ def install() -> None:
         return
     prop = cached_property(_identity)
     prop.__set_name__(Col, "identity")
-    Col.identity = prop  # type: ignore[attr-defined]
+    Col.identity = prop  # type: ignore[method-assign,assignment]
