@@ -245,8 +245,9 @@ def test_registration_runs_a_fixed_number_of_statements(
 # departments, people for a person input, photos, comments, clocks) plus the session, the
 # person and their roles, and the navigation's counts. Issue 14: 31 for this case before the
 # steps' approval checks used the approvals the page had read; a new read per panel or per
-# step fails here before it shows in the timings.
-CASE_PAGE_QUERIES = 29
+# step fails here before it shows in the timings. 30 since the case is read by a compiled query
+# and whether the person may see it by a second, small one (qloop.prepared: 2.6 ms less CPU).
+CASE_PAGE_QUERIES = 30
 
 
 def test_the_case_page_reads_a_fixed_number_of_queries(
