@@ -135,3 +135,43 @@ def test_another_thread_reads_through_its_own_connection_handler(cases: list[Cas
     thread.start()
     thread.join()
     assert seen == {"bodies": ["另一案"]}
+
+
+@pytest.mark.django_db
+def test_a_list_of_ids_is_compiled_once_per_length(cases: list[Case], monkeypatch: Any) -> None:
+    compiles: list[str] = []
+    original = sql_compiler.SQLCompiler.as_sql
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        compiles.append(self.query.model.__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sql_compiler.SQLCompiler, "as_sql", counting)
+    read: Prepared[Case] = Prepared(
+        lambda ids: Case.objects.filter(pk__in=ids).select_related("contact"), ids=list
+    )
+    a, b, c = (case.pk for case in cases)
+    assert {x.pk for x in read(ids=[a, b])} == {a, b}
+    assert {x.pk for x in read(ids=[c, a])} == {a, c}
+    assert {x.pk for x in read(ids=[b, c, a])} == {a, b, c}
+    assert {x.pk for x in read(ids=[c, c])} == {c}
+    assert compiles == ["Case", "Case"]  # two lengths
+    with pytest.raises(TypeError):
+        read(ids=[])
+    with pytest.raises(TypeError):
+        read(ids=[str(a)])
+
+
+@pytest.mark.django_db
+def test_a_register_page_reads_the_same_rows(cases: list[Case]) -> None:
+    from qloop.cases.filters import rows_by_id
+
+    qs = Case.objects.select_related("contact", "category", "handler").prefetch_related("clocks")
+    ids = [cases[2].pk, cases[0].pk, cases[1].pk]
+    for _ in range(2):
+        rows = rows_by_id(qs, ids)
+        assert [r.pk for r in rows] == ids
+        assert [fields(r) for r in rows] == [fields(Case.objects.get(pk=i)) for i in ids]
+        assert [len(r.clocks.all()) for r in rows] == [
+            Case.objects.get(pk=i).clocks.count() for i in ids
+        ]

@@ -12,8 +12,9 @@ The rules that keep this correct, checked where they can be:
 - ``build`` depends only on its arguments (no clock, no settings, no user): anything else in
   it would be frozen at the first call;
 - each argument is an ``int`` or a ``str`` used as a plain parameter (``pk=…``, ``case=…``,
-  ``number=…``), not in ``__in``, ``__contains`` or another lookup that transforms it: the
-  marker must reach the SQL parameters unchanged, or the first call fails loudly;
+  ``number=…``), or a list of ints in ``__in``; never in ``__contains`` or another lookup
+  that transforms it: the marker must reach the SQL parameters unchanged, or the first call
+  fails loudly;
 - the result is a list, never a queryset, so nothing can chain on a frozen query.
 """
 
@@ -32,6 +33,7 @@ from django.db.models.sql.compiler import SQLCompiler
 T = TypeVar("T")
 
 _MARKER_INT = -(2**61)
+MAX_LIST = 100  # a list argument longer than this is refused: the caller reads it as usual
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class _Compiled:
     compiler: SQLCompiler
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[tuple[int, str], ...]  # (position in params, argument name)
+    # (position in params, argument name, index in a list argument or -1)
+    slots: tuple[tuple[int, str, int], ...]
 
 
 class Prepared(Generic[T]):
@@ -48,38 +51,51 @@ class Prepared(Generic[T]):
 
     ``Prepared(lambda case: Comment.objects.filter(case=case).select_related("author"),
     case=int)`` compiles on the first call in each process and database, then only runs.
+    An argument declared ``list`` is a list of ints (``pk__in=ids``), compiled once per
+    length up to ``MAX_LIST``.
     """
 
     def __init__(self, build: Callable[..., QuerySet[Any]], **arguments: type) -> None:
         for name, kind in arguments.items():
-            if kind not in (int, str):
-                raise TypeError(f"Prepared argument {name!r}: only int or str, not {kind}")
+            if kind not in (int, str, list):
+                raise TypeError(f"Prepared argument {name!r}: only int, str or list, not {kind}")
         self.build = build
         self.arguments = arguments
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, tuple[int, ...]], _Compiled] = {}
         self._lock = threading.Lock()
 
-    def _markers(self) -> dict[str, int | str]:
-        return {
-            name: (_MARKER_INT - n if kind is int else f"\x00qloop-prepared:{name}")
-            for n, (name, kind) in enumerate(self.arguments.items())
-        }
+    def _markers(self, lengths: dict[str, int]) -> dict[str, Any]:
+        markers: dict[str, Any] = {}
+        for n, (name, kind) in enumerate(self.arguments.items()):
+            if kind is str:
+                markers[name] = f"\x00qloop-prepared:{name}"
+            elif kind is int:
+                markers[name] = _MARKER_INT - n
+            else:
+                base = _MARKER_INT - (n + 1) * 1000
+                markers[name] = [base - i for i in range(lengths[name])]
+        return markers
 
-    def _compile(self, using: str) -> _Compiled:
-        markers = self._markers()
+    def _compile(self, using: str, lengths: dict[str, int]) -> _Compiled:
+        markers = self._markers(lengths)
         queryset = self.build(**markers)
         if queryset.db != using:
             queryset = queryset.using(using)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
+        wanted: dict[tuple[type, Any], tuple[str, int]] = {}
+        for name, marker in markers.items():
+            for index, value in enumerate(marker) if isinstance(marker, list) else [(-1, marker)]:
+                wanted[type(value), value] = (name, index)
         slots = []
         for position, value in enumerate(params):
-            for name, marker in markers.items():
-                if type(value) is type(marker) and value == marker:
-                    slots.append((position, name))
-        missing = set(markers) - {name for _, name in slots}
+            found = wanted.get((type(value), value))
+            if found is not None:
+                slots.append((position, *found))
+        missing = set(wanted.values()) - {(name, index) for _, name, index in slots}
         if missing:
-            raise ValueError(f"Prepared read: {sorted(missing)} did not reach the SQL unchanged")
+            names = sorted({name for name, _ in missing})
+            raise ValueError(f"Prepared read: {names} did not reach the SQL unchanged")
         return _Compiled(queryset, compiler, sql, tuple(params), tuple(slots))
 
     def __call__(
@@ -90,17 +106,24 @@ class Prepared(Generic[T]):
         would, so that reading ``row.case`` costs no query."""
         if set(values) != set(self.arguments):
             raise TypeError(f"Prepared read takes {sorted(self.arguments)}, got {sorted(values)}")
+        lengths: dict[str, int] = {}
         for name, kind in self.arguments.items():
-            if type(values[name]) is not kind:
+            value = values[name]
+            if type(value) is not kind:
                 raise TypeError(f"Prepared argument {name!r} must be {kind.__name__}")
-        compiled = self._compiled.get(using)
+            if isinstance(value, list):
+                if not 0 < len(value) <= MAX_LIST or any(type(v) is not int for v in value):
+                    raise TypeError(f"Prepared argument {name!r}: 1 to {MAX_LIST} ints")
+                lengths[name] = len(value)
+        key = (using, tuple(lengths.values()))
+        compiled = self._compiled.get(key)
         if compiled is None:
             with self._lock:
-                compiled = self._compiled.get(using) or self._compile(using)
-                self._compiled[using] = compiled
+                compiled = self._compiled.get(key) or self._compile(using, lengths)
+                self._compiled[key] = compiled
         params = list(compiled.params)
-        for position, name in compiled.slots:
-            params[position] = values[name]
+        for position, name, index in compiled.slots:
+            params[position] = values[name] if index < 0 else values[name][index]
         # A copy of the compiled compiler on this thread's connection, answering with the
         # kept SQL: its select, klass_info and converters are those of the first compile.
         compiler = copy.copy(compiled.compiler)
