@@ -371,11 +371,17 @@ class Department(TranslatedName):
 
     @classmethod
     def intake_for(cls, kind: str) -> Department | None:
-        """The department that owns all incoming cases of this kind (归口部门, R1.1)."""
-        for dept in cls.objects.filter(is_active=True).exclude(intake_kinds=[]):
-            if kind in dept.intake_kinds:
-                return dept
-        return None
+        """The department that owns all incoming cases of this kind (归口部门, R1.1). Kept by
+        every process until a department changes (``refdata``): the navigation and My work
+        ask for it on every page. The instance is shared: do not change it."""
+
+        def read() -> Department | None:
+            for dept in cls.objects.filter(is_active=True).exclude(intake_kinds=[]):
+                if kind in dept.intake_kinds:
+                    return dept
+            return None
+
+        return refdata.cached(("intake-department", kind), read)
 
 
 class Role(TranslatedName):
