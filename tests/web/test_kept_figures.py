@@ -247,8 +247,9 @@ def test_rebuilding_the_counts_forgets_what_a_change_by_hand_left_behind(
 
 
 # Queries of a page read again with nothing written in between: the session, the person, their
-# memberships, the page's own rows; no count of cases, tasks, approvals or notifications.
-KEPT_PAGE_QUERIES = {"list": 6, "my-work": 11, "api": 5, "simple": 4}
+# memberships, the page's own rows; no count of cases, tasks, approvals or notifications. My work
+# 11 → 9: its filter is built only when its ids are counted afresh, the intake department kept.
+KEPT_PAGE_QUERIES = {"list": 6, "my-work": 9, "api": 5, "simple": 4}
 
 
 def test_pages_read_again_run_a_fixed_number_of_queries(

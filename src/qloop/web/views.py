@@ -112,17 +112,19 @@ def my_work(request: HttpRequest) -> HttpResponse:
     from qloop.surveys.overdue import survey_ran_recently
 
     user: User = request.user  # type: ignore[assignment]
-    qs = my_work_queryset(user).select_related(*TABLE_RELATED).only(*TABLE_COLUMNS)
     # The count and the page's ids are kept until something is written (qloop.freshness):
     # the count is the badge's own, the ids are the soonest deadlines among the open cases.
+    # The queue's filter is built only when they are counted afresh (it reads the plans the
+    # person owns); the rows are read by id with the table's joins.
     profiles = Organisation.current_profiles()
     number, size = max(_page(request), 1), 50
     count = kept_badge(user, profiles)["my_work_cases"]
     ids = kept(
         f"qloop:my-work-ids:{user.pk}:{','.join(profiles)}:{number}",
-        lambda: page_ids(qs, number, size),
+        lambda: page_ids(my_work_queryset(user), number, size),
     )
-    page = Page(rows_by_id(qs, ids), number, size, count, False)
+    table = Case.objects.select_related(*TABLE_RELATED).only(*TABLE_COLUMNS)
+    page = Page(rows_by_id(table, ids), number, size, count, False)
     now = timezone.now()
     return render(
         request,
