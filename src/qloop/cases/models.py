@@ -414,7 +414,9 @@ class Case(models.Model):
             # costs no reads.
             super().save(*args, **kwargs)
             return
-        with transaction.atomic():
+        # Together or not at all, inside the caller's transaction without a savepoint of its
+        # own (two statements fewer per save; a failure still undoes the caller's block).
+        with transaction.atomic(savepoint=False):
             inserted = self._state.adding
             before = counts.before_case_save(self)
             super().save(*args, **kwargs)
@@ -518,7 +520,7 @@ class ProductProblem(models.Model):
 
         from qloop.cases import counts
 
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # as Case.save
             # What it was counted as is read from the row itself (not remembered from when
             # this instance was loaded: another save may have come in between).
             before: str | None = None

@@ -119,7 +119,9 @@ class Chained(models.Model):
         if self.pk is not None:
             raise TypeError(f"{type(self).__name__} rows are append-only")
         using = kwargs.get("using") or router_for_write(type(self))
-        with transaction.atomic(using=using):
+        # The link and the row together, in the caller's transaction without a savepoint of
+        # its own (two statements fewer per event; a failure still undoes the caller's block).
+        with transaction.atomic(using=using, savepoint=False):
             trail.link(type(self), [self], using=using)
             super().save(*args, **kwargs)
 
