@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -126,15 +127,46 @@ class CaseFieldsForm(ExtraFieldsMixin, InputRulesForm):
         style_fields(self)
 
 
+class _SharedFields(dict[str, forms.Field]):
+    """Fields set up once and shared by every form built from them: ``BaseForm.__init__``'s
+    deep copy of them is a copy of the dict only."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
+
+
 class RegistrationForm(CaseFieldsForm):
     """The registration form of a market quality complaint (R1.2) or of customer feedback
-    (R2.4, R2.5), which adds its type and calls the symptom what the customer said."""
+    (R2.4, R2.5), which adds its type and calls the symptom what the customer said.
+
+    Its fields are set up once per kind, language and version of the reference data (the
+    categories and extra fields they offer: ``qloop.org.refdata``) and shared by every form
+    of this process, instead of being deep-copied and set up again for each request (about a
+    tenth of a registration's CPU, issue 14). So nothing may change a field of a built form:
+    they are read only, as a bound form reads them."""
 
     photos = MultiplePhotoField(label=_("Photos"))
 
     def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:
-        super().__init__(*args, kind=kind, **kwargs)
+        fields, extra_defs = refdata.cached(
+            ("registration_form", kind, get_language()), partial(self._set_up, kind)
+        )
+        self.base_fields = _SharedFields(fields)  # this instance's; the class keeps its own
+        InputRulesForm.__init__(self, *args, **kwargs)
         self.kind = kind
+        self.extra_defs = extra_defs
+
+    @classmethod
+    def _set_up(cls, kind: str) -> tuple[dict[str, forms.Field], list[Any]]:
+        """The fields of a new form as ``CaseFieldsForm`` and this form set them up, with the
+        input rules ``InputRulesForm.full_clean`` would add (so that no request adds them)."""
+        form = cls.__new__(cls)
+        CaseFieldsForm.__init__(form, kind=kind)
+        form._set_up_kind(kind)
+        form.add_input_rules()
+        return form.fields, form.extra_defs
+
+    def _set_up_kind(self, kind: str) -> None:
         if kind == "feedback":
             self.fields["feedback_type"] = forms.ChoiceField(
                 label=_("Type of feedback"),
