@@ -174,7 +174,8 @@ def _head_sql(using: str) -> tuple[str, str]:
         quote, meta = connection.ops.quote_name, TrailHead._meta
         table = quote(meta.db_table)
         pk, chain, seq, hsh = (
-            quote(meta.get_field(name).column) for name in ("id", "chain", "seq", "hash")
+            quote(str(meta.get_field(name).column))  # type: ignore[union-attr]
+            for name in ("id", "chain", "seq", "hash")
         )
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         found = _HEAD_SQL[using] = (

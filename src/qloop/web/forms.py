@@ -151,7 +151,8 @@ class RegistrationForm(CaseFieldsForm):
         fields, extra_defs = refdata.cached(
             ("registration_form", kind, get_language()), partial(self._set_up, kind)
         )
-        self.base_fields = _SharedFields(fields)  # this instance's; the class keeps its own
+        # This instance's; the class keeps its own.
+        self.base_fields = _SharedFields(fields)  # type: ignore[misc]
         InputRulesForm.__init__(self, *args, **kwargs)
         self.kind = kind
         self.extra_defs = extra_defs
