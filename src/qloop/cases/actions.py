@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qloop import inputs
+from qloop import inputs, inserts
 from qloop.cases import access, counts, similar_index
 from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import active_category, clean_extra
@@ -409,7 +409,7 @@ def register_case(
             attachment.case = case
             attachment.save()
         for clock in started:
-            clock.save(force_insert=True)
+            inserts.save_new(clock)
         if not search_now:
             case.refresh_search()
             Case.objects.filter(pk=case.pk).update(

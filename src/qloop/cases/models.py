@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from qloop import inserts
 from qloop.cases import lookups, search  # noqa: F401 - registers literal_in
 from qloop.cases.choices import Channel, FeedbackType, FieldType, Gender, Severity
 from qloop.cases.kinds import KINDS, KindSpec, kind_choices
@@ -419,7 +420,11 @@ class Case(models.Model):
         with transaction.atomic(savepoint=False):
             inserted = self._state.adding
             before = counts.before_case_save(self)
-            super().save(*args, **kwargs)
+            if not (
+                inserts.is_plain_insert(self, args, kwargs)
+                and inserts.insert(self, kwargs.get("using"))
+            ):
+                super().save(*args, **kwargs)
             counts.case_saved(self, before, inserted=inserted)
 
     @property
@@ -530,7 +535,11 @@ class ProductProblem(models.Model):
                     .values_list("model", flat=True)
                     .first()
                 )
-            super().save(*args, **kwargs)
+            if not (
+                inserts.is_plain_insert(self, args, kwargs)
+                and inserts.insert(self, kwargs.get("using"))
+            ):
+                super().save(*args, **kwargs)
             counts.product_saved(self, before, case_key)
 
 
