@@ -398,9 +398,10 @@ def register_case(
         search_now = spec.search_parts is None
         if search_now:
             case.refresh_search()
-        case.save(force_insert=True)
-        if product is not None:
-            product.save(force_insert=True, case_key=counts.key_of(case))
+        with counts.together():  # the case's and its product's counts in one statement
+            case.save(force_insert=True)
+            if product is not None:
+                product.save(force_insert=True, case_key=counts.key_of(case))
         if reg.kind == "feedback":
             FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
         elif spec.create_detail is not None:
