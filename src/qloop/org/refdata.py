@@ -45,12 +45,35 @@ def current_token() -> str:
     token = getattr(_local, "token", None)
     if token is not None:
         return str(token)
-    from qloop.org.models import ReferenceVersion
-
-    token = ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    token = _read_token()
     if getattr(_local, "in_request", False):
         _local.token = token
     return token
+
+
+def _read_token() -> str:
+    """The stored token, by a statement written once: every request runs it, and building it
+    through the ORM cost more than running it (issue 14)."""
+    from django.db import connections, router
+
+    from qloop.org.models import ReferenceVersion
+
+    using = router.db_for_read(ReferenceVersion) or "default"
+    connection = connections[using]
+    sql = _TOKEN_SQL.get(connection.vendor)
+    if sql is None:
+        meta, quote = ReferenceVersion._meta, connection.ops.quote_name
+        token, pk = meta.get_field("token").column, meta.pk.column  # type: ignore[union-attr]
+        sql = _TOKEN_SQL[connection.vendor] = (
+            f"SELECT {quote(token)} FROM {quote(meta.db_table)} WHERE {quote(pk)} = 1"  # noqa: S608
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
+_TOKEN_SQL: dict[str, str] = {}
 
 
 def cached(key: Any, load: Callable[[], T]) -> T:
