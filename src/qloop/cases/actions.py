@@ -332,7 +332,7 @@ def register_case(
     spec = KINDS[reg.kind]
     department = (
         spec.department_for(checked["detail"]) if spec.department_for else None
-    ) or refdata.cached(("intake", reg.kind), lambda: Department.intake_for(reg.kind))
+    ) or Department.intake_for(reg.kind)
     if department is None:
         raise ValidationError(
             {"kind": [_("No department is set up to receive this kind of case.")]}

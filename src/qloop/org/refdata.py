@@ -52,28 +52,21 @@ def current_token() -> str:
 
 
 def _read_token() -> str:
-    """The stored token, by a statement written once: every request runs it, and building it
-    through the ORM cost more than running it (issue 14)."""
-    from django.db import connections, router
+    """The stored token, by a read compiled once (qloop.prepared): every request runs it, and
+    building it through the ORM cost more than running it (issue 14)."""
+    global _token_read
+    if _token_read is None:
+        from qloop.org.models import ReferenceVersion
+        from qloop.prepared import Prepared
 
-    from qloop.org.models import ReferenceVersion
-
-    using = router.db_for_read(ReferenceVersion) or "default"
-    connection = connections[using]
-    sql = _TOKEN_SQL.get(connection.vendor)
-    if sql is None:
-        meta, quote = ReferenceVersion._meta, connection.ops.quote_name
-        token, pk = meta.get_field("token").column, meta.pk.column  # type: ignore[union-attr]
-        sql = _TOKEN_SQL[connection.vendor] = (
-            f"SELECT {quote(token)} FROM {quote(meta.db_table)} WHERE {quote(pk)} = 1"  # noqa: S608
+        _token_read = Prepared(
+            lambda: ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True)
         )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return str(row[0]) if row and row[0] else ""
+    found = _token_read()
+    return str(found[0]) if found and found[0] else ""
 
 
-_TOKEN_SQL: dict[str, str] = {}
+_token_read: Any = None
 
 
 def cached(key: Any, load: Callable[[], T]) -> T:
