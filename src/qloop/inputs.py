@@ -79,6 +79,11 @@ class InputRulesForm(forms.Form):
     organisation's extra fields come in ``__init__``)."""
 
     def full_clean(self) -> None:
+        self.add_input_rules()
+        super().full_clean()
+
+    def add_input_rules(self) -> None:
+        """The text and date rules on every field of the form (once per field)."""
         for field in self.fields.values():
             rule = (
                 validate_text
@@ -89,7 +94,6 @@ class InputRulesForm(forms.Form):
             )
             if rule is not None and rule not in field.validators:
                 field.validators.append(rule)
-        super().full_clean()
 
     def refusal(self, fallback: str) -> str:
         """For a page that answers a refused form with a message: ``fallback`` when a field is

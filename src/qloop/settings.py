@@ -216,7 +216,8 @@ else:
         }
     }
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        # Huey's SQLite queue without a flush to disk per task queued (qloop.worker_queue).
+        "huey_class": "qloop.worker_queue.SqliteHuey",
         "name": env_str("QLOOP_QUEUE_NAME", "qloop"),
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": env_bool("QLOOP_QUEUE_IMMEDIATE", False),

@@ -172,3 +172,23 @@ def test_writes_that_send_no_signal_are_seen_too(users: dict[str, User], make_ca
     with pytest.raises(ValidationError) as refused:
         make_case(category_code="1A")
     assert list(refused.value.message_dict) == ["category"]
+
+
+def test_the_feedback_intake_moved_moves_who_runs_the_surveys(
+    users: dict[str, User], client_for: Any
+) -> None:
+    """Who runs the surveys is whoever is in the department that takes in customer feedback
+    (R2.1); that department is kept by every process (``Department.intake_for``), and a move
+    made anywhere holds from the next request on."""
+    from qloop.org.models import Department
+
+    sales = client_for("sales")
+    assert sales.get(reverse("survey-home")).status_code == 200
+    Department.objects.filter(code="SALES").update(intake_kinds=[])
+    Department.objects.filter(code="QA").update(intake_kinds=["feedback"])
+    assert sales.get(reverse("survey-home")).status_code == 403
+    department = Department.objects.get(code="SALES")
+    department.intake_kinds = ["feedback"]
+    department.save()
+    Department.objects.filter(code="QA").update(intake_kinds=[])
+    assert sales.get(reverse("survey-home")).status_code == 200

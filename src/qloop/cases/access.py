@@ -10,6 +10,7 @@ from django.http import Http404
 
 from qloop.cases.kinds import KINDS
 from qloop.cases.models import Case, Contact
+from qloop.prepared import Prepared
 
 if TYPE_CHECKING:
     from qloop.org.models import User
@@ -97,12 +98,23 @@ def load_detail(case: Case) -> None:
         getattr(case, own, None)  # reads it once; afterwards the instance holds it (or None)
 
 
+# The case with what every page shows of it, compiled once (qloop.prepared): with seven
+# relations this query took 2.6 ms to compile and 0.5 ms to run (issue 14).
+_CASE_BY_NUMBER: Prepared[Case] = Prepared(
+    lambda number: Case.objects.select_related(*CASE_RELATIONS).filter(number=number),
+    number=str,
+)
+
+
 def get_case_for_user(user: User, number: str, *, write: bool = False) -> Case:
     """The case with this number if ``user`` may see it (404 otherwise, so numbers don't leak),
     and, with ``write``, may change it (403)."""
-    case = Case.objects.for_user(user).select_related(*CASE_RELATIONS).filter(number=number).first()
-    if case is None:
+    found = _CASE_BY_NUMBER(number=number)
+    # Whether this person may see it is asked of the database with the one rule every list
+    # uses (``visible_to``), by the case's id: a small query, unlike the case's own.
+    if not found or not Case.objects.for_user(user).filter(pk=found[0].pk).exists():
         raise Http404
+    case = found[0]
     if write and not can_edit(user, case):
         raise PermissionDenied
     load_detail(case)

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qloop import inputs
+from qloop import inputs, inserts
 from qloop.cases import access, counts, similar_index
 from qloop.cases.choices import Channel, FeedbackType, Severity
 from qloop.cases.extra import active_category, clean_extra
@@ -332,7 +332,7 @@ def register_case(
     spec = KINDS[reg.kind]
     department = (
         spec.department_for(checked["detail"]) if spec.department_for else None
-    ) or refdata.cached(("intake", reg.kind), lambda: Department.intake_for(reg.kind))
+    ) or Department.intake_for(reg.kind)
     if department is None:
         raise ValidationError(
             {"kind": [_("No department is set up to receive this kind of case.")]}
@@ -373,17 +373,35 @@ def register_case(
             created_at=registered_at or timezone.now(),
             updated_at=registered_at or timezone.now(),
         )
-        case.save()
+        product = None
         if spec.product_problem:
-            ProductProblem(
-                case=case,
+            # Held by the unsaved case (its search text reads it); saved after the case.
+            case.product = product = ProductProblem(
                 specification=reg.product.specification.strip(),
                 model=reg.product.model.strip(),
                 quantity=reg.product.quantity,
                 serial_number=reg.product.serial_number.strip(),
                 symptom=symptom,
                 current_status=reg.current_status.strip(),
-            ).save(force_insert=True, case_key=counts.key_of(case))
+            )
+        # A new case has no clocks but these: they are planned before the case is written, so
+        # its row goes in once with its deadline (no update, no read back of the clocks).
+        process = process_for(reg.kind)
+        started = [
+            clocks.plan_clock(case, name, started_at=received_at)
+            for name in (process.clocks_on_registration if start_clocks else ())
+        ]
+        case.next_due_at, case.deadline_state = clocks.next_due(
+            [(c.state, c.due_at) for c in started if c.state in clocks.OPEN]
+        )
+        # Its search columns too, unless the kind searches its own record, written below.
+        search_now = spec.search_parts is None
+        if search_now:
+            case.refresh_search()
+        with counts.together():  # the case's and its product's counts in one statement
+            case.save(force_insert=True)
+            if product is not None:
+                product.save(force_insert=True, case_key=counts.key_of(case))
         if reg.kind == "feedback":
             FeedbackDetail.objects.create(case=case, feedback_type=checked["feedback_type"])
         elif spec.create_detail is not None:
@@ -391,23 +409,13 @@ def register_case(
         for attachment in attachments:
             attachment.case = case
             attachment.save()
-        process = process_for(reg.kind)
-        # A new case has no clocks but these: its deadline is known without reading them back,
-        # and written with its search columns in one statement.
-        started = [
-            clocks.start_clock(case, name, started_at=received_at, refresh=False)
-            for name in (process.clocks_on_registration if start_clocks else ())
-        ]
-        case.next_due_at, case.deadline_state = clocks.next_due(
-            [(c.state, c.due_at) for c in started if c.state in clocks.OPEN]
-        )
-        case.refresh_search()
-        Case.objects.filter(pk=case.pk).update(
-            search_text=case.search_text,
-            search_tokens=case.search_tokens,
-            next_due_at=case.next_due_at,
-            deadline_state=case.deadline_state,
-        )
+        for clock in started:
+            inserts.save_new(clock)
+        if not search_now:
+            case.refresh_search()
+            Case.objects.filter(pk=case.pk).update(
+                search_text=case.search_text, search_tokens=case.search_tokens
+            )
         # The similar-case search's text now; its bigram statistics by the worker after commit.
         similar_index.index_new_case(case, reg.product.model if spec.product_problem else "")
         Event.objects.create(

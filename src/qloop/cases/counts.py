@@ -12,7 +12,10 @@ Bulk writes that bypass ``save()`` (the benchmark generator, a restore) are foll
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -62,7 +65,32 @@ def _model_rows(key: CaseKey | None, model: str) -> list[Row]:
     return [("model", model, key[0], key[1])]
 
 
+_held = threading.local()
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """The count changes of the saves inside written in one statement when the block ends
+    (registration: the case's and its product's); nothing if it raises (its transaction is
+    rolled back)."""
+    if getattr(_held, "rows", None) is not None:
+        yield
+        return
+    _held.rows = ([], [])
+    try:
+        yield
+        before, after = _held.rows
+    finally:
+        _held.rows = None
+    _apply(before, after)
+
+
 def _apply(before: list[Row], after: list[Row]) -> None:
+    held = getattr(_held, "rows", None)
+    if held is not None:
+        held[0].extend(before)
+        held[1].extend(after)
+        return
     delta: Counter[Row] = Counter(after)
     delta.subtract(Counter(before))
     # In one order for every writer, so two transactions never wait on each other's rows.

@@ -20,6 +20,7 @@ from qloop.cases.extra import active_fields, clean_value
 from qloop.cases.models import CaseQuerySet
 from qloop.inputs import clamp_date
 from qloop.org.models import User
+from qloop.prepared import MAX_LIST, Prepared
 
 SORTS: dict[str, list[Any]] = {
     "-received_at": ["-received_at", "-id"],
@@ -303,9 +304,33 @@ def rows_by_id(qs: Any, ids: list[Any]) -> list[Any]:
         return []
     if qs.query.annotations or qs.query.extra:
         return list(qs.filter(pk__in=ids))  # rows that carry computed columns
-    rows = qs.model._default_manager.filter(pk__in=ids)
-    rows.query.select_related = qs.query.select_related
-    rows.query.deferred_loading = qs.query.deferred_loading
-    rows = rows.prefetch_related(*qs._prefetch_related_lookups)
-    by_id = {row.pk: row for row in rows}
+    model, related, lookups = qs.model, qs.query.select_related, qs._prefetch_related_lookups
+    deferred = qs.query.deferred_loading
+
+    def build(ids: list[Any]) -> Any:
+        rows = model._default_manager.filter(pk__in=ids)
+        rows.query.select_related = related
+        rows.query.deferred_loading = deferred
+        return rows.prefetch_related(*lookups)
+
+    read: list[Any]
+    shape = (model, repr(related), frozenset(deferred[0]), deferred[1], lookups)
+    if (
+        len(ids) <= MAX_LIST
+        and all(type(i) is int for i in ids)
+        and all(isinstance(lookup, str) for lookup in lookups)
+    ):
+        # The same joins for every page of a register: compiled once per page length
+        # (qloop.prepared), which cost more than the 25 look-ups (issue 14).
+        prepared = _PAGE_ROWS.get(shape)
+        if prepared is None:
+            prepared = _PAGE_ROWS.setdefault(shape, Prepared(build, ids=list))
+        read = prepared(ids=list(ids), using=qs.db)
+    else:
+        read = list(build(ids))
+    by_id = {row.pk: row for row in read}
     return [by_id[i] for i in ids if i in by_id]
+
+
+# A page's rows read by id, one compiled read per model, joins, deferred fields and prefetches.
+_PAGE_ROWS: dict[tuple[Any, ...], Prepared[Any]] = {}

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
+from qloop import inserts
 from qloop.cases.search import normalise
 
 SIMILAR_KINDS = frozenset({"complaint", "feedback"})
@@ -91,13 +92,15 @@ def index_new_case(case: Case, model: str) -> None:
         return
     from qloop.cases.models import SimilarDoc
 
-    SimilarDoc.objects.create(
-        case=case,
-        kind=case.kind,
-        model_key=model_key(model),
-        received_at=case.received_at,
-        text=clean_text(case.search_text, case.title),
-        counted=False,
+    inserts.save_new(
+        SimilarDoc(
+            case=case,
+            kind=case.kind,
+            model_key=model_key(model),
+            received_at=case.received_at,
+            text=clean_text(case.search_text, case.title),
+            counted=False,
+        )
     )
 
 

@@ -45,12 +45,28 @@ def current_token() -> str:
     token = getattr(_local, "token", None)
     if token is not None:
         return str(token)
-    from qloop.org.models import ReferenceVersion
-
-    token = ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    token = _read_token()
     if getattr(_local, "in_request", False):
         _local.token = token
     return token
+
+
+def _read_token() -> str:
+    """The stored token, by a read compiled once (qloop.prepared): every request runs it, and
+    building it through the ORM cost more than running it (issue 14)."""
+    global _token_read
+    if _token_read is None:
+        from qloop.org.models import ReferenceVersion
+        from qloop.prepared import Prepared
+
+        _token_read = Prepared(
+            lambda: ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True)
+        )
+    found = _token_read()
+    return str(found[0]) if found and found[0] else ""
+
+
+_token_read: Any = None
 
 
 def cached(key: Any, load: Callable[[], T]) -> T:

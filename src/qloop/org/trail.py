@@ -107,8 +107,7 @@ def link(model: type[models.Model], rows: list[Any], *, using: str = "default") 
     chain = model._meta.label_lower
     fields = content_fields(model)
     _hold_references(fields, rows, using)
-    head = _locked_head(TrailHead, chain, using)
-    seq, prev = head.seq, head.hash
+    head_id, seq, prev = _locked_head(TrailHead, chain, using)
     for row in rows:
         if row.pk is not None:
             raise TypeError(f"{model.__name__} rows are append-only")
@@ -119,7 +118,8 @@ def link(model: type[models.Model], rows: list[Any], *, using: str = "default") 
             chain, prev, row_values(fields, (f.pre_save(row, True) for f in fields))
         )
         prev = row.hash
-    TrailHead.objects.using(using).filter(pk=head.pk).update(seq=seq, hash=prev)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_head_sql(using)[1], [seq, prev, head_id])
 
 
 def _hold_references(fields: list[models.Field[Any, Any]], rows: list[Any], using: str) -> None:
@@ -146,13 +146,43 @@ def _hold_references(fields: list[models.Field[Any, Any]], rows: list[Any], usin
             )
 
 
-def _locked_head(head_model: type[Any], chain: str, using: str) -> Any:
-    manager = head_model.objects.using(using)
-    try:
-        return manager.select_for_update().get(chain=chain)
-    except head_model.DoesNotExist:
-        manager.get_or_create(chain=chain)
-        return manager.select_for_update().get(chain=chain)
+def _locked_head(head_model: type[Any], chain: str, using: str) -> tuple[int, int, str]:
+    """(id, seq, hash) of the trail's head, locked until the caller's transaction ends
+    (PostgreSQL: ``FOR UPDATE``; SQLite: the writer holds the database's write lock)."""
+    select = _head_sql(using)[0]
+    with connections[using].cursor() as cursor:
+        cursor.execute(select, [chain])
+        row = cursor.fetchone()
+        if row is None:
+            head_model.objects.using(using).get_or_create(chain=chain)
+            cursor.execute(select, [chain])
+            row = cursor.fetchone()
+    return int(row[0]), int(row[1]), str(row[2])
+
+
+_HEAD_SQL: dict[str, tuple[str, str]] = {}
+
+
+def _head_sql(using: str) -> tuple[str, str]:
+    """The head's locking read and its update, written once per database: every event runs
+    both, and building them through the ORM cost more than running them (issue 14)."""
+    found = _HEAD_SQL.get(using)
+    if found is None:
+        from qloop.org.models import TrailHead
+
+        connection = connections[using]
+        quote, meta = connection.ops.quote_name, TrailHead._meta
+        table = quote(meta.db_table)
+        pk, chain, seq, hsh = (
+            quote(str(meta.get_field(name).column))  # type: ignore[union-attr]
+            for name in ("id", "chain", "seq", "hash")
+        )
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        found = _HEAD_SQL[using] = (
+            f"SELECT {pk}, {seq}, {hsh} FROM {table} WHERE {chain} = %s{lock}",  # noqa: S608
+            f"UPDATE {table} SET {seq} = %s, {hsh} = %s WHERE {pk} = %s",  # noqa: S608
+        )
+    return found
 
 
 @dataclass

@@ -189,10 +189,26 @@ def start_clock(
     """Start a clock as its definition says (``due_at`` overrides the computed due time).
     ``refresh=False``: the caller sets the case's next due time itself (registration, which
     knows every clock the case has and writes it with the case's other columns)."""
+    clock = plan_clock(case, name, started_at=started_at, due_at=due_at)
+    clock.save(force_insert=True)
+    if refresh:
+        refresh_next_due(case)
+    return clock
+
+
+def plan_clock(
+    case: Case,
+    name: ClockName | str,
+    *,
+    started_at: dt.datetime | None = None,
+    due_at: dt.datetime | None = None,
+) -> Clock:
+    """The clock ``start_clock`` starts, not yet saved: registration plans its clocks before it
+    inserts the case, so that the case's row is written once with its deadline."""
     started_at = started_at or timezone.now()
     p = make_plan(case, str(name), started_at, due_at=due_at)
     done = _done_before(p.schedule, timezone.now()) if due_at is None else 0
-    clock = Clock.objects.create(
+    return Clock(
         case=case,
         name=name,
         started_at=started_at,
@@ -203,9 +219,6 @@ def start_clock(
         alerts_done=done,
         next_alert_at=plan.next_alert(p.schedule, done),
     )
-    if refresh:
-        refresh_next_due(case)
-    return clock
 
 
 def restart_clock(case: Case, name: ClockName | str, *, started_at: dt.datetime) -> None:

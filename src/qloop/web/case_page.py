@@ -14,10 +14,12 @@ from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
 from qloop.cases.models import Case
 from qloop.freshness import kept
 from qloop.org.models import Department, User
+from qloop.prepared import Prepared
 from qloop.process import engine
 from qloop.process.audience import responsible_departments
 from qloop.process.definitions import process_for
 from qloop.process.diagram import render_svg
+from qloop.process.models import Approval, Task
 from qloop.process.signatures import Meaning
 from qloop.process.tasks import can_complete, can_give_tasks, task_states
 from qloop.web.options import active_people
@@ -45,12 +47,29 @@ def people_options() -> str:
     return kept("qloop:people-options", render)
 
 
+# The process's records of a case, each compiled once per process (qloop.prepared, issue 14).
+_INVESTIGATION: Prepared[Investigation] = Prepared(
+    lambda case: Investigation.objects.filter(case=case), case=int
+)
+_CORRECTIVE: Prepared[CorrectiveAction] = Prepared(
+    lambda case: CorrectiveAction.objects.filter(case=case).select_related("owner"), case=int
+)
+_TASKS: Prepared[Task] = Prepared(
+    lambda case: Task.objects.filter(case=case).select_related("department", "assignee", "done_by"),
+    case=int,
+)
+_APPROVALS: Prepared[Approval] = Prepared(
+    lambda case: Approval.objects.filter(case=case).select_related("requested_by", "decided_by"),
+    case=int,
+)
+
+
 def process_context(case: Case, user: User) -> dict[str, Any]:
     process = engine.process_of(case)
-    investigation = Investigation.objects.filter(case=case).first()
-    corrective = CorrectiveAction.objects.filter(case=case).select_related("owner").first()
-    tasks = list(case.tasks.select_related("department", "assignee", "done_by"))
-    approvals = list(case.approvals.select_related("requested_by", "decided_by"))
+    investigation = next(iter(_INVESTIGATION(case=case.pk, known={"case": case})), None)
+    corrective = next(iter(_CORRECTIVE(case=case.pk, known={"case": case})), None)
+    tasks = _TASKS(case=case.pk, known={"case": case})
+    approvals = _APPROVALS(case=case.pk, known={"case": case})
     steps = [
         engine.describe_transition(case, t, approvals)
         for t in engine.available_transitions(case, user)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer, get_default_renderer
+from django.utils.functional import Promise
+from django.utils.safestring import SafeData
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -126,15 +130,104 @@ class CaseFieldsForm(ExtraFieldsMixin, InputRulesForm):
         style_fields(self)
 
 
+class _Uncacheable(Exception):
+    """A widget's context holds a value whose output a key cannot stand for."""
+
+
+def _frozen(value: Any) -> Any:
+    """A widget's context as a key: every value that decides the output, with whether a text
+    is marked safe (it is then not escaped)."""
+    if isinstance(value, str):
+        return (isinstance(value, SafeData), value)
+    if isinstance(value, Promise):
+        text = str(value)
+        return (isinstance(text, SafeData), text)
+    if value is None or isinstance(value, bool | int | float):
+        return (type(value), value)
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return (type(value), *(_frozen(v) for v in value))
+    raise _Uncacheable
+
+
+class KeptWidgets(BaseRenderer):
+    """The site's form renderer, keeping the HTML of each widget it renders by the widget's
+    context and the language: the empty registration form renders the same widgets for every
+    request (its time received changes once a minute), and rendering them through Django's
+    widget templates was half of the form page's CPU (issue 14). At most ``size`` widgets
+    are kept; then the store starts again."""
+
+    def __init__(self, size: int = 500) -> None:
+        self.size = size
+        self._kept: dict[Any, Any] = {}
+
+    def get_template(self, template_name: str) -> Any:
+        return get_default_renderer().get_template(template_name)
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> Any:
+        if request is not None:
+            return get_default_renderer().render(template_name, context, request)
+        try:
+            key = (template_name, get_language(), _frozen(context))
+        except _Uncacheable:
+            return get_default_renderer().render(template_name, context)
+        html = self._kept.get(key)
+        if html is None:
+            html = get_default_renderer().render(template_name, context)
+            if len(self._kept) >= self.size:
+                self._kept = {}
+            self._kept[key] = html
+        return html
+
+
+_kept_widgets = KeptWidgets()
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """Fields set up once and shared by every form built from them: ``BaseForm.__init__``'s
+    deep copy of them is a copy of the dict only."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
+
+
 class RegistrationForm(CaseFieldsForm):
     """The registration form of a market quality complaint (R1.2) or of customer feedback
-    (R2.4, R2.5), which adds its type and calls the symptom what the customer said."""
+    (R2.4, R2.5), which adds its type and calls the symptom what the customer said.
+
+    Its fields are set up once per kind, language and version of the reference data (the
+    categories and extra fields they offer: ``qloop.org.refdata``) and shared by every form
+    of this process, instead of being deep-copied and set up again for each request (about a
+    tenth of a registration's CPU, issue 14). So nothing may change a field of a built form:
+    they are read only, as a bound form reads them."""
 
     photos = MultiplePhotoField(label=_("Photos"))
 
     def __init__(self, *args: Any, kind: str = "complaint", **kwargs: Any) -> None:
-        super().__init__(*args, kind=kind, **kwargs)
+        fields, extra_defs = refdata.cached(
+            ("registration_form", kind, get_language()), partial(self._set_up, kind)
+        )
+        # This instance's; the class keeps its own.
+        self.base_fields = _SharedFields(fields)  # type: ignore[misc]
+        InputRulesForm.__init__(self, *args, **kwargs)
         self.kind = kind
+        self.extra_defs = extra_defs
+        if not self.is_bound and "renderer" not in kwargs:
+            # An empty form shows the same widgets to everyone: kept, not rendered again.
+            self.renderer = _kept_widgets
+
+    @classmethod
+    def _set_up(cls, kind: str) -> tuple[dict[str, forms.Field], list[Any]]:
+        """The fields of a new form as ``CaseFieldsForm`` and this form set them up, with the
+        input rules ``InputRulesForm.full_clean`` would add (so that no request adds them)."""
+        form = cls.__new__(cls)
+        CaseFieldsForm.__init__(form, kind=kind)
+        form._set_up_kind(kind)
+        form.add_input_rules()
+        return form.fields, form.extra_defs
+
+    def _set_up_kind(self, kind: str) -> None:
         if kind == "feedback":
             self.fields["feedback_type"] = forms.ChoiceField(
                 label=_("Type of feedback"),

@@ -26,15 +26,17 @@ from qloop.cases.choices import Channel
 from qloop.cases.extra import active_fields, display_value
 from qloop.cases.filters import CaseFilter, FilterError, Page, page_ids, paginate, rows_by_id
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
-from qloop.cases.models import Attachment, Case, Category, Contact
+from qloop.cases.models import Attachment, Case, Category, Comment, Contact, Event
 from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
 from qloop.cases.status import contact_kinds
 from qloop.freshness import kept, kept_register_count
 from qloop.org import actions as org_actions
 from qloop.org import holidays
 from qloop.org.models import ApiToken, Department, Organisation, User
+from qloop.prepared import Prepared
 from qloop.process import engine
 from qloop.process.definitions import all_states
+from qloop.process.models import Clock
 from qloop.web.context_processors import kept_badge
 from qloop.web.forms import (
     ArchiveForm,
@@ -110,17 +112,19 @@ def my_work(request: HttpRequest) -> HttpResponse:
     from qloop.surveys.overdue import survey_ran_recently
 
     user: User = request.user  # type: ignore[assignment]
-    qs = my_work_queryset(user).select_related(*TABLE_RELATED).only(*TABLE_COLUMNS)
     # The count and the page's ids are kept until something is written (qloop.freshness):
     # the count is the badge's own, the ids are the soonest deadlines among the open cases.
+    # The queue's filter is built only when they are counted afresh (it reads the plans the
+    # person owns); the rows are read by id with the table's joins.
     profiles = Organisation.current_profiles()
     number, size = max(_page(request), 1), 50
     count = kept_badge(user, profiles)["my_work_cases"]
     ids = kept(
         f"qloop:my-work-ids:{user.pk}:{','.join(profiles)}:{number}",
-        lambda: page_ids(qs, number, size),
+        lambda: page_ids(my_work_queryset(user), number, size),
     )
-    page = Page(rows_by_id(qs, ids), number, size, count, False)
+    table = Case.objects.select_related(*TABLE_RELATED).only(*TABLE_COLUMNS)
+    page = Page(rows_by_id(table, ids), number, size, count, False)
     now = timezone.now()
     return render(
         request,
@@ -355,8 +359,26 @@ def contact_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/_contact_matches.html", {"contacts": contacts})
 
 
+# What the case page reads by the case's id, each compiled once per process (qloop.prepared):
+# compiling them cost more CPU than SQLite took to answer them (issue 14).
+_EVENTS: Prepared[Event] = Prepared(
+    lambda case: Event.objects.filter(case=case).select_related("actor").order_by("-at", "-id"),
+    case=int,
+)
+_RAISED: Prepared[Case] = Prepared(
+    lambda case: Case.objects.filter(source_case=case).order_by("number"), case=int
+)
+_PHOTOS: Prepared[Attachment] = Prepared(
+    lambda case: Attachment.objects.filter(case=case, archived_at__isnull=True), case=int
+)
+_CLOCKS: Prepared[Clock] = Prepared(lambda case: Clock.objects.filter(case=case), case=int)
+_COMMENTS: Prepared[Comment] = Prepared(
+    lambda case: Comment.objects.filter(case=case).select_related("author"), case=int
+)
+
+
 def _timeline(case: Case, user: User) -> list[Any]:
-    events = list(case.events.select_related("actor").order_by("-at", "-id"))
+    events = _EVENTS(case=case.pk, known={"case": case})
     for event in events:
         event.changes = access.event_changes(user, case, event.changes)
     return events
@@ -383,12 +405,12 @@ def render_case_page(
         "contact_email": reach["email"],
         "contact_qq": reach["qq"],
         "extra": extra,
-        "photos": case.attachments.filter(archived_at__isnull=True),
-        "clocks": case.clocks.all(),
-        "comments": case.comments.select_related("author"),
+        "photos": _PHOTOS(case=case.pk, known={"case": case}),
+        "clocks": _CLOCKS(case=case.pk, known={"case": case}),
+        "comments": _COMMENTS(case=case.pk, known={"case": case}),
         "events": _timeline(case, user),
         "feedback": getattr(case, "feedback", None) if case.kind == "feedback" else None,
-        "raised_cases": list(case.raised_cases.order_by("number")),
+        "raised_cases": _RAISED(case=case.pk, known={"source_case": case}),
         "can_edit": access.can_edit(user, case),
         "can_archive": access.can_archive(user, case),
         # The printable slip with the public status page's QR code (issue 12.22).

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
@@ -45,7 +45,8 @@ def deadline(subject: Any) -> SafeString | str:
     status: DeadlineStatus | None = subject.deadline_status
     if status is None:
         return ""
-    local = timezone.localtime(status.due_at).strftime("%Y-%m-%d %H:%M") if status.due_at else ""
+    zone = timezone.get_current_timezone()
+    local = f"{status.due_at.astimezone(zone):%Y-%m-%d %H:%M}" if status.due_at else ""
     if status.kind == "late":
         text = (
             _("%(span)s overdue") % {"span": _span(status.seconds)}
@@ -63,12 +64,10 @@ def deadline(subject: Any) -> SafeString | str:
         css, text = "near", _("time is up")
     else:
         css, text = status.kind, _("%(span)s left") % {"span": _span(status.seconds)}
-    return format_html(
-        '<span class="deadline {}" title="{}" data-state="{}">{}</span>',
-        css,
-        local,
-        status.kind,
-        text,
+    # Built by hand, each value escaped as format_html would: a register page shows 25 (issue 14).
+    return mark_safe(  # noqa: S308
+        f'<span class="deadline {escape(css)}" title="{escape(local)}" '
+        f'data-state="{escape(status.kind)}">{escape(str(text))}</span>'
     )
 
 
@@ -84,40 +83,43 @@ def _related(case: Any, name: str) -> Any:
 def case_rows(cases: Any) -> SafeString:
     """The register's and My work's rows in one pass (``cases/_table.html``): a template loop
     with a URL, a date, a badge and a deadline per row was most of those pages' time. The
-    markup is the loop's, every value escaped."""
+    markup is the loop's, every value escaped (``html.escape``, which Django's ``escape``
+    calls; here without its per-call wrappers). Labels are looked up once per page and
+    language, not once per row (issue 14)."""
     url = reverse("case-detail", args=["NUMBER"])
+    zone = timezone.get_current_timezone()
+    badges: dict[str, str] = {}
+    states: dict[tuple[str, str], str] = {}
     rows = []
     for case in cases:
         severity = ""
         if case.severity != "minor":
-            tone = "danger" if case.severity == "critical" else "warning"
-            severity = format_html(
-                ' <span class="badge text-bg-{}">{}</span>', tone, case.get_severity_display()
-            )
+            severity = badges.get(case.severity, "")
+            if not severity:
+                tone = "danger" if case.severity == "critical" else "warning"
+                severity = badges[case.severity] = (
+                    f' <span class="badge text-bg-{tone}">'
+                    f"{escape(str(case.get_severity_display()))}</span>"
+                )
+        state = states.get((case.kind, case.state))
+        if state is None:
+            state = states[case.kind, case.state] = escape(case.state_label)
         contact, product, category = (_related(case, n) for n in ("contact", "product", "category"))
+        muted = ' class="text-muted"' if case.is_archived else ""
         rows.append(
-            format_html(
-                '<tr{}><td class="col-number"><a href="{}" class="fw-semibold">{}</a></td>'
-                '<td class="d-mobile-none">{}</td><td class="title">{}{}</td>'
-                '<td class="d-mobile-none">{}</td><td class="d-mobile-none">{}</td>'
-                '<td class="d-mobile-none">{}</td>'
-                '<td class="col-state"><span class="badge text-bg-secondary">{}</span></td>'
-                '<td class="d-mobile-none">{}</td><td class="col-deadline">{}</td></tr>',
-                mark_safe(' class="text-muted"') if case.is_archived else "",
-                url.replace("NUMBER", quote(case.number)),
-                case.number,
-                date_filter(timezone.localtime(case.received_at), "Y-m-d H:i"),
-                case.title,
-                severity,
-                contact.name if contact else "",
-                product.model if product else "",
-                category.code if category else "",
-                case.state_label,
-                case.handler or "—",
-                deadline(case),
-            )
+            f"<tr{muted}>"
+            f'<td class="col-number"><a href="{escape(url.replace("NUMBER", quote(case.number)))}"'
+            f' class="fw-semibold">{escape(case.number)}</a></td>'
+            f'<td class="d-mobile-none">{case.received_at.astimezone(zone):%Y-%m-%d %H:%M}</td>'
+            f'<td class="title">{escape(case.title)}{severity}</td>'
+            f'<td class="d-mobile-none">{escape(contact.name) if contact else ""}</td>'
+            f'<td class="d-mobile-none">{escape(product.model) if product else ""}</td>'
+            f'<td class="d-mobile-none">{escape(category.code) if category else ""}</td>'
+            f'<td class="col-state"><span class="badge text-bg-secondary">{state}</span></td>'
+            f'<td class="d-mobile-none">{escape(str(case.handler)) if case.handler else "—"}</td>'
+            f'<td class="col-deadline">{deadline(case)}</td></tr>'
         )
-    return mark_safe("\n".join(rows))  # noqa: S308 - each row built by format_html
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped above
 
 
 @register.simple_tag

@@ -1,0 +1,118 @@
+"""One new row written by a statement built once per model (issue 14).
+
+``Model.save()`` builds its ``INSERT`` afresh for every row: an insert query, its compiler,
+each value checked for being an expression. Registration writes five rows (the case, its
+product, its clock, its similar-case text and its event), and building those statements cost
+more CPU than running them. ``insert`` writes the same row with the same values: the
+statement is built once per model and database, each value is prepared by its field exactly
+as ``save()`` prepares it (``pre_save`` then ``get_db_prep_save``), the related rows' keys are
+checked and taken over as ``save()`` does, and the new primary key is read back the same way.
+
+Anything this does not cover takes ``save(force_insert=True)`` instead, unchanged: a model
+with ``pre_save``/``post_save`` receivers, parents (multi-table inheritance), ordering with
+respect to another model, generated or database-default columns, or fields with their own
+placeholders; and a value that is an expression.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
+
+# (model, database alias) → (SQL with RETURNING, SQL with the primary key given, their fields,
+# the fields when the primary key is given) or None where save() must do it.
+_Plan = tuple[str, str, list[Any], list[Any]]
+_PLANS: dict[tuple[type[Model], str], _Plan | None] = {}
+
+
+def _plan(model: type[Model], using: str) -> _Plan | None:
+    key = (model, using)
+    if key in _PLANS:
+        return _PLANS[key]
+    meta = model._meta
+    connection = connections[using]
+    fields: list[Any] = list(meta.local_concrete_fields)
+    usable = (
+        not meta.parents
+        and not meta.proxy
+        and not meta.order_with_respect_to
+        and connection.features.can_return_columns_from_insert
+        and list(meta.db_returning_fields) == ([meta.auto_field] if meta.auto_field else [])
+        and not any(
+            f.generated or f.has_db_default() or hasattr(f, "get_placeholder") for f in fields
+        )
+    )
+    plan: _Plan | None = None
+    if usable:
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+
+        def sql(columns: list[Any], returning: str) -> str:
+            names = ", ".join(quote(f.column) for f in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            return f"INSERT INTO {table} ({names}) VALUES ({marks}){returning}"  # noqa: S608
+
+        returning = ""
+        if meta.db_returning_fields:
+            returning_sql, _params = connection.ops.return_insert_columns(meta.db_returning_fields)
+            returning = f" {returning_sql}"
+        without_pk = [f for f in fields if f is not meta.auto_field]
+        plan = (sql(without_pk, returning), sql(fields, ""), without_pk, fields)
+    _PLANS[key] = plan
+    return plan
+
+
+def insert(obj: Model, using: str | None = None) -> bool:
+    """Insert ``obj`` as ``Model.save(obj, force_insert=True)`` would (see the module's
+    docstring); False, having written nothing, where the caller must call that instead."""
+    model = type(obj)
+    using = using or router.db_for_write(model, instance=obj)
+    plan = _plan(model, using)
+    if (
+        plan is None
+        or not obj._state.adding
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        return False
+    meta: Any = model._meta
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    pk_set = obj._is_pk_set(meta)  # type: ignore[attr-defined]
+    if not pk_set and meta.auto_field is None:
+        return False  # a key made on save (a UUID, say): save() knows how
+    sql, fields = (plan[1], plan[3]) if pk_set else (plan[0], plan[2])
+    connection = connections[using]
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):
+            return False
+        values.append(field.get_db_prep_save(value, connection=connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if not pk_set:
+            setattr(obj, meta.pk.attname, cursor.fetchone()[0])
+    obj._state.adding = False
+    obj._state.db = using
+    return True
+
+
+def save_new(obj: Model) -> None:
+    """``obj.save(force_insert=True)`` for a model without a ``save`` of its own, by
+    ``insert`` where it can."""
+    if not insert(obj):
+        obj.save(force_insert=True)
+
+
+def is_plain_insert(obj: Model, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a ``save(*args, **kwargs)`` call is a forced insert of a new row that ``insert``
+    may write instead (``Model.objects.create`` makes such calls)."""
+    return (
+        not args
+        and obj._state.adding
+        and kwargs.get("force_insert") is True
+        and set(kwargs) <= {"force_insert", "using"}
+    )

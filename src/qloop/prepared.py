@@ -1,0 +1,139 @@
+"""Reads compiled to SQL once per process, run again with new values (issue 14).
+
+Turning a queryset into SQL costs Django 0.2–1.2 ms of CPU (joins, selected columns,
+ordering), more than SQLite takes to answer the small reads a page makes by a case's id: on the
+case page, compiling was about a third of its CPU (bench/RESULTS-pages.md, section 7). A
+``Prepared`` read builds its queryset once, with marker values in place of the parameters,
+keeps the SQL, the parameter list and the compiler's description of the columns, and on each
+call runs that SQL with the real values and builds the rows exactly as Django would (same model
+instances, ``select_related`` objects, ``prefetch_related``, values lists).
+
+The rules that keep this correct, checked where they can be:
+- ``build`` depends only on its arguments (no clock, no settings, no user): anything else in
+  it would be frozen at the first call;
+- each argument is an ``int`` or a ``str`` used as a plain parameter (``pk=…``, ``case=…``,
+  ``number=…``), or a list of ints in ``__in``; never in ``__contains`` or another lookup
+  that transforms it: the marker must reach the SQL parameters unchanged, or the first call
+  fails loudly;
+- the result is a list, never a queryset, so nothing can chain on a frozen query.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+T = TypeVar("T")
+
+_MARKER_INT = -(2**61)
+MAX_LIST = 100  # a list argument longer than this is refused: the caller reads it as usual
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    queryset: QuerySet[Any]
+    compiler: SQLCompiler
+    sql: str
+    params: tuple[Any, ...]
+    # (position in params, argument name, index in a list argument or -1)
+    slots: tuple[tuple[int, str, int], ...]
+
+
+class Prepared(Generic[T]):
+    """``build(**arguments)`` → a queryset; ``prepared(**values)`` → its rows as a list.
+
+    ``Prepared(lambda case: Comment.objects.filter(case=case).select_related("author"),
+    case=int)`` compiles on the first call in each process and database, then only runs.
+    An argument declared ``list`` is a list of ints (``pk__in=ids``), compiled once per
+    length up to ``MAX_LIST``.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], **arguments: type) -> None:
+        for name, kind in arguments.items():
+            if kind not in (int, str, list):
+                raise TypeError(f"Prepared argument {name!r}: only int, str or list, not {kind}")
+        self.build = build
+        self.arguments = arguments
+        self._compiled: dict[tuple[str, tuple[int, ...]], _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _markers(self, lengths: dict[str, int]) -> dict[str, Any]:
+        markers: dict[str, Any] = {}
+        for n, (name, kind) in enumerate(self.arguments.items()):
+            if kind is str:
+                markers[name] = f"\x00qloop-prepared:{name}"
+            elif kind is int:
+                markers[name] = _MARKER_INT - n
+            else:
+                base = _MARKER_INT - (n + 1) * 1000
+                markers[name] = [base - i for i in range(lengths[name])]
+        return markers
+
+    def _compile(self, using: str, lengths: dict[str, int]) -> _Compiled:
+        markers = self._markers(lengths)
+        queryset = self.build(**markers)
+        if queryset.db != using:
+            queryset = queryset.using(using)
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        wanted: dict[tuple[type, Any], tuple[str, int]] = {}
+        for name, marker in markers.items():
+            for index, value in enumerate(marker) if isinstance(marker, list) else [(-1, marker)]:
+                wanted[type(value), value] = (name, index)
+        slots = []
+        for position, value in enumerate(params):
+            found = wanted.get((type(value), value))
+            if found is not None:
+                slots.append((position, *found))
+        missing = set(wanted.values()) - {(name, index) for _, name, index in slots}
+        if missing:
+            names = sorted({name for name, _ in missing})
+            raise ValueError(f"Prepared read: {names} did not reach the SQL unchanged")
+        return _Compiled(queryset, compiler, sql, tuple(params), tuple(slots))
+
+    def __call__(
+        self, *, using: str = "default", known: dict[str, Any] | None = None, **values: Any
+    ) -> list[T]:
+        """The rows for these values. ``known``: objects the rows point to that the caller
+        already holds (``known={"case": case}``), set on each row as a related manager
+        would, so that reading ``row.case`` costs no query."""
+        if set(values) != set(self.arguments):
+            raise TypeError(f"Prepared read takes {sorted(self.arguments)}, got {sorted(values)}")
+        lengths: dict[str, int] = {}
+        for name, kind in self.arguments.items():
+            value = values[name]
+            if type(value) is not kind:
+                raise TypeError(f"Prepared argument {name!r} must be {kind.__name__}")
+            if isinstance(value, list):
+                if not 0 < len(value) <= MAX_LIST or any(type(v) is not int for v in value):
+                    raise TypeError(f"Prepared argument {name!r}: 1 to {MAX_LIST} ints")
+                lengths[name] = len(value)
+        key = (using, tuple(lengths.values()))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(key) or self._compile(using, lengths)
+                self._compiled[key] = compiled
+        params = list(compiled.params)
+        for position, name, index in compiled.slots:
+            params[position] = values[name] if index < 0 else values[name][index]
+        # A copy of the compiled compiler on this thread's connection, answering with the
+        # kept SQL: its select, klass_info and converters are those of the first compile.
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connections[using]
+        frozen = (compiled.sql, tuple(params))
+        compiler.as_sql = lambda *args, **kwargs: frozen  # type: ignore[method-assign]
+        queryset = compiled.queryset._chain()  # type: ignore[attr-defined]  # its own query
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        rows = list(queryset)
+        for name, obj in (known or {}).items():
+            for row in rows:
+                row._meta.get_field(name).set_cached_value(row, obj)  # type: ignore[attr-defined]
+        return rows

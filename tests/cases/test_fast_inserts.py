@@ -1,0 +1,89 @@
+"""Registration's rows written by ``qloop.inserts`` are the rows ``Model.save()`` writes
+(issue 14): the same columns and values, the same trail, whichever path wrote them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.db.models import Model
+
+from qloop import inserts
+from qloop.cases.actions import register_case
+from qloop.cases.models import Case, Event, ProductProblem, SimilarDoc
+from qloop.org import trail
+from qloop.process.models import Clock
+from tests.conftest import registration
+
+# Columns that differ between two registrations by construction (keys, numbers, the chain).
+KEYS = {"id", "case_id", "seq", "prev_hash", "hash"}
+
+
+def _rows(case: Case) -> dict[str, Any]:
+    """Every row registration wrote for ``case``, without its keys, its number spelt "N"."""
+
+    # The number as it is written, searched (lower case) and indexed (its parts).
+    spellings = [case.number, case.number.lower(), " ".join(case.number.lower().split("-"))]
+
+    def plain(row: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in row.items():
+            if key in KEYS:
+                continue
+            for spelling in spellings if isinstance(value, str) else []:
+                value = value.replace(spelling, "N")
+            out[key] = value
+        return out
+
+    return {
+        "case": plain(Case.objects.filter(pk=case.pk).values().get()),
+        "product": plain(ProductProblem.objects.filter(pk=case.pk).values().get()),
+        "clocks": [plain(r) for r in Clock.objects.filter(case=case).values()],
+        "text": plain(SimilarDoc.objects.filter(pk=case.pk).values().get()),
+        "events": [plain(r) for r in Event.objects.filter(case=case).values()],
+    }
+
+
+@pytest.mark.django_db
+def test_registration_writes_the_same_rows_by_either_path(
+    users: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[str] = []
+    real_insert = inserts.insert
+
+    def counted(obj: Model, using: str | None = None) -> bool:
+        done = real_insert(obj, using)
+        if done:
+            written.append(type(obj).__name__)
+        return done
+
+    at = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+    with time_machine.travel(at, tick=False):
+        monkeypatch.setattr(inserts, "insert", counted)
+        fast = register_case(registration(), actor=users["cs"])
+        monkeypatch.setattr(inserts, "insert", lambda obj, using=None: False)
+        orm = register_case(registration(), actor=users["cs"])
+
+    # Every row of a registration took the short path; none fell back unnoticed.
+    assert sorted(written) == ["Case", "Clock", "Event", "ProductProblem", "SimilarDoc"]
+    assert _rows(fast) == _rows(orm)
+    assert all(report.ok for report in trail.verify())
+
+
+@pytest.mark.django_db
+def test_a_failed_insert_undoes_the_callers_block(users: dict[str, Any]) -> None:
+    """The same as save(): a refused row (a duplicate number here) leaves nothing behind and
+    the caller's transaction usable once its block is left."""
+    case = register_case(registration(), actor=users["cs"])
+    events = Event.objects.count()
+    copy = Case(**{f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields})
+    copy.pk = None
+    copy._state.adding = True
+    with pytest.raises(Exception), transaction.atomic():  # noqa: B017 - either database's error
+        Event.objects.create(case=case, verb="commented", comment="kept?")
+        copy.save(force_insert=True)
+    assert Event.objects.count() == events
+    assert Case.objects.filter(number=case.number).count() == 1

@@ -1,0 +1,52 @@
+"""qloop.orm_speed gives Django's columns the identity Django itself would compute (issue 14):
+the same tuples, so every comparison and hash of a column is unchanged."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models.expressions import Col, Expression
+
+from qloop.cases.models import Case
+from qloop.orm_speed import col_identity
+
+
+def generic(col: Col) -> tuple[object, ...]:
+    return Expression.identity.func(col)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_the_direct_identity_is_djangos_for_every_column_of_every_model() -> None:
+    checked = 0
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields]
+        for field in fields:
+            for col in (
+                Col("T1", field),
+                Col(None, field),  # type: ignore[arg-type]  # Django makes these too
+                Col("T2", field, fields[0]),
+                Col(alias="T3", target=field, output_field=field),
+                field.get_col("T4"),
+            ):
+                assert col_identity(col) == generic(col), (model, field)
+                checked += 1
+    assert checked > 1000
+
+
+def test_columns_compare_as_before() -> None:
+    field = Case._meta.get_field("number")
+    other = Case._meta.get_field("title")
+    assert Col("T1", field) == Col("T1", field)
+    assert hash(Col("T1", field)) == hash(Col("T1", field))
+    assert Col("T1", field) != Col("T2", field)
+    assert Col("T1", field) != Col("T1", other)
+    assert Col("T1", field) != Col("T1", field, other)
+    assert Col("T1", field).identity == generic(Col("T1", field))  # the installed one
+
+
+def test_ordered_queries_compile_as_before() -> None:
+    query = (
+        Case.objects.select_related("contact", "category", "handler")
+        .filter(number="QC-1")
+        .order_by("number", "-received_at")
+    )
+    sql = str(query.query)
+    assert 'ORDER BY "cases_case"."number" ASC, "cases_case"."received_at" DESC' in sql
