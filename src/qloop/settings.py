@@ -123,7 +123,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person and their roles kept between requests (qloop.org.kept_user).
+    "qloop.org.kept_user.KeptUserAuthenticationMiddleware",
     "qloop.org.middleware.LanguageMiddleware",
     # Before any view reads the body: over-large bodies and control characters (413, 4xx).
     "qloop.web.middleware.RequestLimitsMiddleware",
@@ -360,6 +361,10 @@ SECURE_HSTS_PRELOAD = _HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache (Redis, or the data folder's file cache) and written through
+# to the database, which stays the record: a logout or a flush deletes both (issue 14: the
+# session's query was one of the three every page ran).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 # Every page says where its parts may come from: only QLoop itself. No inline script, no
 # eval, no inline style: a text someone managed to slip into a page cannot run or restyle it.

@@ -246,10 +246,12 @@ def test_rebuilding_the_counts_forgets_what_a_change_by_hand_left_behind(
     assert shown(client)["my_work_count"] == 0
 
 
-# Queries of a page read again with nothing written in between: the session, the person, their
-# memberships, the page's own rows; no count of cases, tasks, approvals or notifications. My work
-# 11 → 9: its filter is built only when its ids are counted afresh, the intake department kept.
-KEPT_PAGE_QUERIES = {"list": 6, "my-work": 9, "api": 5, "simple": 4}
+# Queries of a page read again with nothing written in between: the page's own rows only; no
+# count of cases, tasks, approvals or notifications, and (issue 14, the floor) neither the
+# session (cached_db), the person nor their memberships (qloop.org.kept_user): each was 3 more.
+# My work 11 → 9 before that: its filter is built only when its ids are counted afresh, the
+# intake department kept.
+KEPT_PAGE_QUERIES = {"list": 3, "my-work": 6, "api": 2, "simple": 1}
 
 
 def test_pages_read_again_run_a_fixed_number_of_queries(

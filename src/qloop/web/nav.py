@@ -7,12 +7,13 @@ entries away with its kinds. Whether an entry shows is a courtesy: every view ch
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.http import QueryDict
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 
 if TYPE_CHECKING:
@@ -57,6 +58,14 @@ def shown_items(user: User, profiles: tuple[str, ...]) -> list[tuple[str, str]]:
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _address(url_name: str, query: str, prefix: str, urlconf: Any) -> tuple[str, tuple[Any, ...]]:
+    """An entry's address and its query's pairs: the same for every request of a process
+    under one script prefix (issue 14: reversed for every entry on every page before)."""
+    url = reverse(url_name, urlconf=urlconf)
+    return (f"{url}?{query}" if query else url), tuple(QueryDict(query).items())
+
+
 def nav_for(
     request: HttpRequest,
     user: User,
@@ -71,16 +80,9 @@ def nav_for(
     for item in NAV_ITEMS:
         if (item.url_name, item.query) not in wanted_items:
             continue
-        url = reverse(item.url_name)
-        wanted = QueryDict(item.query)
+        url, wanted = _address(item.url_name, item.query, get_script_prefix(), get_urlconf())
         current = here == item.url_name and all(
-            request.GET.get(key) == value for key, value in wanted.items()
+            request.GET.get(key) == value for key, value in wanted
         )
-        out.append(
-            {
-                "label": item.label,
-                "url": f"{url}?{item.query}" if item.query else url,
-                "active": current,
-            }
-        )
+        out.append({"label": item.label, "url": url, "active": current})
     return out
