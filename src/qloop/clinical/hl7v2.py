@@ -854,7 +854,7 @@ class _Batch:
         message stored meanwhile by another writer), each goes one by one: after a savepoint
         when the batch wrote something before, else the whole batch does (``handle_many``),
         which saves the savepoint's two statements in the usual batch."""
-        from qloop.clinical.actions import register_plain_results
+        from qloop.clinical.actions import insert_rows, register_plain_results
 
         pending, self.pending = self.pending, []
         if not pending:
@@ -862,7 +862,7 @@ class _Batch:
         savepoint, self.wrote = self.wrote, True
         try:
             with transaction.atomic(savepoint=savepoint):
-                messages = HL7Message.objects.bulk_create(
+                messages = insert_rows(
                     [
                         HL7Message(
                             sender=p.key[0],
