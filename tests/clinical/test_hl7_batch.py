@@ -290,3 +290,63 @@ def test_two_writers_answer_every_connection_in_order_and_apply_repeats_once(
     assert sorted(applied.values_list("control_id", flat=True)) == sorted(controls)
     assert ResultEntry.objects.count() == 30 and ResultVersion.objects.count() == 30
     assert all(report.ok for report in trail.verify())
+
+
+@pytest.mark.django_db
+def test_insert_rows_stores_what_bulk_create_stores(hospital: dict[str, Any]) -> None:
+    """Issue 11: the listener inserts its messages and entries without Django's query
+    compiler (``insert_rows``); every column must read back as bulk_create stores it."""
+    from qloop.clinical.actions import insert_rows, prepare_result
+    from qloop.clinical.models import ClinicalRegister, EntrySource
+
+    register = ClinicalRegister.objects.get(code="lab")
+    raws = [_potassium(f"IR-{i}", f"{3.5 + i / 10:.1f}") for i in range(40)]
+    raws.append(hl7v2.frames(bytearray(hl7v2.frame(variant(6).encode())))[0])
+
+    def build(prefix: str) -> tuple[list[HL7Message], list[ResultEntry]]:
+        messages, entries = [], []
+        for i, raw in enumerate(raws):
+            msg = HL7Message(
+                sender="LIS|HOSP",
+                control_id=f"{prefix}-{i}",
+                message_type="ORU^R01",
+                transport="mllp",
+                raw=raw,
+                charset="utf-8",
+                status="applied",
+                ack_code="AA",
+                entries=i % 3,
+            )
+            messages.append(msg)
+            for n, data in enumerate(hl7v2.results_of(hl7v2._parse(raw)[0])):
+                entry, _found = prepare_result(
+                    hl7v2._known(data), register=register, source=EntrySource.HL7
+                )
+                entry.number = f"{prefix}-{i}-{n}"
+                entry.accession = f"{prefix}-{entry.accession}"  # one specimen per copy
+                entry.message = msg
+                entries.append(entry)
+        return messages, entries
+
+    def stored(model: Any, objs: list[Any]) -> list[dict[str, Any]]:
+        assert all(obj.pk is not None and not obj._state.adding for obj in objs)
+        assert [obj.pk for obj in objs] == sorted(obj.pk for obj in objs)
+        skip = {"id", "control_id", "number", "accession", "message_id", "received_at"}
+        skip.add("created_at")
+        rows = model.objects.filter(pk__in=[o.pk for o in objs]).order_by("pk").values()
+        return [{k: v for k, v in row.items() if k not in skip} for row in rows]
+
+    theirs, mine = build("BC"), build("IR")
+    HL7Message.objects.bulk_create(theirs[0])
+    insert_rows(mine[0])
+    for entry in theirs[1] + mine[1]:
+        entry.message = entry.message  # the message's key, now that it has one
+    ResultEntry.objects.bulk_create(theirs[1])
+    insert_rows(mine[1])
+    assert stored(HL7Message, mine[0]) == stored(HL7Message, theirs[0])
+    assert stored(ResultEntry, mine[1]) == stored(ResultEntry, theirs[1])
+    assert len(mine[1]) > 40
+    for a, b in zip(mine[1], theirs[1], strict=True):
+        assert a.message.control_id.split("-")[1:] == b.message.control_id.split("-")[1:]
+        assert ResultEntry.objects.get(pk=a.pk).message_id == a.message.pk
+    assert insert_rows([]) == []
