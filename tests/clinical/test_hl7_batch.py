@@ -293,11 +293,12 @@ def test_two_writers_answer_every_connection_in_order_and_apply_repeats_once(
 
 
 @pytest.mark.django_db
-def test_insert_rows_stores_what_bulk_create_stores(hospital: dict[str, Any]) -> None:
+def test_insert_many_stores_what_bulk_create_stores(hospital: dict[str, Any]) -> None:
     """Issue 11: the listener inserts its messages and entries without Django's query
-    compiler (``insert_rows``); every column must read back as bulk_create stores it."""
-    from qloop.clinical.actions import insert_rows, prepare_result
+    compiler (``insert_many``); every column must read back as bulk_create stores it."""
+    from qloop.clinical.actions import prepare_result
     from qloop.clinical.models import ClinicalRegister, EntrySource
+    from qloop.inserts import insert_many
 
     register = ClinicalRegister.objects.get(code="lab")
     raws = [_potassium(f"IR-{i}", f"{3.5 + i / 10:.1f}") for i in range(40)]
@@ -338,15 +339,15 @@ def test_insert_rows_stores_what_bulk_create_stores(hospital: dict[str, Any]) ->
 
     theirs, mine = build("BC"), build("IR")
     HL7Message.objects.bulk_create(theirs[0])
-    insert_rows(mine[0])
+    insert_many(mine[0])
     for entry in theirs[1] + mine[1]:
         entry.message = entry.message  # the message's key, now that it has one
     ResultEntry.objects.bulk_create(theirs[1])
-    insert_rows(mine[1])
+    insert_many(mine[1])
     assert stored(HL7Message, mine[0]) == stored(HL7Message, theirs[0])
     assert stored(ResultEntry, mine[1]) == stored(ResultEntry, theirs[1])
     assert len(mine[1]) > 40
     for a, b in zip(mine[1], theirs[1], strict=True):
         assert a.message.control_id.split("-")[1:] == b.message.control_id.split("-")[1:]
         assert ResultEntry.objects.get(pk=a.pk).message_id == a.message.pk
-    assert insert_rows([]) == []
+    assert insert_many([]) == []

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,7 @@ from qloop.clinical.models import (
 )
 from qloop.clinical.processes import CLINICIAN_ACK, DEPARTMENT_STAFF, DISEASE_REPORT
 from qloop.clinical.rules import Match, as_number, matches
+from qloop.inserts import insert_many
 from qloop.notify.actions import notify, people_in
 from qloop.org.models import Department, User
 from qloop.org.models import Sequence as NumberSequence
@@ -244,56 +245,6 @@ def prepare_result(
     return entry, matches(entry, lookups.rules(register.pk))
 
 
-def insert_rows(objs: list[Any]) -> list[Any]:
-    """``Model.objects.bulk_create(objs)`` for new rows of one model with an automatic key,
-    the same statement and values, without Django's query compiler: each value still goes
-    through its field's ``pre_save`` and ``get_db_prep_save`` as bulk_create sends it, the
-    keys come back by RETURNING as there, in as many statements. The compiler's own work
-    (expressions, placeholders, the SQL built again for every batch) cost a tenth of the
-    listener's CPU for the two wide rows a result writes (its message, its entry). SQLite
-    only: on PostgreSQL Django sends one array per column (UNNEST), which the server plans
-    faster than rows of values. A model this does not cover (a database default, a field
-    with its own placeholder, no RETURNING) goes through bulk_create too."""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    opts = model._meta
-    using = router.db_for_write(model)
-    connection = connections[using]
-    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field]
-    returning = opts.db_returning_fields
-    if (
-        connection.vendor != "sqlite"
-        or not connection.features.can_return_rows_from_bulk_insert
-        or opts.auto_field is None
-        or returning != [opts.auto_field]
-        or any(type(obj) is not model or obj.pk is not None for obj in objs)
-        or any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
-    ):
-        return list(model._default_manager.bulk_create(objs))
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608 (the model's names)
-    one = f"({', '.join(['%s'] * len(fields))})"
-    tail = f" RETURNING {quote(opts.auto_field.column)}"
-    size = max(connection.ops.bulk_batch_size(fields, objs), 1)
-    with connection.cursor() as cursor:
-        for at in range(0, len(objs), size):
-            chunk = rows[at : at + size]
-            cursor.execute(
-                head + ", ".join([one] * len(chunk)) + tail, [v for row in chunk for v in row]
-            )
-            keys = cursor.fetchall()
-            for obj, (key,) in zip(objs[at : at + size], keys, strict=True):
-                obj.pk = key
-                obj._state.adding = False
-                obj._state.db = using
-    return objs
-
-
 def register_plain_results(entries: list[ResultEntry]) -> list[ResultEntry]:
     """Store results from a hospital system that open no finding (``prepare_result`` said so)
     in a few statements: numbers taken a block at a time, the entries and their first
@@ -312,7 +263,7 @@ def register_plain_results(entries: list[ResultEntry]) -> list[ResultEntry]:
                 group, NumberSequence.next_values(key, len(group)), strict=True
             ):
                 entry.number = f"{key}-{value:06d}"
-        insert_rows(entries)
+        insert_many(entries)
         ResultVersion.objects.bulk_create(
             [
                 ResultVersion(

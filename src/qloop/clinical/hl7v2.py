@@ -854,7 +854,8 @@ class _Batch:
         message stored meanwhile by another writer), each goes one by one: after a savepoint
         when the batch wrote something before, else the whole batch does (``handle_many``),
         which saves the savepoint's two statements in the usual batch."""
-        from qloop.clinical.actions import insert_rows, register_plain_results
+        from qloop.clinical.actions import register_plain_results
+        from qloop.inserts import insert_many
 
         pending, self.pending = self.pending, []
         if not pending:
@@ -862,7 +863,7 @@ class _Batch:
         savepoint, self.wrote = self.wrote, True
         try:
             with transaction.atomic(savepoint=savepoint):
-                messages = insert_rows(
+                messages = insert_many(
                     [
                         HL7Message(
                             sender=p.key[0],
