@@ -29,6 +29,20 @@ def cases(make_case: Callable[..., Any], users: dict[str, Any]) -> list[Case]:
     return made
 
 
+@pytest.fixture
+def compiles(monkeypatch: Any) -> list[str]:
+    """The models of the queries Django compiles from now on."""
+    seen: list[str] = []
+    original = sql_compiler.SQLCompiler.as_sql
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(self.query.model.__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sql_compiler.SQLCompiler, "as_sql", counting)
+    return seen
+
+
 EVENTS: Prepared[Event] = Prepared(
     lambda case: Event.objects.filter(case=case).select_related("actor").order_by("-at", "-id"),
     case=int,
@@ -74,15 +88,7 @@ def test_the_same_rows_as_the_queryset_for_each_value(cases: list[Case]) -> None
 
 
 @pytest.mark.django_db
-def test_compiled_once_then_only_run(cases: list[Case], monkeypatch: Any) -> None:
-    compiles: list[str] = []
-    original = sql_compiler.SQLCompiler.as_sql
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiles.append(self.query.model.__name__)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(sql_compiler.SQLCompiler, "as_sql", counting)
+def test_compiled_once_then_only_run(cases: list[Case], compiles: list[str]) -> None:
     read: Prepared[Comment] = Prepared(
         lambda case: Comment.objects.filter(case=case).order_by("id"), case=int
     )
@@ -138,15 +144,7 @@ def test_another_thread_reads_through_its_own_connection_handler(cases: list[Cas
 
 
 @pytest.mark.django_db
-def test_a_list_of_ids_is_compiled_once_per_length(cases: list[Case], monkeypatch: Any) -> None:
-    compiles: list[str] = []
-    original = sql_compiler.SQLCompiler.as_sql
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiles.append(self.query.model.__name__)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(sql_compiler.SQLCompiler, "as_sql", counting)
+def test_a_list_of_ids_is_compiled_once_per_length(cases: list[Case], compiles: list[str]) -> None:
     read: Prepared[Case] = Prepared(
         lambda ids: Case.objects.filter(pk__in=ids).select_related("contact"), ids=list
     )
