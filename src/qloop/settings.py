@@ -501,5 +501,8 @@ MESSAGE_TAGS = {40: "danger"}  # messages.ERROR shown with Bootstrap's "danger" 
 QLOOP_HL7_MAX_BATCH = env_int("QLOOP_HL7_MAX_BATCH", 200)
 QLOOP_HL7_SQLITE_SYNCHRONOUS = env_str("QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL").upper()
 # Writer threads of the listener on PostgreSQL (each its own connection and transaction; one
-# overlaps its work with the other's wait for the server). SQLite always has one.
-QLOOP_HL7_WRITERS = env_int("QLOOP_HL7_WRITERS", 2)
+# overlaps its work with the other's wait for the server). SQLite always has one. One by
+# default: on a quiet 2-core machine with the database beside it, one writer took 533–551
+# messages/s against two's 454–489 (bench/RESULTS-clinical.md); two may pay with the database
+# on a machine of its own.
+QLOOP_HL7_WRITERS = env_int("QLOOP_HL7_WRITERS", 1)

@@ -5,8 +5,8 @@ takes every message waiting on every connection, applies them in one transaction
 message atomic on its own), commits once, and only then hands each connection its ACKs. An ACK
 is never sent before the commit that stored its message.
 
-On PostgreSQL two writers run by default (``QLOOP_HL7_WRITERS``), each with its own
-connection: while one waits for the server (its statements, its commit's flush to disk), the
+On PostgreSQL more than one writer can run (``QLOOP_HL7_WRITERS``, default one), each with
+its own connection: while one waits for the server (its statements, its commit's flush to disk), the
 other reads and builds its batch. A connection has one batch in flight at a time, so its ACKs
 stay in order. The same message arriving in two batches at once is applied once: the unique
 constraint on (sender, MSH-10) makes the second insert wait for the first transaction and then
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME = 10 * 1024 * 1024
 MAX_BATCH = 200
-WRITERS = 2  # on PostgreSQL; SQLite has one
+WRITERS = 1  # on PostgreSQL (QLOOP_HL7_WRITERS); SQLite always has one
 SYNCHRONOUS = {"", "NORMAL", "FULL", "EXTRA"}  # SQLite's PRAGMA synchronous, "": leave it
 
 
