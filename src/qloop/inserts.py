@@ -115,15 +115,17 @@ def save_new(obj: Model) -> None:
         obj.save(force_insert=True)
 
 
-def is_plain_insert(obj: Model, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether a ``save(*args, **kwargs)`` call is a forced insert of a new row that ``insert``
-    may write instead (``Model.objects.create`` makes such calls)."""
-    return (
+def inserted_for_save(obj: Model, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """For a model's own ``save(*args, **kwargs)``: the row written by ``insert`` when the call
+    is a forced insert of a new row (``Model.objects.create`` makes such calls), True; False,
+    having written nothing, where the caller must go on to ``super().save``."""
+    plain = (
         not args
         and obj._state.adding
         and kwargs.get("force_insert") is True
         and set(kwargs) <= {"force_insert", "using"}
     )
+    return plain and insert(obj, kwargs.get("using"))
 
 
 def insert_many(objs: list[Any]) -> list[Any]:

@@ -137,3 +137,10 @@ class Prepared(Generic[T]):
             for row in rows:
                 row._meta.get_field(name).set_cached_value(row, obj)  # type: ignore[attr-defined]
         return rows
+
+    def of(self, obj: Any, relation: str = "") -> list[T]:
+        """The rows for ``obj``'s key, the read's one argument, each pointing at ``obj`` by
+        ``relation`` (default: the argument's name) without a query: ``EVENTS.of(case)``
+        rather than ``EVENTS(case=case.pk, known={"case": case})``."""
+        (name,) = self.arguments
+        return self(**{name: obj.pk}, known={relation or name: obj})

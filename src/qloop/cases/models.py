@@ -420,10 +420,7 @@ class Case(models.Model):
         with transaction.atomic(savepoint=False):
             inserted = self._state.adding
             before = counts.before_case_save(self)
-            if not (
-                inserts.is_plain_insert(self, args, kwargs)
-                and inserts.insert(self, kwargs.get("using"))
-            ):
+            if not inserts.inserted_for_save(self, args, kwargs):
                 super().save(*args, **kwargs)
             counts.case_saved(self, before, inserted=inserted)
 
@@ -535,10 +532,7 @@ class ProductProblem(models.Model):
                     .values_list("model", flat=True)
                     .first()
                 )
-            if not (
-                inserts.is_plain_insert(self, args, kwargs)
-                and inserts.insert(self, kwargs.get("using"))
-            ):
+            if not inserts.inserted_for_save(self, args, kwargs):
                 super().save(*args, **kwargs)
             counts.product_saved(self, before, case_key)
 

@@ -125,7 +125,7 @@ class Chained(models.Model):
         with transaction.atomic(using=using, savepoint=False):
             trail.link(type(self), [self], using=using)
             # An event: create() asks for just this.
-            if not (inserts.is_plain_insert(self, args, kwargs) and inserts.insert(self, using)):
+            if not inserts.inserted_for_save(self, args, {**kwargs, "using": using}):
                 super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:

@@ -12,6 +12,7 @@ several look-ups it replaces.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable
@@ -54,19 +55,17 @@ def current_token() -> str:
 def _read_token() -> str:
     """The stored token, by a read compiled once (qloop.prepared): every request runs it, and
     building it through the ORM cost more than running it (issue 14)."""
-    global _token_read
-    if _token_read is None:
-        from qloop.org.models import ReferenceVersion
-        from qloop.prepared import Prepared
-
-        _token_read = Prepared(
-            lambda: ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True)
-        )
-    found = _token_read()
+    found = _token_read()()
     return str(found[0]) if found and found[0] else ""
 
 
-_token_read: Any = None
+@functools.cache
+def _token_read() -> Any:
+    """The prepared read, made on first use (the models import this module)."""
+    from qloop.org.models import ReferenceVersion
+    from qloop.prepared import Prepared
+
+    return Prepared(lambda: ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True))
 
 
 def cached(key: Any, load: Callable[[], T]) -> T:

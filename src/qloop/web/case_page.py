@@ -66,10 +66,10 @@ _APPROVALS: Prepared[Approval] = Prepared(
 
 def process_context(case: Case, user: User) -> dict[str, Any]:
     process = engine.process_of(case)
-    investigation = next(iter(_INVESTIGATION(case=case.pk, known={"case": case})), None)
-    corrective = next(iter(_CORRECTIVE(case=case.pk, known={"case": case})), None)
-    tasks = _TASKS(case=case.pk, known={"case": case})
-    approvals = _APPROVALS(case=case.pk, known={"case": case})
+    investigation = next(iter(_INVESTIGATION.of(case)), None)
+    corrective = next(iter(_CORRECTIVE.of(case)), None)
+    tasks = _TASKS.of(case)
+    approvals = _APPROVALS.of(case)
     steps = [
         engine.describe_transition(case, t, approvals)
         for t in engine.available_transitions(case, user)

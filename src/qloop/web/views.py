@@ -378,7 +378,7 @@ _COMMENTS: Prepared[Comment] = Prepared(
 
 
 def _timeline(case: Case, user: User) -> list[Any]:
-    events = _EVENTS(case=case.pk, known={"case": case})
+    events = _EVENTS.of(case)
     for event in events:
         event.changes = access.event_changes(user, case, event.changes)
     return events
@@ -405,12 +405,12 @@ def render_case_page(
         "contact_email": reach["email"],
         "contact_qq": reach["qq"],
         "extra": extra,
-        "photos": _PHOTOS(case=case.pk, known={"case": case}),
-        "clocks": _CLOCKS(case=case.pk, known={"case": case}),
-        "comments": _COMMENTS(case=case.pk, known={"case": case}),
+        "photos": _PHOTOS.of(case),
+        "clocks": _CLOCKS.of(case),
+        "comments": _COMMENTS.of(case),
         "events": _timeline(case, user),
         "feedback": getattr(case, "feedback", None) if case.kind == "feedback" else None,
-        "raised_cases": _RAISED(case=case.pk, known={"source_case": case}),
+        "raised_cases": _RAISED.of(case, "source_case"),
         "can_edit": access.can_edit(user, case),
         "can_archive": access.can_archive(user, case),
         # The printable slip with the public status page's QR code (issue 12.22).
