@@ -314,7 +314,6 @@ def rows_by_id(qs: Any, ids: list[Any]) -> list[Any]:
         return rows.prefetch_related(*lookups)
 
     read: list[Any]
-    shape = (model, repr(related), frozenset(deferred[0]), deferred[1], lookups)
     if (
         len(ids) <= MAX_LIST
         and all(type(i) is int for i in ids)
@@ -322,6 +321,7 @@ def rows_by_id(qs: Any, ids: list[Any]) -> list[Any]:
     ):
         # The same joins for every page of a register: compiled once per page length
         # (qloop.prepared), which cost more than the 25 look-ups (issue 14).
+        shape = (model, repr(related), frozenset(deferred[0]), deferred[1], lookups)
         prepared = _PAGE_ROWS.get(shape)
         if prepared is None:
             prepared = _PAGE_ROWS.setdefault(shape, Prepared(build, ids=list))

@@ -6,8 +6,8 @@ message atomic on its own), commits once, and only then hands each connection it
 is never sent before the commit that stored its message.
 
 On PostgreSQL more than one writer can run (``QLOOP_HL7_WRITERS``, default one), each with
-its own connection: while one waits for the server (its statements, its commit's flush to disk), the
-other reads and builds its batch. A connection has one batch in flight at a time, so its ACKs
+its own connection: while one waits for the server (its statements, its commit's flush to
+disk), the other reads and builds its batch. A connection has one batch in flight at a time, so its ACKs
 stay in order. The same message arriving in two batches at once is applied once: the unique
 constraint on (sender, MSH-10) makes the second insert wait for the first transaction and then
 fail, and that batch is taken again message by message, which answers it as a repeat. SQLite
