@@ -68,7 +68,7 @@ _TABLE = re.compile(
 
 
 # Changes this process has made (``changed()``): a value read ahead is used only while none
-# has happened since it was read (``read_ahead``).
+# has happened since it was read (``ReadAhead``).
 _changes = 0
 
 
