@@ -1,0 +1,72 @@
+"""Django's ``i18n`` template library, with ``{% translate "constant" %}`` kept per language.
+
+Loaded in place of Django's own under the same name (``TEMPLATES`` ``OPTIONS["libraries"]``), so
+templates keep saying ``{% load i18n %}``. Every other tag and filter is Django's.
+
+Django's ``{% translate %}`` builds a lazy translation, looks up the active language through
+asgiref's context-local storage and escapes the result on every render: about 10 µs a tag, and
+a case page renders 120 of them (bench/RESULTS-pages.md, section 10). For a constant message
+the answer depends only on the language, the message context and whether the template escapes,
+so the node keeps it under those. Anything else (a variable, filters, a context from a
+variable, ``as``) renders as Django renders it. The kept answers are dropped when a test changes the
+languages or the catalogues' paths, as Django drops its own catalogues then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template import Library, Node
+from django.template.base import FilterExpression, Parser, Token
+from django.templatetags import i18n as django_i18n
+from django.utils.translation import get_language
+
+register = Library()
+register.tags.update(django_i18n.register.tags)
+register.filters.update(django_i18n.register.filters)
+
+_generation = 0
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    global _generation
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _generation += 1
+
+
+def _constant(expression: FilterExpression | None) -> bool:
+    return expression is None or (not expression.is_var and not expression.filters)
+
+
+class KeptTranslateNode(django_i18n.TranslateNode):
+    """A ``TranslateNode`` whose message is a constant: its output is kept per language."""
+
+    def __init__(self, node: django_i18n.TranslateNode) -> None:
+        self.__dict__.update(node.__dict__)
+        self.kept: dict[tuple[int, str | None, bool], str] = {}
+
+    def render(self, context: Any) -> str:
+        key = (_generation, get_language(), context.autoescape)
+        value = self.kept.get(key)
+        if value is None:
+            value = self.kept[key] = super().render(context)
+        return value
+
+
+@register.tag("translate")
+@register.tag("trans")
+def do_translate(parser: Parser, token: Token) -> Node:
+    node = django_i18n.do_translate(parser, token)
+    var = node.filter_expression.var
+    if (
+        not node.noop
+        and not node.asvar
+        and getattr(var, "literal", None) is not None
+        and not node.filter_expression.filters
+        and _constant(node.message_context)
+    ):
+        return KeptTranslateNode(node)
+    return node
