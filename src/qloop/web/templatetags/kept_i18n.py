@@ -38,7 +38,9 @@ def _forget(*, setting: str, **kwargs: Any) -> None:
 
 
 def _constant(expression: FilterExpression | None) -> bool:
-    return expression is None or (not expression.is_var and not expression.filters)
+    return expression is None or (
+        not expression.is_var and not expression.filters  # type: ignore[attr-defined]
+    )
 
 
 class KeptTranslateNode(django_i18n.TranslateNode):
