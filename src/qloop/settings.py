@@ -153,8 +153,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "qloop.web.context_processors.qloop",
             ],
-            # {% load i18n %} with constant messages kept per language (issue 14).
-            "libraries": {"i18n": "qloop.web.templatetags.kept_i18n"},
         },
     },
 ]

@@ -50,3 +50,35 @@ def test_each_state_names_the_department_it_waits_for(
     assert {d.code for d in responsible_departments(case)} == expected
     # The intake department stays the case's owner (R1.1) whatever the state.
     assert case.department.code == ("CS" if kind == "complaint" else "SALES")
+
+
+def test_kept_departments_follow_memberships_roles_and_departments(
+    make_case: Any, users: dict[str, Any]
+) -> None:
+    """Each process keeps the answer (qloop.org.refdata, issue 14); every change under it shows
+    on the next read, whether made by ``save()``, ``delete()`` or a queryset ``update()``."""
+    from qloop.org.models import Department, Membership, Role
+
+    case = make_case()
+    Case.objects.filter(pk=case.pk).update(state="investigating")
+    case.refresh_from_db()
+    assert [d.code for d in responsible_departments(case)] == ["QA"]
+
+    lab = Department.objects.create(code="LABX", name="检测室")
+    qa_role = Role.objects.get(code="quality_engineer")
+    joined = Membership.objects.create(user=users["gm"], department=lab, role=qa_role)
+    assert [d.code for d in responsible_departments(case)] == ["LABX", "QA"]
+
+    Department.objects.filter(pk=lab.pk).update(is_active=False)
+    assert [d.code for d in responsible_departments(case)] == ["QA"]
+    Department.objects.filter(pk=lab.pk).update(is_active=True)
+    assert [d.code for d in responsible_departments(case)] == ["LABX", "QA"]
+
+    joined.delete()
+    assert [d.code for d in responsible_departments(case)] == ["QA"]
+
+    Membership.objects.create(user=users["gm"], department=lab, role=qa_role)
+    assert [d.code for d in responsible_departments(case)] == ["LABX", "QA"]
+    # the process names roles by their code: under another code gm's role no longer counts
+    Role.objects.filter(pk=qa_role.pk).update(code="qa-renamed")
+    assert [d.code for d in responsible_departments(case)] == ["QA"]

@@ -1,4 +1,4 @@
-"""``{% translate "constant" %}`` is kept per language (``qloop.web.templatetags.kept_i18n``,
+"""``{% translate "constant" %}`` is kept per language (``qloop.web.kept_i18n``,
 issue 14): what a person reads follows their language on every render, in every thread, and
 whatever is not a plain constant is translated afresh each time."""
 
@@ -9,7 +9,7 @@ import threading
 from django.template import engines
 from django.utils import translation
 
-from qloop.web.templatetags.kept_i18n import KeptTranslateNode
+from qloop.web.kept_i18n import KeptTranslateNode
 
 TEMPLATE = (
     '{% load i18n %}<b>{% translate "Archived" %}</b>'

@@ -21,11 +21,11 @@ class OrgConfig(AppConfig):
 
         notices.register_kinds()
         from qloop.org import refdata
-        from qloop.org.models import Department, Organisation
+        from qloop.org.models import Department, Membership, Organisation, Role
 
-        # Every process's copy of the profiles and intake departments is dropped when they
-        # change (issue 14).
-        refdata.watch(Organisation, Department)
+        # Every process's copy of the profiles, intake departments and the departments holding
+        # each role is dropped when they change (issue 14).
+        refdata.watch(Organisation, Department, Membership, Role)
         holidays.register_kinds()
 
 

@@ -412,6 +412,9 @@ class Role(TranslatedName):
     )
     administers = models.BooleanField(_("administers the system"), default=False)
 
+    # Kept in memory by every process with the memberships (qloop.org.refdata).
+    objects = refdata.WatchedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("role")
         verbose_name_plural = _("roles")
@@ -505,6 +508,10 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="memberships")
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships")
+
+    # Which departments hold which roles is kept in memory by every process (qloop.org.refdata,
+    # the case page's responsible departments): every write replaces the token.
+    objects = refdata.WatchedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")

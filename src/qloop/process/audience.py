@@ -76,17 +76,25 @@ def responsible_departments(case: Case) -> list[Department]:
     """The departments a case waits for in its state, read from the process definition (the
     roles whose step moves it on) and the organisation (where people hold those roles): Quality
     while it investigates, CS while it reviews and answers (R1.3–R1.5). Empty once closed."""
+    from qloop.org import refdata
     from qloop.org.models import Department
     from qloop.process.definitions import process_for
 
     roles = process_for(case.kind, case.process_version).moved_on_by(case.state)
     if not roles:
         return []
-    return list(
-        Department.objects.filter(is_active=True, memberships__role__code__in=roles)
-        .distinct()
-        .order_by("code")
-    )
+    key = tuple(sorted(roles))
+
+    def read() -> list[Department]:
+        return list(
+            Department.objects.filter(is_active=True, memberships__role__code__in=key)
+            .distinct()
+            .order_by("code")
+        )
+
+    # Kept by every process until a department, membership or role changes: the case page
+    # asks on every view (issue 14). The instances are shared.
+    return list(refdata.cached(("responsible-departments", key), read))
 
 
 def resolve(

@@ -13,6 +13,7 @@ class WebConfig(AppConfig):
         from qloop.customers.access import can_use_directory
         from qloop.org.models import Profile
         from qloop.process.definitions import check_definitions
+        from qloop.web import kept_i18n
         from qloop.web.nav import NavItem, register_nav
 
         register_nav(
@@ -36,3 +37,5 @@ class WebConfig(AppConfig):
         freshness.install()
         # Column comparisons without inspect: the same identity, built directly.
         orm_speed.install()
+        # {% translate "constant" %} kept per language (Django's i18n library, in place).
+        kept_i18n.install()

@@ -1,7 +1,9 @@
-"""Django's ``i18n`` template library, with ``{% translate "constant" %}`` kept per language.
+"""``{% translate "constant" %}`` kept per language.
 
-Loaded in place of Django's own under the same name (``TEMPLATES`` ``OPTIONS["libraries"]``), so
-templates keep saying ``{% load i18n %}``. Every other tag and filter is Django's.
+``install()`` (at start, ``qloop.web.apps``) puts this module's ``translate``/``trans`` into
+Django's own ``i18n`` library, so templates keep saying ``{% load i18n %}`` and every other tag
+and filter is Django's. (Loading a library of our own under the name ``i18n`` would do the
+same, but Django's checks warn about two libraries with one name, templates.W003.)
 
 Django's ``{% translate %}`` builds a lazy translation, looks up the active language through
 asgiref's context-local storage and escapes the result on every render: about 10 µs a tag, and
@@ -18,14 +20,10 @@ from typing import Any
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.template import Library, Node
+from django.template import Node
 from django.template.base import FilterExpression, Parser, Token
 from django.templatetags import i18n as django_i18n
 from django.utils.translation import get_language
-
-register = Library()
-register.tags.update(django_i18n.register.tags)
-register.filters.update(django_i18n.register.filters)
 
 _generation = 0
 
@@ -58,8 +56,6 @@ class KeptTranslateNode(django_i18n.TranslateNode):
         return value
 
 
-@register.tag("translate")
-@register.tag("trans")
 def do_translate(parser: Parser, token: Token) -> Node:
     node = django_i18n.do_translate(parser, token)
     var = node.filter_expression.var
@@ -72,3 +68,9 @@ def do_translate(parser: Parser, token: Token) -> Node:
     ):
         return KeptTranslateNode(node)
     return node
+
+
+def install() -> None:
+    """``{% translate %}`` and ``{% trans %}`` of ``{% load i18n %}`` compile to kept nodes where
+    they can, from now on (templates already compiled keep Django's nodes)."""
+    django_i18n.register.tags["translate"] = django_i18n.register.tags["trans"] = do_translate
