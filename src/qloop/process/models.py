@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,9 +78,30 @@ class ClockName(models.TextChoices):
 
 def clock_choices() -> list[tuple[str, str]]:
     """Every clock of every registered process (a callable: no migration per new clock)."""
+    from django.utils.translation import get_language
+
+    from qloop.process.definitions import PROCESSES
+
+    # Asked afresh by every ``get_name_display()``: the case page showed each clock's name at
+    # the cost of translating all of them (issue 14). Kept per language and set of processes.
+    return _clock_choices(get_language(), tuple(PROCESSES.values()))
+
+
+# (language, the processes' ids) → (the processes, held so that no id is reused, the choices)
+_CLOCK_CHOICES: dict[tuple[str | None, tuple[int, ...]], tuple[Any, list[tuple[str, str]]]] = {}
+
+
+def _clock_choices(language: str | None, processes: tuple[Any, ...]) -> list[tuple[str, str]]:
     from qloop.process.definitions import clock_label, clock_names
 
-    return [(name, str(clock_label(name))) for name in clock_names()]
+    key = (language, tuple(map(id, processes)))
+    found = _CLOCK_CHOICES.get(key)
+    if found is None:
+        if len(_CLOCK_CHOICES) > 32:  # processes registered again and again (tests)
+            _CLOCK_CHOICES.clear()
+        choices = [(name, str(clock_label(name))) for name in clock_names()]
+        found = _CLOCK_CHOICES[key] = (processes, choices)
+    return list(found[1])
 
 
 class ClockUnit(models.TextChoices):
