@@ -50,3 +50,46 @@ def test_ordered_queries_compile_as_before() -> None:
     )
     sql = str(query.query)
     assert 'ORDER BY "cases_case"."number" ASC, "cases_case"."received_at" DESC' in sql
+
+
+def test_every_choice_display_is_djangos_in_every_language() -> None:
+    """``get_FOO_display()`` of every field with choices, for each choice and for a value that
+    is none of them, gives what Django's own ``_get_FIELD_display`` gives (issue 14)."""
+    from django.db.models import Model
+    from django.utils import translation
+
+    from qloop.orm_speed import display_value
+
+    checked = 0
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            if not field.choices:
+                continue
+            values = [v for v, _label in field.flatchoices] + ["not-a-choice", None]
+            for language in ("zh-hans", "zh-hant", "en"):
+                with translation.override(language):
+                    for value in values:
+                        row = model()
+                        setattr(row, field.attname, value)
+                        expected = Model._get_FIELD_display(row, field)  # type: ignore[attr-defined]
+                        assert display_value(row, field) == expected, (model, field, value)
+                        assert getattr(row, f"get_{field.name}_display")() == expected
+                        checked += 1
+    assert checked > 500
+
+
+def test_choice_display_is_installed_and_follows_the_language() -> None:
+    from django.utils import translation
+
+    from qloop.orm_speed import display_value
+    from qloop.process.models import Clock
+
+    assert Case.__dict__["get_severity_display"].func is display_value
+    case = Case(severity="critical", channel="phone", kind="complaint")
+    with translation.override("en"):
+        english = (case.get_severity_display(), case.get_channel_display())
+    with translation.override("zh-hans"):
+        chinese = (case.get_severity_display(), case.get_channel_display())
+    assert english == ("Critical", "Phone")
+    assert chinese != english and all(chinese)
+    assert Clock(unit="working_days").get_unit_display()

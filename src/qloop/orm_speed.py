@@ -13,14 +13,27 @@ be built directly. The tuple is exactly the one Django builds (tests/test_orm_sp
 the two for every column of every model), so equality and hashing are unchanged; only the
 ``inspect`` work is gone. Django's own proposal of the same change (ticket #34631) was closed
 as a micro-optimisation; remove this module if Django adopts it.
+
+``get_FOO_display()`` builds a dictionary of the field's choices on every call, hashing each
+label on the way; a lazily translated label is translated to be hashed, so showing one value of
+a field with twenty choices translated twenty labels (the kind of case cost 0.17 ms, the case
+page showed eight such values). ``display_value`` returns exactly what Django's
+``_get_FIELD_display`` returns, with only the shown label translated, and fixed choices kept
+per field (choices from a callable are asked afresh, as Django asks them).
 """
 
 from __future__ import annotations
 
+from functools import partialmethod
 from typing import Any
 
+from django.apps import apps
+from django.db.models import Field, Model
 from django.db.models.expressions import Col, Expression
-from django.utils.functional import cached_property
+from django.utils.choices import CallableChoiceIterator
+from django.utils.encoding import force_str
+from django.utils.functional import Promise, cached_property
+from django.utils.hashable import make_hashable
 
 _ARGUMENTS = ("alias", "target", "output_field")
 
@@ -43,10 +56,38 @@ def _identity(self: Col) -> tuple[Any, ...]:
     return col_identity(self)
 
 
+def _labels(field: Field[Any, Any]) -> dict[Any, Any]:
+    """The field's choices as Django's ``dict(make_hashable(field.flatchoices))``, labels left
+    untranslated: a label that is text or a lazy text is already hashable as it is."""
+    kept: dict[Any, Any] | None = field.__dict__.get("_qloop_labels")
+    if kept is not None:
+        return kept
+    labels = {
+        make_hashable(value): label if isinstance(label, str | Promise) else make_hashable(label)
+        for value, label in field.flatchoices
+    }
+    if not isinstance(field.choices, CallableChoiceIterator):
+        field.__dict__["_qloop_labels"] = labels
+    return labels
+
+
+def display_value(instance: Model, field: Field[Any, Any]) -> Any:
+    """What ``Model._get_FIELD_display(instance, field)`` returns."""
+    value = getattr(instance, field.attname)
+    return force_str(_labels(field).get(make_hashable(value), value), strings_only=True)
+
+
 def install() -> None:
-    """Give ``Col`` its direct identity (once; idempotent)."""
-    if getattr(Col.__dict__.get("identity"), "func", None) is _identity:
-        return
-    prop = cached_property(_identity)
-    prop.__set_name__(Col, "identity")
-    Col.identity = prop  # type: ignore[method-assign,assignment]
+    """Give ``Col`` its direct identity and every model's ``get_FOO_display`` the cheaper
+    look-up (once; idempotent). Runs when the apps are ready: the models exist by then."""
+    if getattr(Col.__dict__.get("identity"), "func", None) is not _identity:
+        prop = cached_property(_identity)
+        prop.__set_name__(Col, "identity")
+        Col.identity = prop  # type: ignore[method-assign,assignment]
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.local_fields:
+            name = f"get_{field.name}_display"
+            method = model.__dict__.get(name)
+            # Only Django's own: a model that writes its own get_FOO_display keeps it.
+            if isinstance(method, partialmethod) and method.func is Model._get_FIELD_display:  # type: ignore[attr-defined]
+                setattr(model, name, partialmethod(display_value, field=field))
