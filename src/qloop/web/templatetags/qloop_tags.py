@@ -22,19 +22,44 @@ if TYPE_CHECKING:
 register = template.Library()
 
 
-def _span(seconds: float) -> str:
+class Phrases:
+    """Translations one page asks for again and again, each looked up once: a register page's
+    25 deadlines asked for the same few phrases four times a row, at several microseconds a
+    look-up (issue 14). Made per page (the language is the page's)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, int], str] = {}
+
+    def gettext(self, message: str) -> str:
+        found = self.seen.get((message, -1))
+        if found is None:
+            found = self.seen[message, -1] = _(message)
+        return found
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found = self.seen.get((singular, n))
+        if found is None:
+            found = self.seen[singular, n] = ngettext(singular, plural, n)
+        return found
+
+
+def _span(seconds: float, phrases: Phrases) -> str:
     minutes = int(abs(seconds) // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days} + (
-            " " + ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} if hours else ""
+        return phrases.ngettext("%(n)d day", "%(n)d days", days) % {"n": days} + (
+            " " + phrases.ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+            if hours
+            else ""
         )
     if hours:
-        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} + (
-            " " + ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins} if mins else ""
+        return phrases.ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} + (
+            " " + phrases.ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins}
+            if mins
+            else ""
         )
-    return ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins}
+    return phrases.ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins}
 
 
 @register.simple_tag
@@ -42,28 +67,33 @@ def deadline(subject: Any) -> SafeString | str:
     """A case's or a clock's deadline as its clock's state says (X3): red once the sweep has
     recorded a breach, grey while paused, the outcome once stopped, and a countdown only while
     running (amber near the end)."""
+    return deadline_html(subject, timezone.get_current_timezone(), Phrases())
+
+
+def deadline_html(subject: Any, zone: dt.tzinfo, phrases: Phrases) -> SafeString | str:
+    """``{% deadline %}``'s markup, with the page's time zone and phrases."""
     status: DeadlineStatus | None = subject.deadline_status
     if status is None:
         return ""
-    zone = timezone.get_current_timezone()
     local = f"{status.due_at.astimezone(zone):%Y-%m-%d %H:%M}" if status.due_at else ""
     if status.kind == "late":
         text = (
-            _("%(span)s overdue") % {"span": _span(status.seconds)}
+            phrases.gettext("%(span)s overdue") % {"span": _span(status.seconds, phrases)}
             if status.seconds >= 60
-            else _("Breached")
+            else phrases.gettext("Breached")
         )
         css, text = "late", f"⚠ {text}"
     elif status.kind == "paused":
-        css, text = "paused", _("Paused")
+        css, text = "paused", phrases.gettext("Paused")
     elif status.kind == "met":
-        css, text = "met", _("met")
+        css, text = "met", phrases.gettext("met")
     elif status.kind == "late_stop":
-        css, text = "late-stop", _("answered late")
+        css, text = "late-stop", phrases.gettext("answered late")
     elif status.kind == "due":
-        css, text = "near", _("time is up")
+        css, text = "near", phrases.gettext("time is up")
     else:
-        css, text = status.kind, _("%(span)s left") % {"span": _span(status.seconds)}
+        left = phrases.gettext("%(span)s left")
+        css, text = status.kind, left % {"span": _span(status.seconds, phrases)}
     # Built by hand, each value escaped as format_html would: a register page shows 25 (issue 14).
     return mark_safe(  # noqa: S308
         f'<span class="deadline {escape(css)}" title="{escape(local)}" '
@@ -88,6 +118,7 @@ def case_rows(cases: Any) -> SafeString:
     language, not once per row (issue 14)."""
     url = reverse("case-detail", args=["NUMBER"])
     zone = timezone.get_current_timezone()
+    phrases = Phrases()
     badges: dict[str, str] = {}
     states: dict[tuple[str, str], str] = {}
     rows = []
@@ -117,7 +148,7 @@ def case_rows(cases: Any) -> SafeString:
             f'<td class="d-mobile-none">{escape(category.code) if category else ""}</td>'
             f'<td class="col-state"><span class="badge text-bg-secondary">{state}</span></td>'
             f'<td class="d-mobile-none">{escape(str(case.handler)) if case.handler else "—"}</td>'
-            f'<td class="col-deadline">{deadline(case)}</td></tr>'
+            f'<td class="col-deadline">{deadline_html(case, zone, phrases)}</td></tr>'
         )
     return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped above
 
