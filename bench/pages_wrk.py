@@ -7,7 +7,8 @@ Lua script), for one or more gunicorn configurations (issue 14).
         --config 2x1 --config 2x4 --config 4x1 --duration 10
 
 A configuration is ``WORKERSxTHREADS``. Pages: /healthz and /login/ (the floor), the register
-(/cases/), a case page, My work (qe), the API list, and registration (the form POST → 302).
+(/cases/), a case page (the newest, and one of 2,000 at random per request as the peer's ticket
+page is measured), My work (qe), the API list, and registration (the form POST → 302).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -105,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from scenarios import newest_case_number
 
+    def random_case_numbers(count: int) -> list[str]:
+        from qloop.cases.models import Case
+
+        ids = list(Case.objects.values_list("id", flat=True))
+        chosen = random.Random(14).sample(ids, min(count, len(ids)))
+        return list(Case.objects.filter(id__in=chosen).values_list("number", flat=True))
+
     number = args.case or newest_case_number()
     password = os.environ.get("QLOOP_DEMO_PASSWORD", DEFAULT_PASSWORD)
     for config in args.config or ["2x1"]:
@@ -131,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
                     },
                 ),
             ]
+            # The peer's ticket page takes a random ticket each request: so does this one,
+            # over 2,000 cases drawn from the whole register.
+            paths_file = Path(env["QLOOP_DATA_DIR"]) / "bench-case-paths.txt"
+            paths_file.write_text(
+                "".join(f"/cases/{n}/\n" for n in random_case_numbers(2000)), encoding="utf-8"
+            )
+            pages.insert(4, ("case page (random)", "/cases/", cs, {"BENCH_PATHS": str(paths_file)}))
             if args.only:
                 wanted = set(args.only.split(","))
                 pages = [p for p in pages if p[0] in wanted]

@@ -7,6 +7,8 @@
 --   BENCH_COOKIE   Cookie header (sessionid + csrftoken)
 --   BENCH_MAX_REQ  stop each thread after this many responses (count bound; -d is the time bound)
 --   BENCH_EXPECT   the only status counted as success (200 for pages, 302 for the form POST)
+--   BENCH_PATHS    (QLoop's addition) a file of paths, one per line: each request takes one at
+--                  random instead of BENCH_PATH, as the peer's "{id}" takes a random ticket
 -- done() prints one JSON line prefixed with "RESULT " (latencies in microseconds).
 
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -29,13 +31,21 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local paths = {}
 function init(args)
   math.randomseed(os.time() * 100 + (thread_no or 0))
+  local file = os.getenv("BENCH_PATHS")
+  if file and file ~= "" then
+    for line in io.lines(file) do
+      if line ~= "" then table.insert(paths, line) end
+    end
+  end
 end
 
 function request()
   counter = counter + 1
   local p = path_t:gsub("{id}", tostring(math.random(1, max_id)))
+  if #paths > 0 then p = paths[math.random(1, #paths)] end
   local headers = { ["Cookie"] = cookie }
   if method == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
