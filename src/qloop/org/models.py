@@ -501,6 +501,18 @@ class User(AbstractUser):
     def forget_roles(self) -> None:
         self.__dict__.pop("_qloop_roles", None)
 
+    def access_key(self) -> tuple[Any, ...]:
+        """Everything about this person that the rules of who sees what are made of: two
+        people with the same key see the same cases (``qloop.cases.access.may_see``)."""
+        flags = self._role_flags()
+        return (
+            self.pk,
+            self.is_active,
+            self.is_superuser,
+            *(tuple(sorted(flags[k])) for k in ("roles", "departments", "department_codes")),
+            *(flags[k] for k in ("sees_all", "manages", "personal", "admin")),
+        )
+
 
 class Membership(models.Model):
     """A person holds a role in a department; a person may be in several departments."""
