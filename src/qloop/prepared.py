@@ -148,6 +148,8 @@ class Prepared(Generic[T]):
         converters = _converters(compiled, compiler, connection)
         if converters is not None:
             compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
+            # and, as _converters found, no composite column to regroup
+            compiler.has_composite_fields = lambda expressions: False  # type: ignore[method-assign]
         queryset = compiled.queryset._chain()  # type: ignore[attr-defined]  # its own query
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
         rows = list(queryset)
