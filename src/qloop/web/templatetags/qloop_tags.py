@@ -10,7 +10,7 @@ from django import template
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, localize
+from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -380,7 +380,7 @@ def timeline(context: Any, events: list[Any], case: Any) -> SafeString:
         parts: list[str] = [
             format_html(
                 '\n        <li><div class="text-muted">{} · {}</div>\n          <div>{}</div>\n          ',
-                date_format(timezone.localtime(e.at), "Y-m-d H:i"),
+                f"{timezone.localtime(e.at):%Y-%m-%d %H:%M}",  # the "Y-m-d H:i" date format
                 who,
                 event_title(context, e, case),
             )
