@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qloop.cases import access, actions
@@ -46,7 +47,7 @@ from qloop.web.forms import (
     RegistrationForm,
     TokenForm,
 )
-from qloop.web.options import active_people, mark_selected, select_options
+from qloop.web.options import active_people, kept_select_options, mark_selected, select_options
 
 LIST_RELATED = ("category", "department", "handler", "contact", "product")
 # What a row of the register's table (cases/_table.html) reads, and no more: turning the other
@@ -172,6 +173,15 @@ def registered_by_me(request: HttpRequest) -> HttpResponse:
     )
 
 
+SORT_CHOICES = [
+    ("-received_at", gettext_lazy("Newest first")),
+    ("received_at", gettext_lazy("Oldest first")),
+    ("due", gettext_lazy("Soonest deadline")),
+    ("-updated_at", gettext_lazy("Recently changed")),
+    ("number", gettext_lazy("Number")),
+]
+
+
 def register_options() -> dict[str, str]:
     """The register filter's handler, department and category options (about 330), rendered
     once per language and kept until something is written (``qloop.freshness``)."""
@@ -239,8 +249,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "filter_error": error,
         "query": params.urlencode(),
         # Every <select> of the filter is rendered in one go, not option by option (issue 14).
-        "state_options": select_options(all_states().items(), flt.state),
-        "kind_options": select_options(
+        "state_options": kept_select_options(all_states().items(), flt.state),
+        "kind_options": kept_select_options(
             ((spec.kind, spec.label) for spec in enabled_kinds()), flt.kind
         ),
         "now": timezone.now(),
@@ -252,16 +262,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         ),
         "extra_defs": active_fields(flt.kind or "complaint"),
         "extra_values": flt.extra,
-        "sort_options": select_options(
-            [
-                ("-received_at", _("Newest first")),
-                ("received_at", _("Oldest first")),
-                ("due", _("Soonest deadline")),
-                ("-updated_at", _("Recently changed")),
-                ("number", _("Number")),
-            ],
-            flt.sort,
-        ),
+        "sort_options": kept_select_options(SORT_CHOICES, flt.sort),
     }
     if request.htmx:  # type: ignore[attr-defined]
         # The export buttons come along out of band, with the new filters in their URL.
