@@ -93,3 +93,21 @@ def test_choice_display_is_installed_and_follows_the_language() -> None:
     assert english == ("Critical", "Phone")
     assert chinese != english and all(chinese)
     assert Clock(unit="working_days").get_unit_display()
+
+
+def test_sqlite_statements_are_converted_as_django_converts_them() -> None:
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX, SQLiteCursorWrapper
+
+    from qloop.orm_speed import _convert_query, qmark
+
+    assert SQLiteCursorWrapper.convert_query is _convert_query
+    for sql in (
+        'SELECT "a" FROM "t" WHERE "b" = %s AND "c" IN (%s, %s)',
+        "SELECT '100%%' WHERE x LIKE %s ESCAPE '\\'",
+        "SELECT 1",
+        "UPDATE t SET p = %s WHERE q = %%s",
+    ):
+        expected = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+        assert qmark(sql) == expected
+        assert _convert_query(None, sql) == expected
+    assert _convert_query(None, "SELECT %(a)s", param_names=["a"]) == "SELECT :a"

@@ -20,11 +20,15 @@ a field with twenty choices translated twenty labels (the kind of case cost 0.17
 page showed eight such values). ``display_value`` returns exactly what Django's
 ``_get_FIELD_display`` returns, with only the shown label translated, and fixed choices kept
 per field (choices from a callable are asked afresh, as Django asks them).
+
+On SQLite, Django turns every statement's ``%s`` placeholders into ``?`` with a regular
+expression before running it: 4 % of the case page's CPU, for statements that are the same
+text request after request. ``qmark`` keeps the last thousand conversions.
 """
 
 from __future__ import annotations
 
-from functools import partialmethod
+from functools import lru_cache, partialmethod
 from typing import Any
 
 from django.apps import apps
@@ -77,6 +81,23 @@ def display_value(instance: Model, field: Field[Any, Any]) -> Any:
     return force_str(_labels(field).get(make_hashable(value), value), strings_only=True)
 
 
+@lru_cache(maxsize=1024)
+def qmark(query: str) -> str:
+    """What Django's SQLite cursor makes of a ``format``-style statement."""
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+    return FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+def _convert_query(self: Any, query: str, *, param_names: list[str] | None = None) -> str:
+    if param_names is None and len(query) < 20_000:
+        return qmark(query)
+    return _DJANGO_CONVERT_QUERY(self, query, param_names=param_names)  # type: ignore[no-any-return]
+
+
+_DJANGO_CONVERT_QUERY: Any = None
+
+
 def install() -> None:
     """Give ``Col`` its direct identity and every model's ``get_FOO_display`` the cheaper
     look-up (once; idempotent). Runs when the apps are ready: the models exist by then."""
@@ -91,3 +112,9 @@ def install() -> None:
             # Only Django's own: a model that writes its own get_FOO_display keeps it.
             if isinstance(method, partialmethod) and method.func is Model._get_FIELD_display:  # type: ignore[attr-defined]
                 setattr(model, name, partialmethod(display_value, field=field))
+    global _DJANGO_CONVERT_QUERY
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    if SQLiteCursorWrapper.convert_query is not _convert_query:
+        _DJANGO_CONVERT_QUERY = SQLiteCursorWrapper.convert_query
+        SQLiteCursorWrapper.convert_query = _convert_query  # type: ignore[method-assign]
