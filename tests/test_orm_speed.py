@@ -100,7 +100,7 @@ def test_sqlite_statements_are_converted_as_django_converts_them() -> None:
 
     from qloop.orm_speed import _convert_query, qmark
 
-    assert SQLiteCursorWrapper.convert_query is _convert_query
+    assert SQLiteCursorWrapper.convert_query is _convert_query  # type: ignore[attr-defined]
     for sql in (
         'SELECT "a" FROM "t" WHERE "b" = %s AND "c" IN (%s, %s)',
         "SELECT '100%%' WHERE x LIKE %s ESCAPE '\\'",

@@ -113,8 +113,9 @@ def install() -> None:
             if isinstance(method, partialmethod) and method.func is Model._get_FIELD_display:  # type: ignore[attr-defined]
                 setattr(model, name, partialmethod(display_value, field=field))
     global _DJANGO_CONVERT_QUERY
-    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+    from django.db.backends.sqlite3 import base as sqlite
 
-    if SQLiteCursorWrapper.convert_query is not _convert_query:
-        _DJANGO_CONVERT_QUERY = SQLiteCursorWrapper.convert_query
-        SQLiteCursorWrapper.convert_query = _convert_query  # type: ignore[method-assign]
+    wrapper: Any = sqlite.SQLiteCursorWrapper
+    if wrapper.convert_query is not _convert_query:
+        _DJANGO_CONVERT_QUERY = wrapper.convert_query
+        wrapper.convert_query = _convert_query

@@ -166,7 +166,7 @@ class Prepared(Generic[T]):
             # and, as _converters found, no composite column to regroup
             compiler.has_composite_fields = lambda expressions: False  # type: ignore[method-assign]
         queryset = _fresh(compiled.queryset)
-        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
         rows = list(queryset)
         for name, obj in (known or {}).items():
             for row in rows:
