@@ -139,7 +139,7 @@ def test_a_copy_kept_with_other_columns_is_not_used(
 
     client = client_for("cs")
     assert get(client).status_code == 200
-    key = f"qloop:user:{users['cs'].pk}:{_secret_tag(settings.SECRET_KEY)}"
+    key = f"qloop:person:{users['cs'].pk}:{_secret_tag(settings.SECRET_KEY)}"
     key = f"{key}:{qloop.__version__}:{freshness.KEPT_FORMAT}"
     version, (names, values, auth_hash, roles) = cache.get(key)
     cache.set(
@@ -167,7 +167,7 @@ def test_the_person_and_the_badge_come_in_one_cache_read(
     monkeypatch.setattr(cache, "get_many", counted)
     assert client.get(reverse(PAGE)).status_code == 200
     assert len(reads) == 1, reads
-    assert any(":badge:" in key for key in reads[0]) and any(":user:" in key for key in reads[0])
+    assert any(":badge:" in key for key in reads[0]) and any(":person:" in key for key in reads[0])
 
 
 def test_a_value_read_ahead_is_not_used_after_this_process_changed_something() -> None:

@@ -80,7 +80,10 @@ def kept_user(request: HttpRequest) -> Any:
     from qloop.org.models import Organisation
     from qloop.web.context_processors import badge_key
 
-    key = f"qloop:user:{user_id}:{_secret_tag(settings.SECRET_KEY)}"
+    # "person", not "user" as when it was kept under the data version: a release before this
+    # one, running beside it (a rolling restart), keeps its own entry instead of each
+    # overwriting the other's under a token the other never matches.
+    key = f"qloop:person:{user_id}:{_secret_tag(settings.SECRET_KEY)}"
     # The navigation's badge comes with the person: one cache round trip for both.
     ahead = ReadAhead([key, badge_key(user_id, Organisation.current_profiles())])
     request.qloop_read_ahead = ahead  # type: ignore[attr-defined]
