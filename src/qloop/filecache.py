@@ -43,7 +43,7 @@ _HEX = frozenset(b"0123456789abcdef")
 
 class FileCache(FileBasedCache):
     def _tokens_file(self) -> str:
-        return os.path.join(self._dir, "tokens.bin")
+        return os.path.join(self._dir, "tokens.bin")  # type: ignore[attr-defined]
 
     def _read_tokens(self) -> dict[str, str]:
         try:
@@ -58,7 +58,7 @@ class FileCache(FileBasedCache):
         # only that entry; while one runs beside this (a graceful restart), its writes must
         # move these tokens too: the entry's file, as it stands, is part of each.
         try:
-            st = os.stat(self._key_to_file(TOKEN_KEYS[0]))
+            st = os.stat(self._key_to_file(TOKEN_KEYS[0]))  # type: ignore[attr-defined]
             legacy = f"-{st.st_ino}-{st.st_mtime_ns}"
         except FileNotFoundError:
             legacy = ""
@@ -76,7 +76,7 @@ class FileCache(FileBasedCache):
             and _HEX.issuperset(value.encode())
         ):
             raise TypeError(f"{key} holds {TOKEN_LENGTH} lower-case hexadecimal digits")
-        self._createdir()
+        self._createdir()  # type: ignore[attr-defined]
         fd = os.open(self._tokens_file(), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.pwrite(fd, value.encode(), TOKEN_KEYS.index(key) * TOKEN_LENGTH)

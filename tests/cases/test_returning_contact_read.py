@@ -70,6 +70,7 @@ def test_the_compiled_read_finds_what_the_queryset_found(
     only_feedback = make_case(
         actor="cs", kind="feedback", contact=ContactData(name="赵六", phone="13700000000")
     ).contact
+    assert only_feedback is not None
     Contact.objects.filter(pk=only_feedback.pk).update(name="王芳", email="wang_fang@example.cn")
     Contact.objects.create(name="王芳", phone="13800138000", email="x@example.cn")  # no case
     # A kind with a personal-data rule of its own takes its contacts out of "all" ("general");

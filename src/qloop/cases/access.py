@@ -123,7 +123,7 @@ def returning_contact(user: User | None, name: str, phone: str, email: str) -> C
     shape = _contacts_shape(user)
     if shape is None:
         return None
-    extra = {"user": user.pk} if shape == "mine" else {}  # type: ignore[union-attr]
+    extra: dict[str, Any] = {"user": user.pk} if shape == "mine" else {}  # type: ignore[union-attr]
     if phone:
         found = _RETURNING[shape, "phone"](name=name, value=phone, **extra)
         if found:

@@ -73,7 +73,10 @@ def _token_sql(using: str) -> str:
     from qloop.org.models import ReferenceVersion
 
     quote, meta = connections[using].ops.quote_name, ReferenceVersion._meta
-    token, pk = (quote(meta.get_field(name).column) for name in ("token", "id"))  # type: ignore[union-attr]
+    token, pk = (
+        quote(str(meta.get_field(name).column))  # type: ignore[union-attr]
+        for name in ("token", "id")
+    )
     return f"SELECT {token} FROM {quote(meta.db_table)} WHERE {pk} = %s"  # noqa: S608
 
 
