@@ -72,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(parser)
     parser.add_argument("--page", action="append", default=[], help="registration or user:/path")
     parser.add_argument("--before-src", help="the old code's src folder (PYTHONPATH first)")
+    parser.add_argument(
+        "--before-data-dir",
+        help="a copy of --data-dir for the old code (default: the same folder). With one "
+        "folder both share the database and the cache, so each one's writes move the other's "
+        "kept figures; a change to how those are kept needs two copies, as two deployments",
+    )
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -79,13 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     if not args.before_src:
         parser.error("--before-src is required")
-    command = [sys.executable, str(HERE / "ab_pages.py"), "--serve", "--data-dir", args.data_dir]
-    if args.database_url:
-        command += ["--database-url", args.database_url]
-    for page in args.page:
-        command += ["--page", page]
     children = {}
     for label, src in (("before", args.before_src), ("after", "")):
+        data_dir = (args.before_data_dir if label == "before" else None) or args.data_dir
+        command = [sys.executable, str(HERE / "ab_pages.py"), "--serve", "--data-dir", data_dir]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        for page in args.page:
+            command += ["--page", page]
         env = dict(os.environ)
         if src:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))

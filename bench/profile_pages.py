@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(
+        "--sort", default="cumulative", help="the profile's order: cumulative, tottime, ncalls…"
+    )
+    parser.add_argument("--save", help="also write the profile's statistics to this file (pstats)")
+    parser.add_argument(
         "--all-queries", action="store_true", help="print every statement of one request"
     )
     args = parser.parse_args(argv)
@@ -128,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         if profiler:
             out = io.StringIO()
             stats: Any = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(args.top)
+            stats.sort_stats(args.sort).print_stats(args.top)
+            if args.save:
+                stats.dump_stats(args.save)
             print(out.getvalue())
     return 0
 

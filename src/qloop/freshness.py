@@ -13,6 +13,11 @@ management commands alike. The token changes when the transaction commits (and a
 autocommit). Until then the writing connection computes its figures afresh: it sees its own
 uncommitted rows, which no kept figure does.
 
+A second token, the *people version*, moves only after a write to the tables the logged-in
+person is kept from (``PEOPLE_TABLES``: people, their memberships, roles and departments) or a
+statement whose table cannot be read: the person kept by ``qloop.org.kept_user`` survives a
+registration or an edit of a case, which move the data version and nothing of the person.
+
 Only writes made through Django move the token; rows changed by hand in the database need
 ``qloop manage shell -c "from qloop.freshness import changed; changed()"`` (or a cache
 clear).
@@ -34,6 +39,7 @@ import qloop
 T = TypeVar("T")
 
 VERSION_KEY = "qloop:data-version"
+PEOPLE_VERSION_KEY = "qloop:people-version"
 # Part of every key, with the release: raise it when what a kept value holds changes shape.
 KEPT_FORMAT = 1
 # Kept figures go after a day untouched; the token itself never expires on its own.
@@ -60,6 +66,11 @@ QUIET_TABLES = frozenset(
     }
 )
 
+# The tables ``qloop.org.kept_user`` reads a person from (``User._role_flags``: memberships with
+# their roles and departments). A write to one of them, or a statement whose table cannot be
+# read, moves the people version as well as the data version.
+PEOPLE_TABLES = frozenset({"org_user", "org_membership", "org_role", "org_department"})
+
 _READS = ("SELECT", "SAVEPO", "RELEAS", "BEGIN", "COMMIT", "ROLLBA", "PRAGMA", "SET ", "SHOW ")
 _TABLE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?',
@@ -73,43 +84,65 @@ _changes = 0
 
 
 def changed() -> None:
-    """Every kept figure is out of date from now on."""
+    """Every kept figure is out of date from now on (the kept people too)."""
+    global _changes
+    _changes += 1
+    cache.set_many({VERSION_KEY: uuid.uuid4().hex, PEOPLE_VERSION_KEY: uuid.uuid4().hex}, None)
+
+
+def _after_commit() -> None:
+    """Every kept figure but the kept people is out of date from now on."""
     global _changes
     _changes += 1
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
-def _after_commit() -> None:
-    changed()
+def _after_people_commit() -> None:
+    """The kept people are out of date from now on (run after ``_after_commit``)."""
+    global _changes
+    _changes += 1
+    cache.set(PEOPLE_VERSION_KEY, uuid.uuid4().hex, None)
 
 
 # Statements on counted tables that still move nothing kept: a login's time stamp.
 QUIET_STATEMENTS = ('UPDATE "org_user" SET "last_login" = %s WHERE "org_user"."id" = %s',)
 
 
-def _moves_figures(sql: str) -> bool:
+def _moves(sql: str) -> tuple[bool, bool]:
+    """Whether ``sql`` moves the data version, and whether it moves the people version."""
     head = sql[:40].lstrip()[:6].upper()
     if head.startswith(_READS) or sql in QUIET_STATEMENTS:
-        return False
+        return False, False
     match = _TABLE.match(sql)
-    # A statement we cannot read (schema changes, raw SQL of another shape) counts as a write.
-    return match is None or match.group(1).lower() not in QUIET_TABLES
+    # A statement we cannot read (schema changes, raw SQL of another shape) counts as a write,
+    # to every table.
+    if match is None:
+        return True, True
+    table = match.group(1).lower()
+    return table not in QUIET_TABLES, table in PEOPLE_TABLES
 
 
-def _pending(connection: BaseDatabaseWrapper) -> bool:
+def _moves_figures(sql: str) -> bool:
+    return _moves(sql)[0]
+
+
+def _pending(connection: BaseDatabaseWrapper, hook: Callable[[], None] = _after_commit) -> bool:
     # Entries are (savepoint ids, function, robust).
-    return any(entry[1] is _after_commit for entry in connection.run_on_commit)
+    return any(entry[1] is hook for entry in connection.run_on_commit)
 
 
 def _watch(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
     result = execute(sql, params, many, context)
     # SQL that is not a plain string (a composed psycopg statement) counts as a write.
-    if not isinstance(sql, str) or _moves_figures(sql):
+    figures, people = _moves(sql) if isinstance(sql, str) else (True, True)
+    if figures or people:
         connection = context["connection"]
-        if not _pending(connection):
-            # Outside a transaction this runs at once; inside one, after its commit, and never
-            # if it rolls back.
+        # Outside a transaction these run at once; inside one, after its commit, and never if
+        # it rolls back. The data version's first: a people table is never quiet.
+        if figures and not _pending(connection):
             connection.on_commit(_after_commit, robust=True)
+        if people and not _pending(connection, _after_people_commit):
+            connection.on_commit(_after_people_commit, robust=True)
     return result
 
 
@@ -136,29 +169,38 @@ class ReadAhead:
     def __init__(self, keys: list[str]) -> None:
         self.keys = frozenset(_full_key(key) for key in keys)
         self.changes = _changes
-        self.found = cache.get_many([VERSION_KEY, *self.keys])
+        self.found = cache.get_many([VERSION_KEY, PEOPLE_VERSION_KEY, *self.keys])
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, version_key: str = VERSION_KEY) -> dict[str, Any] | None:
         """What ``cache.get_many`` would give for the version and ``key``, if still usable."""
         if key not in self.keys or self.changes != _changes:
             return None
-        return {k: v for k, v in self.found.items() if k in (VERSION_KEY, key)}
+        return {k: v for k, v in self.found.items() if k in (version_key, key)}
 
 
-def kept(key: str, compute: Callable[[], T], ahead: ReadAhead | None = None) -> T:
-    """``compute()``, or the value kept under ``key`` if nothing has changed since."""
+def kept(
+    key: str,
+    compute: Callable[[], T],
+    ahead: ReadAhead | None = None,
+    *,
+    version_key: str = VERSION_KEY,
+) -> T:
+    """``compute()``, or the value kept under ``key`` if nothing has changed since: nothing at
+    all, or with ``version_key=PEOPLE_VERSION_KEY`` nothing of ``PEOPLE_TABLES``."""
     from django.db import connection
 
-    if connection.in_atomic_block and _pending(connection):
+    if connection.in_atomic_block and (
+        _pending(connection) or _pending(connection, _after_people_commit)
+    ):
         return compute()  # this transaction has written: only a fresh figure sees it
     key = _full_key(key)
-    found = ahead.get(key) if ahead is not None else None
+    found = ahead.get(key, version_key) if ahead is not None else None
     if found is None:
-        found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
+        found = cache.get_many([version_key, key])
+    version = found.get(version_key)
     if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
+        cache.add(version_key, uuid.uuid4().hex, None)
+        version = cache.get(version_key)
     entry = found.get(key)
     if entry is not None and entry[0] == version:
         return entry[1]  # type: ignore[no-any-return]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qloop.freshness import _moves_figures
+from qloop.freshness import _moves, _moves_figures
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,22 @@ from qloop.freshness import _moves_figures
 )
 def test_statements(sql: str, moves: bool) -> None:
     assert _moves_figures(sql) is moves
+
+
+@pytest.mark.parametrize(
+    ("sql", "people"),
+    [
+        ('SELECT * FROM "org_user"', False),
+        ('INSERT INTO "cases_case" ("number") VALUES (%s)', False),
+        ('UPDATE "org_trailhead" SET "seq" = %s', False),
+        ('UPDATE "org_user" SET "is_active" = %s WHERE "org_user"."id" = %s', True),
+        ('UPDATE "org_user" SET "last_login" = %s WHERE "org_user"."id" = %s', False),
+        ('DELETE FROM "org_membership" WHERE "id" IN (%s)', True),
+        ('UPDATE "org_role" SET "manages_cases" = %s', True),
+        ('UPDATE "org_department" SET "code" = %s', True),
+        ('ALTER TABLE "org_user" ADD COLUMN "x" integer', True),
+        ("WITH x AS (SELECT 1) UPDATE org_user SET is_active = false", True),
+    ],
+)
+def test_statements_that_move_the_kept_people(sql: str, people: bool) -> None:
+    assert _moves(sql)[1] is people

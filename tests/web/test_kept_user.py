@@ -139,7 +139,7 @@ def test_a_copy_kept_with_other_columns_is_not_used(
 
     client = client_for("cs")
     assert get(client).status_code == 200
-    key = f"qloop:user:{users['cs'].pk}:{_secret_tag(settings.SECRET_KEY)}"
+    key = f"qloop:person:{users['cs'].pk}:{_secret_tag(settings.SECRET_KEY)}"
     key = f"{key}:{qloop.__version__}:{freshness.KEPT_FORMAT}"
     version, (names, values, auth_hash, roles) = cache.get(key)
     cache.set(
@@ -167,7 +167,7 @@ def test_the_person_and_the_badge_come_in_one_cache_read(
     monkeypatch.setattr(cache, "get_many", counted)
     assert client.get(reverse(PAGE)).status_code == 200
     assert len(reads) == 1, reads
-    assert any(":badge:" in key for key in reads[0]) and any(":user:" in key for key in reads[0])
+    assert any(":badge:" in key for key in reads[0]) and any(":person:" in key for key in reads[0])
 
 
 def test_a_value_read_ahead_is_not_used_after_this_process_changed_something() -> None:
@@ -180,3 +180,47 @@ def test_a_value_read_ahead_is_not_used_after_this_process_changed_something() -
     freshness.changed()
     assert freshness.kept("qloop:test-ahead", lambda: "after", ahead) == "after"
     assert freshness.kept("qloop:other", lambda: "other", ahead) == "other"
+
+
+def test_a_write_to_a_case_leaves_the_kept_person_in_place(
+    users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    """Only writes to the people's tables move the people version: after a case is written,
+    the next page reads neither the person nor their roles (its badge is counted afresh)."""
+    from qloop.cases.models import Contact
+
+    client = client_for("cs")
+    get(client)
+    Contact.objects.create(name="王五", phone="13800000000")  # a committed write elsewhere
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(PAGE))
+    assert response.status_code == 200
+    tables = " ".join(q["sql"] for q in queries)
+    assert '"org_user"' not in tables and "org_membership" not in tables
+    assert response.wsgi_request.user.role_codes == users["cs"].role_codes
+
+
+def test_a_department_renamed_counts_on_the_next_request(
+    users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    from qloop.org.models import Department
+
+    client = client_for("cs")
+    before = get(client).wsgi_request.user._role_flags()["department_codes"]
+    assert before
+    Department.objects.filter(memberships__user=users["cs"]).update(code="renamed-x")
+    after = client.get(reverse(PAGE)).wsgi_request.user._role_flags()["department_codes"]
+    assert after == {"renamed-x"}
+
+
+def test_a_statement_of_unknown_shape_moves_the_kept_people(
+    users: dict[str, User], client_for: Callable[[str], Client]
+) -> None:
+    client = client_for("cs")
+    get(client)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH x AS (SELECT 1) UPDATE org_user SET is_active = false WHERE id = %s",
+            [users["cs"].pk],
+        )
+    assert logged_out(client.get(reverse(PAGE)))

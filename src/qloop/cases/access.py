@@ -79,19 +79,93 @@ def contacts_for(user: User | None) -> QuerySet[Contact]:
     roles that see personal data, else the contacts of the cases they registered or handle.
     A returning contact is matched, and suggested, only among these, so that typing someone's
     phone number never reveals their e-mail (issue 9.1)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Contact.objects.none()
+    shape = _contacts_shape(user)
+    return Contact.objects.none() if shape is None else _contacts(shape, user.pk)  # type: ignore[union-attr]
+
+
+def _own_rule_kinds() -> list[str]:
     # A kind with its own personal-data rule (KindSpec.personal_data) decides per case, which
     # no query here can repeat: its contacts are never matched or suggested, so that the
     # general rule's readers of phone numbers do not read that kind's people through them.
-    own_rule = [k for k, spec in KINDS.items() if spec.has_contact and spec.personal_data]
+    return [k for k, spec in KINDS.items() if spec.has_contact and spec.personal_data]
+
+
+def _contacts_shape(user: User | None) -> str | None:
+    """Which of ``_contacts``' three rules applies to ``user``; None: no contact at all."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
     if user.sees_personal_data:
-        if not own_rule:
-            return Contact.objects.all()
+        return "general" if _own_rule_kinds() else "all"
+    return "mine"
+
+
+def _contacts(shape: str, user: Any) -> QuerySet[Contact]:
+    """``contacts_for``'s rules by their shape; ``user`` (an id) is read by "mine" alone."""
+    own_rule = _own_rule_kinds()
+    if shape == "all":
+        return Contact.objects.all()
+    if shape == "general":
         general = Case.objects.filter(contact_id=OuterRef("pk")).exclude(kind__in=own_rule)
         return Contact.objects.filter(Exists(general))
     mine = Case.objects.filter(Q(registered_by=user) | Q(handler=user)).exclude(kind__in=own_rule)
     return Contact.objects.filter(pk__in=mine.values("contact_id"))
+
+
+def _returning_read(shape: str, by: str) -> Prepared[Contact]:
+    """The newest contact of this name with this phone (``by="phone"``) or e-mail (any case,
+    ``by="email"``) among ``_contacts(shape, user)``, locked until the transaction ends (only
+    the contact's row): the queryset registration built, compiled once per process."""
+
+    def build(name: str, value: str, user: Any = None) -> QuerySet[Contact]:
+        lookup = (
+            _contacts(shape, user)
+            .filter(name=name)
+            .order_by("-created_at")
+            .select_for_update(of=("self",))
+        )
+        return (
+            lookup.filter(phone=value) if by == "phone" else lookup.filter(email__iexact=value)
+        )[:1]
+
+    if shape == "mine":
+        return Prepared(build, name=str, value=str, user=int)
+    return Prepared(lambda name, value: build(name, value), name=str, value=str)
+
+
+_RETURNING: dict[tuple[str, str], Prepared[Contact]] = {
+    (shape, by): _returning_read(shape, by)
+    for shape in ("all", "general", "mine")
+    for by in ("phone", "email")
+}
+
+
+def returning_contact(user: User | None, name: str, phone: str, email: str) -> Contact | None:
+    """The returning contact registration matches (issue 9.1), locked until the transaction
+    ends: among ``contacts_for(user)``, the newest of this name with this phone, else the
+    newest of this name with this e-mail (case aside); None if neither (or none given).
+
+    What ``contacts_for(user).filter(name=name).order_by("-created_at")
+    .select_for_update(of=("self",)).filter(phone=phone).first()`` (then the same by
+    ``email__iexact``) reads, by a read compiled once per process (``qloop.prepared``): the
+    same SQL with the same values."""
+    shape = _contacts_shape(user)
+    if shape is None:
+        return None
+    extra: dict[str, Any] = {"user": user.pk} if shape == "mine" else {}  # type: ignore[union-attr]
+    if phone:
+        found = _RETURNING[shape, "phone"](name=name, value=phone, **extra)
+        if found:
+            return found[0]
+    if email:
+        # ``email__iexact`` sends the value as its lookup prepares it (SQLite: LIKE with its
+        # wildcards escaped); the compiled read kept the SQL, so the value is prepared here.
+        from django.db import connection
+
+        value = connection.ops.prep_for_iexact_query(email)
+        found = _RETURNING[shape, "email"](name=name, value=value, **extra)
+        if found:
+            return found[0]
+    return None
 
 
 def detail_relations() -> list[str]:

@@ -231,15 +231,7 @@ def _find_or_create_contact(
     contact = known
     if contact is None and (values["phone"] or values["email"]):
         # Locked as it is found: the row read is the row changed (no second read of it).
-        lookup = (
-            access.contacts_for(actor)
-            .filter(name=values["name"])
-            .order_by("-created_at")
-            .select_for_update(of=("self",))
-        )
-        contact = (lookup.filter(phone=values["phone"]).first() if values["phone"] else None) or (
-            lookup.filter(email__iexact=values["email"]).first() if values["email"] else None
-        )
+        contact = access.returning_contact(actor, values["name"], values["phone"], values["email"])
     elif contact is not None:
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact is None:

@@ -2,10 +2,12 @@
 
 Every page read the person (``org_user``) and their memberships with roles and departments:
 two queries, about 0.55 ms of CPU on a page that costs 4 ms. Here both are kept in the cache
-under ``qloop.freshness``'s data version, which moves after every committed write to any table
-but a few quiet ones (``org_user`` and ``org_membership`` are not quiet). So a deactivated
-person, a changed password, a removed membership or a changed role takes effect on the very
-next request, exactly as when both were read afresh.
+under ``qloop.freshness``'s people version, which moves after every committed write to the
+tables they are read from (``freshness.PEOPLE_TABLES``: people, memberships, roles,
+departments) or of a statement whose table it cannot tell; a write to any other table (a
+registration, an edit of a case) leaves the kept person in place. So a deactivated person, a
+changed password, a removed membership or a changed role takes effect on the very next
+request, exactly as when both were read afresh.
 
 What is kept is only what the request needs to show and decide: the person's columns but the
 password hash and ``last_login`` (left deferred: read from the database if anything asks), the
@@ -31,7 +33,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import SimpleLazyObject
 
-from qloop.freshness import ReadAhead, kept
+from qloop.freshness import PEOPLE_VERSION_KEY, ReadAhead, kept
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # Read from the database when asked for, never kept: the hash, and the one column a login
@@ -78,11 +80,14 @@ def kept_user(request: HttpRequest) -> Any:
     from qloop.org.models import Organisation
     from qloop.web.context_processors import badge_key
 
-    key = f"qloop:user:{user_id}:{_secret_tag(settings.SECRET_KEY)}"
+    # "person", not "user" as when it was kept under the data version: a release before this
+    # one, running beside it (a rolling restart), keeps its own entry instead of each
+    # overwriting the other's under a token the other never matches.
+    key = f"qloop:person:{user_id}:{_secret_tag(settings.SECRET_KEY)}"
     # The navigation's badge comes with the person: one cache round trip for both.
     ahead = ReadAhead([key, badge_key(user_id, Organisation.current_profiles())])
     request.qloop_read_ahead = ahead  # type: ignore[attr-defined]
-    entry = kept(key, lambda: _snapshot(user_id), ahead)
+    entry = kept(key, lambda: _snapshot(user_id), ahead, version_key=PEOPLE_VERSION_KEY)
     if entry is None:
         return None
     names, values, auth_hash, roles = entry

@@ -53,19 +53,31 @@ def current_token() -> str:
 
 
 def _read_token() -> str:
-    """The stored token, by a read compiled once (qloop.prepared): every request runs it, and
-    building it through the ORM cost more than running it (issue 14)."""
-    found = _token_read()()
-    return str(found[0]) if found and found[0] else ""
+    """The stored token, by a statement written once per database: every request runs it, and
+    building it through the ORM (or even running a compiled read, ``qloop.prepared``: a copy
+    of its compiler, a queryset, an iterable of rows) cost more than running it (issue 14)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.alias), [1])
+        row = cursor.fetchone()
+    return str(row[0]) if row and row[0] else ""
 
 
 @functools.cache
-def _token_read() -> Any:
-    """The prepared read, made on first use (the models import this module)."""
-    from qloop.org.models import ReferenceVersion
-    from qloop.prepared import Prepared
+def _token_sql(using: str) -> str:
+    """``ReferenceVersion.objects.filter(pk=1).values_list("token")``, as SQL (made on first use:
+    the models import this module)."""
+    from django.db import connections
 
-    return Prepared(lambda: ReferenceVersion.objects.filter(pk=1).values_list("token", flat=True))
+    from qloop.org.models import ReferenceVersion
+
+    quote, meta = connections[using].ops.quote_name, ReferenceVersion._meta
+    token, pk = (
+        quote(str(meta.get_field(name).column))  # type: ignore[union-attr]
+        for name in ("token", "id")
+    )
+    return f"SELECT {token} FROM {quote(meta.db_table)} WHERE {pk} = %s"  # noqa: S608
 
 
 def cached(key: Any, load: Callable[[], T]) -> T:
