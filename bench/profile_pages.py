@@ -101,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         "--random-cases", type=int, default=20, help="how many cases case_random goes through"
     )
     parser.add_argument("--seed", type=int, default=14, help="for case_random's choice")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print EXPLAIN (ANALYZE, BUFFERS) of the N slowest statements of one request",
+    )
     args = parser.parse_args(argv)
     setup_django(args.database_url, args.data_dir)
     from django.db import connection
@@ -124,6 +131,20 @@ def main(argv: list[str] | None = None) -> int:
         response = writer.post("/cases/new/", registration_form())
         assert response.status_code == 302, "registration"
         writer.cookies.pop("messages", None)
+
+    backend: list[int] = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend.append(cursor.fetchone()[0])
+
+    def server_cpu() -> float:
+        """The PostgreSQL backend's CPU time so far (the server runs on this machine), from
+        the scheduler's nanosecond count; 0 on SQLite, whose work is in the process's CPU."""
+        if not backend:
+            return 0.0
+        with open(f"/proc/{backend[0]}/schedstat") as stat:
+            return int(stat.read().split()[0]) / 1e9
 
     after = " after a write" if args.after_write else ""
     print(f"database: {connection.vendor}; pages: {', '.join(args.page)}{after}")
@@ -158,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu: list[float] = []
         wall: list[float] = []
         sql: list[float] = []
+        server: list[float] = []
         profiler = None
         if args.cpu_profile:
             profiler = cProfile.Profile(time.process_time)
@@ -167,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.after_write:
                 write()
             with capture_queries() as timed:
+                s0 = server_cpu()
                 c0, t0 = time.process_time(), time.perf_counter()
                 if profiler:
                     profiler.enable()
@@ -175,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     profiler.disable()
                 cpu.append(time.process_time() - c0)
                 wall.append(time.perf_counter() - t0)
+                server.append(server_cpu() - s0)
             sql.append(sum(q[2] for q in timed))
         slow = sorted(queries, key=lambda q: -q[2])[:5]
         total_sql = sum(q[2] for q in queries) * 1000
@@ -182,11 +206,20 @@ def main(argv: list[str] | None = None) -> int:
             f"\n{page}{after} ({user} {path or 'random cases'}): "
             f"cpu median {statistics.median(cpu) * 1000:.1f} ms, "
             f"wall median {statistics.median(wall) * 1000:.1f} ms, "
-            f"SQL median {statistics.median(sql) * 1000:.1f} ms; one request: "
+            f"SQL median {statistics.median(sql) * 1000:.1f} ms, "
+            f"server CPU median {statistics.median(server) * 1000:.1f} ms, "
+            f"cpu+server median {statistics.median(map(sum, zip(cpu, server, strict=True))) * 1000:.1f} ms; "
+            "one request: "
             f"{len(queries)} queries taking {total_sql:.1f} ms"
         )
         for sql, _params, seconds in slow:
             print(f"  {seconds * 1000:7.1f} ms  {' '.join(sql.split())[:220]}")
+        for sql_text, params, _seconds in slow[: args.explain]:
+            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else ""
+            with connection.cursor() as cursor:
+                cursor.execute((prefix or "EXPLAIN QUERY PLAN ") + sql_text, params)
+                plan = "\n    ".join(str(row[-1]) for row in cursor.fetchall())
+            print(f"  plan of: {' '.join(sql_text.split())[:400]}\n    {plan}")
         if args.all_queries:
             print("  every statement, in order:")
             for number, (sql, _params, seconds) in enumerate(queries, 1):
