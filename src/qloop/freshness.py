@@ -144,6 +144,14 @@ class ReadAhead:
             return None
         return {k: v for k, v in self.found.items() if k in (VERSION_KEY, key)}
 
+    def remember(self, key: str, version: str, value: Any) -> None:
+        """A value ``kept`` has just computed and stored: a later use in the same request
+        takes it instead of the out-of-date entry read at the start (My work counted the
+        badge twice after every write, once in the view and once for the navigation)."""
+        if key in self.keys and self.changes == _changes:
+            self.found[VERSION_KEY] = version
+            self.found[key] = (version, value)
+
 
 def kept(key: str, compute: Callable[[], T], ahead: ReadAhead | None = None) -> T:
     """``compute()``, or the value kept under ``key`` if nothing has changed since."""
@@ -165,6 +173,8 @@ def kept(key: str, compute: Callable[[], T], ahead: ReadAhead | None = None) -> 
     value = compute()
     if version is not None:
         cache.set(key, (version, value), KEPT_SECONDS)
+        if ahead is not None:
+            ahead.remember(key, version, value)
     return value
 
 
