@@ -187,6 +187,28 @@ def test_my_work_page_follows_a_change(
     assert second.pk in {c.pk for c in page.items}
 
 
+def test_my_work_after_a_write_counts_its_cases_once(
+    make_case: Any, client_for: Callable[[str], Client]
+) -> None:
+    """The view's count is the navigation badge's: after a write it is made once and both use
+    it (it was made twice, a count over the open cases each, issue 14 at 1,000,000 cases)."""
+    client = client_for("cs_head")
+    make_case()
+    client.get(reverse("my-work"))
+    make_case()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("my-work"))
+    counted = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "cases_case"')
+    ]
+    assert len(counted) == 1, counted
+    assert response.context["page"].count == 2
+    assert response.context["my_work_cases"] == 2
+    assert response.context["my_work_count"] == fresh(response.wsgi_request.user)["my_work_count"]
+
+
 def test_the_register_options_show_a_new_person_at_once(
     users: dict[str, User], client_for: Callable[[str], Client]
 ) -> None:

@@ -119,7 +119,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
     # person owns); the rows are read by id with the table's joins.
     profiles = Organisation.current_profiles()
     number, size = max(_page(request), 1), 50
-    count = kept_badge(user, profiles)["my_work_cases"]
+    # With the request's read-ahead, so that the navigation's badge uses the count made here
+    # (after a write it was counted twice, once here and once for the navigation).
+    count = kept_badge(user, profiles, getattr(request, "qloop_read_ahead", None))["my_work_cases"]
     ids = kept(
         f"qloop:my-work-ids:{user.pk}:{','.join(profiles)}:{number}",
         lambda: page_ids(my_work_queryset(user), number, size),
