@@ -169,6 +169,15 @@ if DATABASE_URL:
         _pg_options = env_str("QLOOP_PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
         if _pg_options:
             DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", _pg_options)
+        # Statements bound by the server and, once a connection has run one five times,
+        # prepared: planned once per connection instead of on every execution. Planning was
+        # most of the server's work on the case page (6-7 ms of CPU, 1.4 ms prepared; issue 14,
+        # bench/RESULTS-pages.md section 12). QLOOP_PG_PREPARE=0 behind a connection pooler
+        # that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+        if env_bool("QLOOP_PG_PREPARE", True):
+            DATABASES["default"].setdefault("OPTIONS", {}).update(
+                server_side_binding=True, prepare_threshold=5
+            )
 else:
     DATABASES = {
         "default": {
