@@ -177,12 +177,12 @@ class ReadAhead:
             return None
         return {k: v for k, v in self.found.items() if k in (version_key, key)}
 
-    def remember(self, key: str, version: str, value: Any) -> None:
+    def remember(self, key: str, version_key: str, version: str, value: Any) -> None:
         """A value ``kept`` has just computed and stored: a later use in the same request
         takes it instead of the out-of-date entry read at the start (My work counted the
         badge twice after every write, once in the view and once for the navigation)."""
         if key in self.keys and self.changes == _changes:
-            self.found[VERSION_KEY] = version
+            self.found[version_key] = version  # the data's or the people's, as it was kept
             self.found[key] = (version, value)
 
 
@@ -216,7 +216,7 @@ def kept(
     if version is not None:
         cache.set(key, (version, value), KEPT_SECONDS)
         if ahead is not None:
-            ahead.remember(key, version, value)
+            ahead.remember(key, version_key, version, value)
     return value
 
 
