@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -81,6 +81,9 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
         # block (the HL7 listener's batch saves two statements per commit).
         with transaction.atomic(using=self.db, savepoint=False):
             trail.link(self.model, rows, using=self.db)
+            if not args and not kwargs and self.db == router.db_for_write(self.model):
+                # The same statement without Django's compiler (qloop.inserts).
+                return inserts.insert_many(rows)
             return super().bulk_create(rows, *args, **kwargs)
 
 
