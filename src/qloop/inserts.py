@@ -211,7 +211,9 @@ def _prepared_cursor_class() -> Any:
     return PreparedCursor
 
 
-def _insert_unnest(connection: Any, opts: Any, fields: list[Any], rows: list[list[Any]]) -> list[Any]:
+def _insert_unnest(
+    connection: Any, opts: Any, fields: list[Any], rows: list[list[Any]]
+) -> list[Any]:
     """The rows inserted by the statement bulk_create sends on PostgreSQL (``INSERT … SELECT *
     FROM UNNEST(%s::type[], …) RETURNING id``: one array per column, each cast to its
     column's type without its length, as Django casts it), the new keys in the rows' order.

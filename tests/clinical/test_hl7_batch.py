@@ -209,6 +209,68 @@ def test_sigkill_of_the_listener_loses_nothing_and_doubles_nothing(tmp_path: Pat
     assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
 
 
+def test_sigkill_of_a_listener_of_two_processes_loses_nothing_and_leaves_no_copy(
+    tmp_path: Path,
+) -> None:
+    """Issue 11, ``--processes`` (PostgreSQL): two processes share the port; kill -9 of the
+    listener stops both (the bench fails if anything still answers on the port), and after
+    the restart and resend each message is stored once."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one listener process")
+    url = os.environ["DATABASE_URL"]
+    base = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = f"{base}_hl7kill_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "clinical_bench.py"),
+            "kill",
+            "--database-url",
+            url.rsplit("/", 1)[0] + "/" + name,
+            "--recreate-database",
+            "--messages",
+            "120",
+            "--kill-at",
+            "40",
+            "--window",
+            "8",
+            "--data-dir",
+            str(tmp_path / "kill"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "QLOOP_HL7_PROCESSES": "2"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
+
+
+def test_a_listener_process_leaves_a_new_connection_to_a_less_busy_one() -> None:
+    """``--processes``: a copy holding more connections than another waits a moment before it
+    takes a new one; SQLite always runs one process."""
+    from django.db import connection
+
+    from qloop.clinical.management.commands.hl7_listen import Peers, processes_wanted
+
+    peers = Peers(2)
+    assert not peers.should_wait()
+    peers.add(1)
+    assert peers.should_wait()
+    peers.slots[1] = 1
+    assert not peers.should_wait()
+    peers.add(-1)
+    assert not peers.should_wait()
+    if connection.vendor == "sqlite":
+        assert processes_wanted(4) == 1
+    else:
+        assert processes_wanted(3) == 3
+        assert processes_wanted() >= 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_same_message_in_two_concurrent_batches_is_applied_once(
     hospital: dict[str, Any], monkeypatch: pytest.MonkeyPatch
