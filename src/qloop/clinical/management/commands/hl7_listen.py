@@ -297,11 +297,14 @@ def _die_with_parent(parent: int) -> None:
 
 def prefork(host: str, port: int, count: int, run: Any) -> int:
     """Open the port, start ``count`` processes that each call ``run(sock, peers)`` on it,
-    and watch them; the exit status for the command. The database connection is closed first
-    (a connection must never be shared by two processes)."""
+    and watch them; the exit status for the command. The database and cache connections are
+    closed first (a connection must never be shared by two processes)."""
+    from django.core.cache import caches
     from django.db import connections
 
     connections.close_all()
+    for cache in caches.all(initialized_only=True):
+        cache.close()
     sock = socket.create_server((host, port), backlog=128)
     sock.setblocking(False)
     peers = Peers(count)
