@@ -153,6 +153,23 @@ def inserted_for_save(obj: Model, args: tuple[Any, ...], kwargs: dict[str, Any])
     return plain and insert(obj, kwargs.get("using"))
 
 
+def can_insert_many(objs: list[Any]) -> bool:
+    """Whether ``insert_many`` writes these rows itself (else it calls bulk_create)."""
+    if not objs:
+        return True
+    model = type(objs[0])
+    opts: Any = model._meta
+    using = router.db_for_write(model)
+    connection = connections[using]
+    return not (
+        connection.vendor not in ("sqlite", "postgresql")
+        or not connection.features.can_return_rows_from_bulk_insert
+        or opts.auto_field is None
+        or not _writable(model, using)
+        or any(type(obj) is not model or obj.pk is not None for obj in objs)
+    )
+
+
 def insert_many(objs: list[Any]) -> list[Any]:
     """``Model.objects.bulk_create(objs)`` for new rows of one model with an automatic key,
     the same statement and values, without Django's query compiler: each value still goes
@@ -168,13 +185,7 @@ def insert_many(objs: list[Any]) -> list[Any]:
     opts: Any = model._meta
     using = router.db_for_write(model)
     connection = connections[using]
-    if (
-        connection.vendor not in ("sqlite", "postgresql")
-        or not connection.features.can_return_rows_from_bulk_insert
-        or opts.auto_field is None
-        or not _writable(model, using)
-        or any(type(obj) is not model or obj.pk is not None for obj in objs)
-    ):
+    if not can_insert_many(objs):
         return list(model._default_manager.bulk_create(objs))
     fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
     for obj in objs:

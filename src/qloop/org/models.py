@@ -71,7 +71,8 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError(f"{self.model.__name__} rows are append-only")
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    def bulk_create(self, objs: Any, *args: Any, fresh: bool = False, **kwargs: Any) -> list[Any]:
+        """``fresh``: the rows refer only to rows made in this transaction (``trail.link``)."""
         from qloop.org import trail
 
         rows = list(objs)
@@ -80,8 +81,13 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
         # No savepoint of its own, as Django's bulk_create: a failure rolls back the caller's
         # block (the HL7 listener's batch saves two statements per commit).
         with transaction.atomic(using=self.db, savepoint=False):
-            trail.link(self.model, rows, using=self.db)
-            if not args and not kwargs and self.db == router.db_for_write(self.model):
+            trail.link(self.model, rows, using=self.db, fresh=fresh)
+            if (
+                not args
+                and not kwargs
+                and self.db == router.db_for_write(self.model)
+                and inserts.can_insert_many(rows)
+            ):
                 # The same statement without Django's compiler (qloop.inserts).
                 return inserts.insert_many(rows)
             return super().bulk_create(rows, *args, **kwargs)
