@@ -196,9 +196,15 @@ def stored(env: dict[str, str], distinct: bool = False) -> Any:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
+    """User + system CPU time of a process so far, and of the processes it started that are
+    still running (a listener with ``--processes``; Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            with contextlib.suppress(OSError):
+                total += _cpu_seconds(int(child))
+    return total
 
 
 def run_hl7(args: argparse.Namespace, env: dict[str, str]) -> None:
@@ -238,6 +244,19 @@ def run_hl7(args: argparse.Namespace, env: dict[str, str]) -> None:
     )
 
 
+def _nobody_listens(port: int) -> None:
+    """After the kill nothing may answer on the port any more: a process of the listener
+    that outlived it (``--processes``) would take the resent messages in its place."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return
+        time.sleep(0.1)
+    raise SystemExit("something still answers on the port after the listener was killed")
+
+
 def run_kill(args: argparse.Namespace, env: dict[str, str]) -> None:
     """Kill the listener with SIGKILL part-way (after ``--kill-at`` ACKs, or ``--kill-after``
     seconds), start it again, resend everything that had no ACK (an LIS resends what it did
@@ -265,6 +284,7 @@ def run_kill(args: argparse.Namespace, env: dict[str, str]) -> None:
     listener.wait(timeout=30)
     killed = listener.returncode == -signal.SIGKILL
     at_kill = len(acked)
+    _nobody_listens(port)
     listener = start_listener(env, port)
     try:
         # The messages in flight at the kill may or may not have been stored: they are

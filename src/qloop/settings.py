@@ -515,3 +515,7 @@ QLOOP_HL7_SQLITE_SYNCHRONOUS = env_str("QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL").u
 # messages/s against two's 454–489 (bench/RESULTS-clinical.md); two may pay with the database
 # on a machine of its own.
 QLOOP_HL7_WRITERS = env_int("QLOOP_HL7_WRITERS", 1)
+# Listener processes sharing the port on PostgreSQL (qloop hl7-listen --processes): each its
+# own interpreter, writer and connection, so parsing and storing use more than one core.
+# SQLite always has one.
+QLOOP_HL7_PROCESSES = env_int("QLOOP_HL7_PROCESSES", 1)

@@ -92,6 +92,91 @@ def test_a_batch_gives_each_message_the_answer_it_would_get_alone(
 
 
 @pytest.mark.django_db
+def test_findings_opened_in_a_batch_are_those_opened_one_by_one(
+    hospital: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 11: the results of a batch are stored in bulk and the findings they open are
+    opened after them, message by message: the cases, findings, clocks, events,
+    notifications and outbox messages are those the same messages open one by one, and the
+    numbers follow the messages' order."""
+    from qloop.cases.models import Case, Event
+    from qloop.notify.models import Message, Notification
+    from qloop.org import trail
+    from qloop.process.models import Clock
+
+    def sent(prefix: str) -> list[bytes]:
+        return [
+            _potassium(f"{prefix}-1"),
+            _potassium(f"{prefix}-2", "2.3", "LL"),
+            _potassium(f"{prefix}-3"),
+            _potassium(f"{prefix}-4", "6.9", "HH"),
+            _potassium(f"{prefix}-5", "7.1", "HH"),
+            _potassium(f"{prefix}-6"),
+        ]
+
+    def picture(prefix: str) -> list[Any]:
+        out = []
+        for n in range(1, 7):
+            msg = HL7Message.objects.get(control_id=f"{prefix}-{n}")
+            entries = list(ResultEntry.objects.filter(message=msg))
+            seen: list[Any] = [(msg.status, msg.ack_code, msg.entries, len(entries))]
+            for entry in entries:
+                seen.append((entry.values(), entry.version, entry.versions.count()))
+                for finding in Finding.objects.filter(entry=entry).order_by("pk"):
+                    case = Case.objects.get(pk=finding.case_id)
+                    seen.append(
+                        (
+                            finding.kind,
+                            finding.reason,
+                            finding.sent_result,
+                            finding.recipient_user_id,
+                            finding.recipient_ward_id,
+                            finding.limit_minutes,
+                            case.kind,
+                            case.title,
+                            case.severity,
+                            case.state,
+                            case.department_id,
+                            case.deadline_state,
+                            list(Event.objects.filter(case=case).values_list("verb", "actor")),
+                            list(
+                                Clock.objects.filter(case=case).values_list(
+                                    "name", "state", "due_at"
+                                )
+                            ),
+                            sorted(
+                                Notification.objects.filter(case=case).values_list(
+                                    "user_id", "kind", "urgent"
+                                )
+                            ),
+                            sorted(
+                                Message.objects.filter(case=case).values_list(
+                                    "user_id", "channel", "kind", "state"
+                                )
+                            ),
+                        )
+                    )
+            out.append(seen)
+        return out
+
+    acks = hl7v2.receive_many(sent("FB"), transport="mllp")
+    assert [_msa(a)[0] for a in acks] == ["AA"] * 6
+    assert "one by one" not in caplog.text  # opened in bulk, not by the fallback
+    for raw in sent("FA"):
+        assert _msa(hl7v2.receive(raw, transport="mllp"))[0] == "AA"
+    batched, alone = picture("FB"), picture("FA")
+    assert batched == alone
+    assert sum(len(seen) - 2 for seen in batched) == 3  # three findings, each with a case
+    numbers = [
+        Finding.objects.get(entry__message__control_id=f"FB-{n}").case.number for n in (2, 4, 5)
+    ]
+    assert numbers == sorted(numbers)
+    entries = [ResultEntry.objects.get(message__control_id=f"FB-{n}").number for n in range(1, 7)]
+    assert entries == sorted(entries)
+    assert all(report.ok for report in trail.verify())
+
+
+@pytest.mark.django_db
 def test_a_bad_message_in_a_batch_is_not_half_applied_and_the_rest_are_stored(
     hospital: dict[str, Any],
 ) -> None:
@@ -207,6 +292,68 @@ def test_sigkill_of_the_listener_loses_nothing_and_doubles_nothing(tmp_path: Pat
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
+
+
+def test_sigkill_of_a_listener_of_two_processes_loses_nothing_and_leaves_no_copy(
+    tmp_path: Path,
+) -> None:
+    """Issue 11, ``--processes`` (PostgreSQL): two processes share the port; kill -9 of the
+    listener stops both (the bench fails if anything still answers on the port), and after
+    the restart and resend each message is stored once."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one listener process")
+    url = os.environ["DATABASE_URL"]
+    base = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = f"{base}_hl7kill_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "clinical_bench.py"),
+            "kill",
+            "--database-url",
+            url.rsplit("/", 1)[0] + "/" + name,
+            "--recreate-database",
+            "--messages",
+            "120",
+            "--kill-at",
+            "40",
+            "--window",
+            "8",
+            "--data-dir",
+            str(tmp_path / "kill"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "QLOOP_HL7_PROCESSES": "2"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
+
+
+def test_a_listener_process_leaves_a_new_connection_to_a_less_busy_one() -> None:
+    """``--processes``: a copy holding more connections than another waits a moment before it
+    takes a new one; SQLite always runs one process."""
+    from django.db import connection
+
+    from qloop.clinical.management.commands.hl7_listen import Peers, processes_wanted
+
+    peers = Peers(2)
+    assert not peers.should_wait()
+    peers.add(1)
+    assert peers.should_wait()
+    peers.slots[1] = 1
+    assert not peers.should_wait()
+    peers.add(-1)
+    assert not peers.should_wait()
+    if connection.vendor == "sqlite":
+        assert processes_wanted(4) == 1
+    else:
+        assert processes_wanted(3) == 3
+        assert processes_wanted() >= 1
 
 
 @pytest.mark.django_db(transaction=True)

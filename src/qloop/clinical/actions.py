@@ -264,19 +264,19 @@ def register_plain_results(entries: list[ResultEntry]) -> list[ResultEntry]:
             ):
                 entry.number = f"{key}-{value:06d}"
         insert_many(entries)
-        ResultVersion.objects.bulk_create(
-            [
-                ResultVersion(
-                    entry=entry,
-                    version=1,
-                    values=entry.values(),
-                    changed_by=None,
-                    changed_at=entry.reported_at,
-                    source=entry.source,
-                )
-                for entry in entries
-            ]
-        )
+        versions = [
+            ResultVersion(
+                entry=entry,
+                version=1,
+                values=entry.values(),
+                changed_by=None,
+                changed_at=entry.reported_at,
+                source=entry.source,
+            )
+            for entry in entries
+        ]
+        # fresh: the entries they refer to were inserted just above, in this transaction.
+        ResultVersion.objects.bulk_create(versions, fresh=True)
     return entries
 
 

@@ -677,7 +677,8 @@ def _failed(raw: bytes, transport: str, exc: Exception) -> Outcome:
 
 @dataclass
 class _Plain:
-    """A message whose results open no finding and correct nothing: stored in bulk."""
+    """A message whose results are new (they correct nothing): stored in bulk. ``opens``: one
+    of its results opens a finding, opened once the results are stored."""
 
     index: int
     raw: bytes
@@ -685,6 +686,7 @@ class _Plain:
     codec: str
     key: tuple[str, str, str]
     entries: list[ResultEntry]
+    opens: bool = False
 
 
 def _accessions(message: hl7.Message) -> set[str]:
@@ -696,11 +698,12 @@ def _accessions(message: hl7.Message) -> set[str]:
 
 
 class _Batch:
-    """One transaction's worth of messages. Results that need nothing but storing (nearly
-    all: a normal value, a new specimen) are collected and written in bulk; a message that
-    opens a finding, corrects an earlier result, repeats one in this batch or is bad goes
-    through ``_handle`` on its own, in a savepoint, after the ones before it are written:
-    the outcome and the data are those of one-by-one handling, in the same order."""
+    """One transaction's worth of messages. New results (nearly all: a new specimen) are
+    collected and written in bulk, and the findings some of them open are opened right after,
+    in the messages' order; a message that corrects an earlier result, repeats one in this
+    batch or is bad goes through ``_handle`` on its own, in a savepoint, after the ones before
+    it are written: the outcome and the data are those of one-by-one handling, in the same
+    order."""
 
     def __init__(self, transport: str) -> None:
         self.transport = transport
@@ -731,9 +734,12 @@ class _Batch:
         for i, raw, message, codec, key in ready:
             sender, control_id, kind = key
             entries: list[ResultEntry] | None = None
+            opens = False
             if control_id and kind == "ORU^R01" and (sender, control_id) not in done:
                 register = _register_for(_f(message.segment("MSH"), 3))
-                entries = self._plain_entries(message, register, prepare_result)
+                built = self._plain_entries(message, register, prepare_result)
+                if built is not None:
+                    entries, opens = built
             if entries is not None:
                 own = [(e.register_id, e.accession, e.test_code) for e in entries if e.accession]
                 if (
@@ -748,7 +754,7 @@ class _Batch:
             ):
                 entries = None  # the same message twice in one batch: the second is a repeat
             if entries is not None:
-                self.pending.append(_Plain(i, raw, message, codec, key, entries))
+                self.pending.append(_Plain(i, raw, message, codec, key, entries, opens))
                 continue
             if (sender, control_id) in done:
                 outcome = Outcome(
@@ -823,9 +829,10 @@ class _Batch:
     @staticmethod
     def _plain_entries(
         message: hl7.Message, register: ClinicalRegister | None, prepare: Any
-    ) -> list[ResultEntry] | None:
-        """The message's results, built and checked; None when one of them is not plain (a
-        finding to open, an error to answer): that message is handled on its own."""
+    ) -> tuple[list[ResultEntry], bool] | None:
+        """The message's results, built and checked, and whether one of them opens a finding;
+        None when one cannot be stored (an error to answer): that message is handled on its
+        own."""
         if register is None:
             return None
         try:
@@ -836,9 +843,7 @@ class _Batch:
                 ]
         except ValidationError:
             return None
-        if any(found for _entry, found in built):
-            return None
-        return [entry for entry, _found in built]
+        return [entry for entry, _found in built], any(found for _entry, found in built)
 
     def _one(
         self, raw: bytes, message: hl7.Message, codec: str, key: tuple[str, str, str]
@@ -850,17 +855,20 @@ class _Batch:
         return outcome
 
     def _flush(self) -> None:
-        """Write the plain messages collected so far. If the bulk insert fails (the same
-        message stored meanwhile by another writer), each goes one by one: after a savepoint
-        when the batch wrote something before, else the whole batch does (``handle_many``),
-        which saves the savepoint's two statements in the usual batch."""
-        from qloop.clinical.actions import register_plain_results
+        """Write the messages collected so far, then open the findings of their results, as
+        ``register_result`` opens them, message after message. If this fails (the same
+        message stored meanwhile by another writer; a finding that cannot be opened), each
+        goes one by one: after a savepoint when the batch wrote something before or a finding
+        is to be opened, else the whole batch does (``handle_many``), which saves the
+        savepoint's two statements in the usual batch."""
+        from qloop.clinical.actions import open_findings, register_plain_results
         from qloop.inserts import insert_many
 
         pending, self.pending = self.pending, []
         if not pending:
             return
-        savepoint, self.wrote = self.wrote, True
+        opens = any(p.opens for p in pending)
+        savepoint, self.wrote = self.wrote or opens, True
         try:
             with transaction.atomic(savepoint=savepoint):
                 messages = insert_many(
@@ -883,9 +891,16 @@ class _Batch:
                     for entry in p.entries:
                         entry.message = msg
                 register_plain_results([e for p in pending for e in p.entries])
-        except IntegrityError:
+                if opens:
+                    with override(settings.LANGUAGE_CODE):
+                        for p in pending:
+                            for entry in p.entries if p.opens else ():
+                                open_findings(entry, actor=None)
+        except Exception as exc:
             if not savepoint:
                 raise
+            if not isinstance(exc, IntegrityError):
+                log.warning("HL7 findings not opened in bulk (%s); one by one", exc)
             for p in pending:
                 outcome = self._one(p.raw, p.message, p.codec, p.key)
                 outcome.parsed, outcome.codec = p.message, p.codec

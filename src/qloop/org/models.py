@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -71,7 +71,8 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError(f"{self.model.__name__} rows are append-only")
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    def bulk_create(self, objs: Any, *args: Any, fresh: bool = False, **kwargs: Any) -> list[Any]:
+        """``fresh``: the rows refer only to rows made in this transaction (``trail.link``)."""
         from qloop.org import trail
 
         rows = list(objs)
@@ -80,7 +81,15 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
         # No savepoint of its own, as Django's bulk_create: a failure rolls back the caller's
         # block (the HL7 listener's batch saves two statements per commit).
         with transaction.atomic(using=self.db, savepoint=False):
-            trail.link(self.model, rows, using=self.db)
+            trail.link(self.model, rows, using=self.db, fresh=fresh)
+            if (
+                not args
+                and not kwargs
+                and self.db == router.db_for_write(self.model)
+                and inserts.can_insert_many(rows)
+            ):
+                # The same statement without Django's compiler (qloop.inserts).
+                return inserts.insert_many(rows)
             return super().bulk_create(rows, *args, **kwargs)
 
 

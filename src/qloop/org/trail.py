@@ -99,14 +99,19 @@ def row_values(
     return {f.attname: plain(f, v) for f, v in zip(fields, values, strict=True)}
 
 
-def link(model: type[models.Model], rows: list[Any], *, using: str = "default") -> None:
+def link(
+    model: type[models.Model], rows: list[Any], *, using: str = "default", fresh: bool = False
+) -> None:
     """Give unsaved rows their places in the model's trail (caller's transaction; the head stays
-    locked until it commits)."""
+    locked until it commits). ``fresh``: every row the new rows refer to was made in the
+    caller's transaction (no other can see it, let alone lock it), so no key-share lock is
+    taken first (the HL7 listener's result versions: one wait for the server fewer a batch)."""
     from qloop.org.models import TrailHead
 
     chain = model._meta.label_lower
     fields = content_fields(model)
-    _hold_references(fields, rows, using)
+    if not fresh:
+        _hold_references(fields, rows, using)
     head_id, seq, prev = _locked_head(TrailHead, chain, using)
     for row in rows:
         if row.pk is not None:
