@@ -266,32 +266,43 @@ def test_an_ack_comes_only_after_its_message_is_committed(
             assert HL7Message.objects.filter(control_id=control, status="applied").exists()
 
 
-def test_sigkill_of_the_listener_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
-    """Issue 11: kill -9 mid-stream, restart, resend what had no ACK: each stored once."""
+def _kill_bench(
+    database_url: str, messages: int, kill_at: int, folder: Path, env: dict[str, str]
+) -> None:
+    """``bench/clinical_bench.py kill``: kill -9 of the listener mid-stream, a restart, and a
+    resend of what had no ACK; it must report every message stored once."""
+    extra = ["--recreate-database"] if database_url else []
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "bench" / "clinical_bench.py"),
             "kill",
             "--database-url",
-            "",
+            database_url,
+            *extra,
             "--messages",
-            "90",
+            str(messages),
             "--kill-at",
-            "30",
+            str(kill_at),
             "--window",
             "8",
             "--data-dir",
-            str(tmp_path / "kill"),
+            str(folder),
         ],
         capture_output=True,
         text=True,
         timeout=600,
-        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        env=env,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
+
+
+def test_sigkill_of_the_listener_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
+    """Issue 11: kill -9 mid-stream, restart, resend what had no ACK: each stored once."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    _kill_bench("", 90, 30, tmp_path / "kill", env)
 
 
 def test_sigkill_of_a_listener_of_two_processes_loses_nothing_and_leaves_no_copy(
@@ -307,31 +318,8 @@ def test_sigkill_of_a_listener_of_two_processes_loses_nothing_and_leaves_no_copy
     url = os.environ["DATABASE_URL"]
     base = url.rsplit("/", 1)[1].split("?", 1)[0]
     name = f"{base}_hl7kill_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "clinical_bench.py"),
-            "kill",
-            "--database-url",
-            url.rsplit("/", 1)[0] + "/" + name,
-            "--recreate-database",
-            "--messages",
-            "120",
-            "--kill-at",
-            "40",
-            "--window",
-            "8",
-            "--data-dir",
-            str(tmp_path / "kill"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "QLOOP_HL7_PROCESSES": "2"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "(killed)" in done.stdout and "**0 lost, 0 doubled**" in done.stdout
+    own = url.rsplit("/", 1)[0] + "/" + name
+    _kill_bench(own, 120, 40, tmp_path / "kill", {**os.environ, "QLOOP_HL7_PROCESSES": "2"})
 
 
 def test_a_listener_process_leaves_a_new_connection_to_a_less_busy_one() -> None:
