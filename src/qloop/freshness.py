@@ -122,10 +122,6 @@ def _moves(sql: str) -> tuple[bool, bool]:
     return table not in QUIET_TABLES, table in PEOPLE_TABLES
 
 
-def _moves_figures(sql: str) -> bool:
-    return _moves(sql)[0]
-
-
 def _pending(connection: BaseDatabaseWrapper, hook: Callable[[], None] = _after_commit) -> bool:
     # Entries are (savepoint ids, function, robust).
     return any(entry[1] is hook for entry in connection.run_on_commit)

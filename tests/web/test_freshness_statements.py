@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qloop.freshness import _moves, _moves_figures
+from qloop.freshness import _moves
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ from qloop.freshness import _moves, _moves_figures
     ],
 )
 def test_statements(sql: str, moves: bool) -> None:
-    assert _moves_figures(sql) is moves
+    assert _moves(sql)[0] is moves
 
 
 @pytest.mark.parametrize(
