@@ -15,6 +15,7 @@ hash chain stays intact (issue 9.17).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pytest
@@ -53,6 +54,11 @@ OPEN = {"running", "paused", "breached"}
 TEXTS = ["已电话了解情况", "安排服务工程师上门", "更换密封圈", "x"]
 INPUT_DEFECTS = ["none"] * 12 + ["drop", "bad_value", "extra"]
 FEEDBACK_TYPES = ["complaint", "opinion", "suggestion"]
+# The walks end by checking that every step was taken at least once. Most of 25 random walks
+# are short, so by chance 2 runs in 20 never took a handler's step (seeds 101-110, 201-210):
+# the same walks run every time, so CI is never red by chance. Set
+# QLOOP_WALK_EXAMPLES to search further with fresh random walks.
+WALK_EXAMPLES = int(os.environ.get("QLOOP_WALK_EXAMPLES", "0") or 0)
 
 HOLDER: dict[str, Any] = {}
 # What the walks did, by step: "ok" or the refusal's class name (checked at the end).
@@ -357,7 +363,8 @@ def test_random_walks_through_the_feedback_process_keep_its_rules(
         run_state_machine_as_test(
             FeedbackMachine,
             settings=settings(
-                max_examples=25,
+                max_examples=WALK_EXAMPLES or 25,
+                derandomize=not WALK_EXAMPLES,
                 stateful_step_count=25,
                 deadline=None,
                 database=None,
