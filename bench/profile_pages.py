@@ -106,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=14, help="for case_random's choice")
     parser.add_argument(
+        "--close-connections",
+        action="store_true",
+        help="close the database connection after every request, as a WSGI server does when "
+        "CONN_MAX_AGE is 0 (Django's test client keeps it open)",
+    )
+    parser.add_argument(
         "--explain",
         type=int,
         default=0,
@@ -171,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 client.cookies.pop("messages", None)
             else:
                 assert client.get(path).status_code == 200, path
+            if args.close_connections:
+                connection.close()
 
         for _ in range(2):
             if args.after_write:

@@ -190,6 +190,11 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Kept open between requests, as on PostgreSQL: a fresh connection per request (the
+            # default, 0) reads the schema again and loses SQLite's page cache and the prepared
+            # statements; it nearly doubled the CPU of the case page and registration behind
+            # gunicorn (issue 14, bench/RESULTS-pages.md section 13).
+            "CONN_MAX_AGE": 60,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
