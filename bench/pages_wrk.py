@@ -90,6 +90,23 @@ def wrk(port: int, path: str, seconds: int, cookie: str = "", **env: str) -> dic
     return result
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's workers, the master's children:
+    the server's own cost per request, apart from wrk's and the kernel's network work."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # fields[1] is the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser)
@@ -152,12 +169,21 @@ def main(argv: list[str] | None = None) -> int:
                 pages = [p for p in pages if p[0] in wanted]
             for name, path, cookie, extra in pages:
                 load = load_average()
+                before = workers_cpu(proc.pid)
                 r = wrk(args.port, path, args.duration, cookie, **extra)
-                r.update(page=name, config=config, load=load, at=time.strftime("%H:%M:%S"))
+                served = r["requests"]
+                cpu_ms = (workers_cpu(proc.pid) - before) * 1000 / served if served else 0.0
+                r.update(
+                    page=name,
+                    config=config,
+                    load=load,
+                    at=time.strftime("%H:%M:%S"),
+                    workers_cpu_ms=round(cpu_ms, 2),
+                )
                 print(
                     f"{config:>4} {name:<20} {r['rps']:8.1f} req/s  p50 {r['p50_us'] / 1000:7.1f}"
-                    f" ms  p95 {r['p95_us'] / 1000:7.1f} ms  bad {r['bad_status']}"
-                    f"  (load {load})",
+                    f" ms  p95 {r['p95_us'] / 1000:7.1f} ms  workers' CPU {cpu_ms:5.2f} ms/req"
+                    f"  bad {r['bad_status']}  (load {load})",
                     flush=True,
                 )
                 if args.output:
