@@ -108,9 +108,31 @@ def my_work_lists(user: User) -> dict[str, list[Any]]:
         "tasks": personal_rows("my-work:tasks", user, lambda: open_tasks_for(user)[:50]),
         "improvement_actions": improvement_actions_list(user, 50),
         "follow_up": personal_rows(
-            "my-work:follow-up", user, lambda: corrective_follow_up(user)[:50]
+            "my-work:follow-up", user, lambda: _follow_up_columns(corrective_follow_up(user))[:50]
         ),
     }
+
+
+# What My work's follow-up table shows (number, title, state, the plan's owner and due date):
+# the 50 cases with every column and their product and contact were half of Customer
+# Service's My work (issue 14).
+FOLLOW_UP_COLUMNS = (
+    "number",
+    "title",
+    "kind",
+    "state",
+    "corrective_action__due",
+    "corrective_action__owner__username",
+    "corrective_action__owner__display_name",
+    "corrective_action__owner__first_name",
+    "corrective_action__owner__last_name",
+)
+
+
+def _follow_up_columns(qs: CaseQuerySet) -> CaseQuerySet:
+    return (
+        qs.select_related(None).select_related("corrective_action__owner").only(*FOLLOW_UP_COLUMNS)
+    )
 
 
 def badge_queue_counts(user: User) -> dict[str, int]:
