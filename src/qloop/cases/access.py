@@ -54,6 +54,7 @@ def rule_key(user: User) -> tuple[Any, ...]:
 # The query still runs every time; only its SQL is kept. About 10–15 KiB each.
 _PERSONAL: dict[tuple[Any, ...], Prepared[Any] | None] = {}
 _PERSONAL_KEPT = 2000
+_UNSEEN: Any = object()
 
 
 def personal_rows(
@@ -65,9 +66,9 @@ def personal_rows(
     that changes (no clock, no settings); a queue with no rows at all for this person (a
     ``none()``) is remembered as such."""
     key = (name, *rule_key(user))
-    if key in _PERSONAL:
-        read = _PERSONAL[key]
-    else:
+    # One look-up, not "in" then "[]": another thread may clear the dictionary in between.
+    read = _PERSONAL.get(key, _UNSEEN)
+    if read is _UNSEEN:
         if len(_PERSONAL) >= _PERSONAL_KEPT:
             _PERSONAL.clear()
         read = _PERSONAL[key] = Prepared(build, **{k: type(v) for k, v in values.items()})

@@ -55,7 +55,7 @@ def _owned_plans(owner: Any) -> QuerySet[Any]:
     )
 
 
-_OWNED_PLANS = Prepared(_owned_plans, owner=int)
+_OWNED_PLANS: Prepared[int] = Prepared(_owned_plans, owner=int)
 
 
 def owned_plan_cases(user: User) -> list[int]:
