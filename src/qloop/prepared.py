@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
@@ -74,6 +75,14 @@ def _fresh(base: QuerySet[Any]) -> QuerySet[Any]:
     queryset._result_cache = None  # type: ignore[attr-defined]
     queryset._prefetch_done = False  # type: ignore[attr-defined]
     return queryset
+
+
+def counted(qs: QuerySet[Any]) -> QuerySet[Any]:
+    """``qs.count()`` said as a read that can be prepared: one row, ``COUNT(*)`` over the same
+    FROM and WHERE (for a queryset that is neither distinct nor sliced, as ``count()`` says)."""
+    if qs.query.distinct or qs.query.is_sliced:
+        raise ValueError("counted(): a distinct or sliced queryset is counted by count()")
+    return qs.order_by().values_list(RawSQL("COUNT(*)", (), output_field=IntegerField()), flat=True)
 
 
 class Prepared(Generic[T]):

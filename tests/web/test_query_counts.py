@@ -106,6 +106,29 @@ def test_my_work_with_tasks_and_approvals(
     assert_flat(build, client_for("gm"), reverse("approvals"))
 
 
+def test_my_work_with_corrective_follow_up(
+    make_case: Callable[..., Case], users: dict[str, User], client_for: Any
+) -> None:
+    """Customer Service's follow-up of corrective work (R1.7): a plan with its owner and due
+    date, or none yet, read from the table's columns alone (no query per row)."""
+    import datetime as dt
+
+    from qloop.capa.models import CorrectiveAction
+
+    def build(n: int) -> None:
+        for i in range(n):
+            case = make_case()
+            Case.objects.filter(pk=case.pk).update(state="implementing")
+            if i % 2:
+                CorrectiveAction.objects.create(
+                    case=case, owner=users["qe"], due=dt.date(2026, 12, 20), plan="更换密封件"
+                )
+
+    assert_flat(build, client_for("cs"), reverse("my-work"))
+    html = client_for("cs").get(reverse("my-work")).content.decode()
+    assert html.count("2026-12-20") >= 3 * N // 2 and users["qe"].printed_name in html
+
+
 @pytest.fixture
 def long_case(make_case: Callable[..., Case], users: dict[str, User], photo: Any) -> Case:
     case = make_case(photos=[photo()])

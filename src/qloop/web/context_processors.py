@@ -10,27 +10,18 @@ from django.http import HttpRequest
 def badge_counts(user: Any, profiles: tuple[str, ...]) -> dict[str, Any]:
     """The navigation's figures for one person, computed afresh: six counts, the
     organisation's name and which menu entries they see."""
-    from qloop.cases.queues import my_work_queryset, open_tasks_for
+    from qloop.cases.queues import badge_queue_counts
     from qloop.notify.models import Notification
     from qloop.org.models import Organisation
-    from qloop.process.engine import approvals_for
-    from qloop.reports.queues import improvement_actions_for, reports_waiting_for
     from qloop.web.nav import shown_items
 
-    approvals = approvals_for(user).count()
-    cases = my_work_queryset(user).count()
+    counts = badge_queue_counts(user)
     return {
-        "approvals_count": approvals,
+        "approvals_count": counts["approvals"],
         # The badge counts everything waiting: cases, my department's tasks, my approvals,
         # summary reports to decide or finish, my improvement actions.
-        "my_work_cases": cases,
-        "my_work_count": (
-            cases
-            + open_tasks_for(user).count()
-            + approvals
-            + reports_waiting_for(user).count()
-            + improvement_actions_for(user).count()
-        ),
+        "my_work_cases": counts["cases"],
+        "my_work_count": sum(counts.values()),
         "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         "ORG_NAME": Organisation.current().name,
         "nav_shown": shown_items(user, profiles),

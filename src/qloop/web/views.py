@@ -25,17 +25,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qloop.cases import access, actions
 from qloop.cases.choices import Channel
 from qloop.cases.extra import active_fields, display_value
-from qloop.cases.filters import CaseFilter, FilterError, Page, page_ids, paginate, rows_by_id
+from qloop.cases.filters import CaseFilter, FilterError, Page, paginate, rows_by_id
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Comment, Contact, Event
-from qloop.cases.queues import corrective_follow_up, my_work_queryset, open_tasks_for
+from qloop.cases.queues import my_work_ids, my_work_lists
 from qloop.cases.status import contact_kinds
 from qloop.freshness import kept, kept_register_count
 from qloop.org import actions as org_actions
 from qloop.org import holidays
 from qloop.org.models import ApiToken, Department, Organisation, User
 from qloop.prepared import Prepared
-from qloop.process import engine
 from qloop.process.definitions import all_states
 from qloop.process.models import Clock
 from qloop.web.context_processors import kept_badge
@@ -108,7 +107,6 @@ def home(request: HttpRequest) -> HttpResponse:
 def my_work(request: HttpRequest) -> HttpResponse:
     """Everything waiting for this person: approvals, summary reports to decide or finish,
     tasks, improvement actions, a survey that is due, and the cases whose next step is theirs."""
-    from qloop.reports.queues import improvement_actions_for, reports_waiting_for
     from qloop.surveys.access import can_manage_surveys
     from qloop.surveys.overdue import survey_ran_recently
 
@@ -116,7 +114,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
     # The count and the page's ids are kept until something is written (qloop.freshness):
     # the count is the badge's own, the ids are the soonest deadlines among the open cases.
     # The queue's filter is built only when they are counted afresh (it reads the plans the
-    # person owns); the rows are read by id with the table's joins.
+    # person owns), and compiled once per person (``my_work_ids``); the rows are read by id
+    # with the table's joins.
     profiles = Organisation.current_profiles()
     number, size = max(_page(request), 1), 50
     # With the request's read-ahead, so that the navigation's badge uses the count made here
@@ -124,7 +123,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     count = kept_badge(user, profiles, getattr(request, "qloop_read_ahead", None))["my_work_cases"]
     ids = kept(
         f"qloop:my-work-ids:{user.pk}:{','.join(profiles)}:{number}",
-        lambda: page_ids(my_work_queryset(user), number, size),
+        lambda: my_work_ids(user, number, size),
     )
     table = Case.objects.select_related(*TABLE_RELATED).only(*TABLE_COLUMNS)
     page = Page(rows_by_id(table, ids), number, size, count, False)
@@ -135,15 +134,12 @@ def my_work(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "now": now,
-            # The general manager's approvals come first on the first page after login.
-            "approvals": engine.approvals_for(user)[:20],
-            "reports": reports_waiting_for(user)[:20],
-            "tasks": open_tasks_for(user)[:50],
-            "improvement_actions": improvement_actions_for(user)[:50],
+            # approvals (the general manager's come first on the first page after login),
+            # reports, tasks, improvement_actions, follow_up: each compiled once per person.
+            **my_work_lists(user),
             "today": timezone.localdate(),
             # R2.5 c: at least one survey a year; the job's warning, also where work is found.
             "survey_due": can_manage_surveys(user) and not survey_ran_recently(now),
-            "follow_up": corrective_follow_up(user)[:50],
             # X3: from 1 November, next year's statutory holidays must be known (12.23).
             "holidays_unknown": holidays.unknown_next_year() if user.administers else None,
         },
