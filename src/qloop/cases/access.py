@@ -51,9 +51,11 @@ def rule_key(user: User) -> tuple[Any, ...]:
 
 # A person's own reads (My work's queues, the badge's counts), compiled once per person and
 # rule like ``may_see``: building and compiling them was a third of My work's CPU (issue 14).
-# The query still runs every time; only its SQL is kept. About 10–15 KiB each.
+# The query still runs every time; only its SQL is kept. About 10–15 KiB each: at most
+# 1,000 (some 15 MB) keep a worker within the memory goal of issue 14; a person's eight
+# reads compile again (1–2 ms) after the dictionary is cleared at the cap.
 _PERSONAL: dict[tuple[Any, ...], Prepared[Any] | None] = {}
-_PERSONAL_KEPT = 2000
+_PERSONAL_KEPT = 1000
 _UNSEEN: Any = object()
 
 
