@@ -197,9 +197,11 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     real = hl7v2.receive_many
 
-    def recording(raws: list[bytes], *, transport: str) -> list[bytes]:
+    def recording(
+        raws: list[bytes], *, transport: str, read: list[hl7v2.Read] | None = None
+    ) -> list[bytes]:
         sizes.append(len(raws))
-        return real(raws, transport=transport)
+        return real(raws, transport=transport, read=read)
 
     monkeypatch.setattr(hl7v2, "receive_many", recording)
     return sizes
