@@ -197,11 +197,9 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     real = hl7v2.receive_many
 
-    def recording(
-        raws: list[bytes], *, transport: str, read: list[hl7v2.Read] | None = None
-    ) -> list[bytes]:
+    def recording(raws: list[bytes], *, transport: str) -> list[bytes]:
         sizes.append(len(raws))
-        return real(raws, transport=transport, read=read)
+        return real(raws, transport=transport)
 
     monkeypatch.setattr(hl7v2, "receive_many", recording)
     return sizes

@@ -43,6 +43,7 @@ from qloop.clinical.models import (
     Modality,
     ResultEntry,
 )
+from qloop.together import sent_together
 
 if TYPE_CHECKING:
     from qloop.clinical.actions import ResultData
@@ -636,68 +637,22 @@ def receive(raw: bytes, *, transport: str) -> bytes:
     return ack_for(raw, handle(raw, transport=transport))
 
 
-def receive_many(
-    raws: list[bytes], *, transport: str, read: list[Read] | None = None
-) -> list[bytes]:
+def receive_many(raws: list[bytes], *, transport: str) -> list[bytes]:
     """Several messages in, their ACKs out, in order: the MLLP listener's group commit. Every
     message waiting on its connections is applied in one transaction, committed once, and
-    only then answered; each message stays atomic (see ``handle_many``). ``read``: the
-    batch as ``read_batch`` read it beforehand."""
-    outcomes = handle_many(raws, transport=transport, read=read)
+    only then answered; each message stays atomic (see ``handle_many``)."""
+    outcomes = handle_many(raws, transport=transport)
     return [ack_for(raw, outcome) for raw, outcome in zip(raws, outcomes, strict=True)]
 
 
-@dataclass
-class Read:
-    """One message of a batch as read before its transaction (``read_batch``): parsed, or
-    refused with why; a result that may be new also has its register entries built."""
-
-    raw: bytes
-    message: Any = None
-    codec: str = ""
-    key: tuple[str, str, str] = ("", "", "")
-    refused: str = ""
-    # ``_Batch._plain_entries``: (entries, whether one opens a finding), or None when one
-    # cannot be stored as it is (the message is then handled on its own).
-    built: tuple[list[ResultEntry], bool] | None = None
-
-
-def read_batch(raws: list[bytes]) -> list[Read]:
-    """The part of a batch's work that needs no transaction: each message parsed, and where
-    it is an ORU^R01 with a control ID, its results built and checked as entries (whether it
-    was applied before is asked in the transaction, which then uses or drops them). Reference
-    data comes from ``lookups``, as in the transaction. The MLLP listener on PostgreSQL reads
-    the next batch so while the writer waits for the server on this one; nothing is written,
-    so a batch read and never stored leaves no trace."""
-    from qloop.clinical.actions import prepare_result
-
-    out: list[Read] = []
-    for raw in raws:
-        item = Read(raw)
-        out.append(item)
-        try:
-            item.message, item.codec = _parse(raw)
-            item.key = _key(item.message)
-        except Refused as exc:
-            item.refused = str(exc)
-            continue
-        _sender, control_id, kind = item.key
-        if control_id and kind == "ORU^R01":
-            register = _register_for(_f(item.message.segment("MSH"), 3))
-            item.built = _Batch._plain_entries(item.message, register, prepare_result)
-    return out
-
-
-def handle_many(
-    raws: list[bytes], *, transport: str, read: list[Read] | None = None
-) -> list[Outcome]:
+def handle_many(raws: list[bytes], *, transport: str) -> list[Outcome]:
     """Store and apply a batch in one transaction; the outcomes are those ``handle`` gives
     one by one, in order. If the batch as a whole fails (a database error, not a bad
     message), each message is taken again on its own so that one cannot hold up the rest;
     one that still fails is answered AE and kept, when it can be."""
     try:
         with transaction.atomic():
-            return _Batch(transport).run(raws, read)
+            return _Batch(transport).run(raws)
     except IntegrityError:
         # A message of the batch was stored meanwhile by another writer (the same message on
         # two connections): one by one, it is answered as a repeat.
@@ -759,31 +714,22 @@ class _Batch:
         self.outcomes: list[Outcome | None] = []
         self.wrote = False  # whether this transaction has written anything yet
 
-    def run(self, raws: list[bytes], read: list[Read] | None = None) -> list[Outcome]:
-        if read is None or [item.raw for item in read] != raws:
-            read = read_batch(raws)
+    def run(self, raws: list[bytes]) -> list[Outcome]:
+        from qloop.clinical.actions import prepare_result
+
         self.outcomes = [None] * len(raws)
         ready: list[tuple[int, bytes, hl7.Message, str, tuple[str, str, str]]] = []
-        built_of: dict[int, tuple[list[ResultEntry], bool] | None] = {}
-        for i, item in enumerate(read):
-            if item.refused:
+        for i, raw in enumerate(raws):
+            try:
+                message, codec = _parse(raw)
+                key = _key(message)
+            except Refused as exc:
                 self.outcomes[i] = _keep(
-                    item.raw,
-                    self.transport,
-                    "",
-                    "",
-                    "",
-                    "",
-                    MessageStatus.REJECTED,
-                    "AR",
-                    item.refused,
+                    raw, self.transport, "", "", "", "", MessageStatus.REJECTED, "AR", str(exc)
                 )
                 self.wrote = True
                 continue
-            ready.append((i, item.raw, item.message, item.codec, item.key))
-            built_of[i] = item.built
-        from qloop.together import sent_together
-
+            ready.append((i, raw, message, codec, key))
         # Two look-ups that need no answer of each other: one wait on PostgreSQL.
         with sent_together():
             applied = self._send_already_applied([key for *_rest, key in ready])
@@ -795,7 +741,8 @@ class _Batch:
             entries: list[ResultEntry] | None = None
             opens = False
             if control_id and kind == "ORU^R01" and (sender, control_id) not in done:
-                built = built_of[i]
+                register = _register_for(_f(message.segment("MSH"), 3))
+                built = self._plain_entries(message, register, prepare_result)
                 if built is not None:
                     entries, opens = built
             if entries is not None:
@@ -954,7 +901,6 @@ class _Batch:
             send_result_numbers,
         )
         from qloop.inserts import send_many
-        from qloop.together import sent_together
 
         pending, self.pending = self.pending, []
         if not pending:

@@ -73,13 +73,7 @@ class Writer:
     batch. ``threads`` writers take batches from the same queue, each on its own database
     connection (SQLite: always one, it takes one writer at a time)."""
 
-    def __init__(
-        self,
-        max_batch: int = MAX_BATCH,
-        synchronous: str = "",
-        threads: int = 1,
-        read_ahead: bool | None = None,
-    ) -> None:
+    def __init__(self, max_batch: int = MAX_BATCH, synchronous: str = "", threads: int = 1) -> None:
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"QLOOP_HL7_SQLITE_SYNCHRONOUS must be one of {sorted(SYNCHRONOUS)}")
         self.max_batch = max(1, max_batch)
@@ -88,25 +82,10 @@ class Writer:
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
         if connection.vendor == "sqlite":
             threads = 1
-        if read_ahead is None:
-            read_ahead = connection.vendor == "postgresql"
-        # Read ahead: one thread parses the next batch and builds its entries (no database
-        # transaction needed) while the writer waits for PostgreSQL on this one; the writer
-        # takes batches read. Without it (SQLite, whose writer hardly waits) the writer reads
-        # its own batches.
-        self.read: queue.Queue[tuple[list[_Job], list[Any] | None] | None] = queue.Queue(1)
         self.threads = [
-            threading.Thread(
-                target=self._run_read if read_ahead else self._run,
-                name=f"hl7-writer-{n}",
-                daemon=True,
-            )
+            threading.Thread(target=self._run, name=f"hl7-writer-{n}", daemon=True)
             for n in range(max(1, threads))
         ]
-        if read_ahead:
-            self.threads.insert(
-                0, threading.Thread(target=self._read_ahead, name="hl7-reader", daemon=True)
-            )
         for thread in self.threads:
             thread.start()
 
@@ -149,43 +128,10 @@ class Writer:
         finally:
             connection.close()
 
-    def _read_ahead(self) -> None:
-        """The reader: batches from the queue, parsed and built, handed to the writers one at
-        a time (it reads at most one batch past the one waiting). A batch that cannot be read
-        here goes to the writer unread, which reads it itself."""
-        try:
-            while True:
-                first = self.jobs.get()
-                if first is None:
-                    self.read.put(None)
-                    return
-                jobs = self._take(first)
-                try:
-                    read = hl7v2.read_batch([p for job in jobs for p in job.payloads])
-                except Exception:
-                    log.exception("HL7 batch not read ahead; the writer reads it")
-                    read = None
-                self.read.put((jobs, read))
-        finally:
-            connection.close()  # the reference data's look-ups (``lookups``) use one
-
-    def _run_read(self) -> None:
-        try:
-            while True:
-                item = self.read.get()
-                if item is None:
-                    self.read.put(None)  # for the next writer
-                    return
-                self._write(*item)
-        finally:
-            connection.close()
-
-    def _write(self, jobs: list[_Job], read: list[Any] | None = None) -> None:
+    def _write(self, jobs: list[_Job]) -> None:
         try:
             self._connect()
-            acks = hl7v2.receive_many(
-                [p for job in jobs for p in job.payloads], transport="mllp", read=read
-            )
+            acks = hl7v2.receive_many([p for job in jobs for p in job.payloads], transport="mllp")
         except Exception:
             log.exception("HL7 batch not stored; its connections are dropped without an ACK")
             connection.close()
