@@ -16,6 +16,7 @@ placeholders; and a value that is an expression.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, router, transaction
@@ -171,7 +172,19 @@ def can_insert_many(objs: list[Any]) -> bool:
 
 
 def insert_many(objs: list[Any]) -> list[Any]:
-    """``Model.objects.bulk_create(objs)`` for new rows of one model with an automatic key,
+    """``Model.objects.bulk_create(objs)`` for new rows of one model with an automatic key
+    (see ``send_many``, which this is with its answer read at once)."""
+    return send_many(objs)()
+
+
+def send_many(objs: list[Any]) -> Callable[[], list[Any]]:
+    """``insert_many`` in two halves: the statement is sent now, and the function returned
+    reads the new keys into the rows and returns them. Inside ``qloop.together.sent_together``
+    call it after the block, so that the insert waits for the server together with the
+    block's other statements. Where the rows go through bulk_create (or on SQLite) they are
+    written now and the function only returns them.
+
+    ``Model.objects.bulk_create(objs)`` for new rows of one model with an automatic key,
     the same statement and values, without Django's query compiler: each value still goes
     through its field's ``pre_save`` and ``get_db_prep_save`` as bulk_create sends it, the
     keys come back by RETURNING as there, in as many statements. The compiler's own work
@@ -180,13 +193,14 @@ def insert_many(objs: list[Any]) -> list[Any]:
     PostgreSQL the statement is bulk_create's there, one array per column (``UNNEST``), sent
     by ``_insert_unnest``. Anything else goes through bulk_create."""
     if not objs:
-        return objs
+        return lambda: objs
     model = type(objs[0])
     opts: Any = model._meta
     using = router.db_for_write(model)
     connection = connections[using]
     if not can_insert_many(objs):
-        return list(model._default_manager.bulk_create(objs))
+        created = list(model._default_manager.bulk_create(objs))
+        return lambda: created
     fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
@@ -202,11 +216,15 @@ def insert_many(objs: list[Any]) -> list[Any]:
     ]
     if connection.vendor == "postgresql":
         keys = _insert_unnest(connection, opts, fields, rows)
-        for obj, key in zip(objs, keys, strict=True):
-            obj.pk = key
-            obj._state.adding = False
-            obj._state.db = using
-        return objs
+
+        def finish() -> list[Any]:
+            for obj, key in zip(objs, keys(), strict=True):
+                obj.pk = key
+                obj._state.adding = False
+                obj._state.db = using
+            return objs
+
+        return finish
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608 (the model's names)
@@ -224,7 +242,7 @@ def insert_many(objs: list[Any]) -> list[Any]:
                 obj.pk = key
                 obj._state.adding = False
                 obj._state.db = using
-    return objs
+    return lambda: objs
 
 
 # Fields whose values of one type go to the database as they are (``_plain_fields``).
@@ -285,10 +303,11 @@ def _prepared_cursor_class() -> Any:
 
 def _insert_unnest(
     connection: Any, opts: Any, fields: list[Any], rows: list[list[Any]]
-) -> list[Any]:
+) -> Callable[[], list[Any]]:
     """The rows inserted by the statement bulk_create sends on PostgreSQL (``INSERT … SELECT *
     FROM UNNEST(%s::type[], …) RETURNING id``: one array per column, each cast to its
-    column's type without its length, as Django casts it), the new keys in the rows' order.
+    column's type without its length, as Django casts it); the function returned reads the
+    new keys, in the rows' order (see ``send_many``).
 
     Sent with the parameters bound by the server, in binary, as a prepared statement: Django's
     cursors bind on the client, which writes every array out as quoted text (a regular
@@ -314,6 +333,15 @@ def _insert_unnest(
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = _PreparedCursor(connection.connection)
-    with connection._prepare_cursor(raw) as cursor:
+    cursor = connection._prepare_cursor(raw)
+    try:
         cursor.execute(sql, columns_values)
-        return [pk for (pk,) in raw.fetchall()]
+    except BaseException:
+        cursor.close()
+        raise
+
+    def keys() -> list[Any]:
+        with cursor:
+            return [pk for (pk,) in raw.fetchall()]
+
+    return keys

@@ -522,5 +522,7 @@ QLOOP_HL7_SQLITE_SYNCHRONOUS = env_str("QLOOP_HL7_SQLITE_SYNCHRONOUS", "FULL").u
 QLOOP_HL7_WRITERS = env_int("QLOOP_HL7_WRITERS", 1)
 # Listener processes sharing the port on PostgreSQL (qloop hl7-listen --processes): each its
 # own interpreter, writer and connection, so parsing and storing use more than one core.
-# SQLite always has one.
-QLOOP_HL7_PROCESSES = env_int("QLOOP_HL7_PROCESSES", 1)
+# SQLite always has one. Two by default: on a quiet 2-core machine with the database beside
+# it, two took 695–1248 messages/s against one's 560–914, ahead in 6 pairs of 7
+# (bench/RESULTS-clinical.md, sixth round); one process leaves the second core to the rest.
+QLOOP_HL7_PROCESSES = env_int("QLOOP_HL7_PROCESSES", 2)

@@ -10,6 +10,7 @@ infection control.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -43,12 +44,14 @@ from qloop.clinical.models import (
 )
 from qloop.clinical.processes import CLINICIAN_ACK, DEPARTMENT_STAFF, DISEASE_REPORT
 from qloop.clinical.rules import Match, as_number, matches
-from qloop.inserts import insert_many
+from qloop.inserts import send_many
 from qloop.notify.actions import notify, people_in
+from qloop.org import trail
 from qloop.org.models import Department, User
 from qloop.org.models import Sequence as NumberSequence
 from qloop.process import clocks
 from qloop.process.clocks import definition_for
+from qloop.together import sent_together
 
 if TYPE_CHECKING:
     from qloop.clinical.models import FindingRule
@@ -245,25 +248,49 @@ def prepare_result(
     return entry, matches(entry, lookups.rules(register.pk))
 
 
-def register_plain_results(entries: list[ResultEntry]) -> list[ResultEntry]:
+def send_result_numbers(entries: list[ResultEntry]) -> Callable[[], None]:
+    """The register numbers of results stored in bulk, a block at a time per register and
+    year, in two halves: the sequences' updates are sent now, the function returned gives the
+    entries their numbers (see ``qloop.together``)."""
+    wanted: dict[str, list[ResultEntry]] = {}
+    for entry in entries:
+        year = timezone.localtime(entry.reported_at).year
+        wanted.setdefault(f"{entry.register.prefix}-{year}", []).append(entry)
+    sent = [
+        (key, group, NumberSequence.send_next_values(key, len(group)))
+        for key, group in wanted.items()
+    ]
+
+    def number() -> None:
+        for key, group, values in sent:
+            for entry, value in zip(group, values(), strict=True):
+                entry.number = f"{key}-{value:06d}"
+
+    return number
+
+
+def register_plain_results(
+    entries: list[ResultEntry], *, numbered: bool = False
+) -> list[ResultEntry]:
     """Store results from a hospital system that open no finding (``prepare_result`` said so)
     in a few statements: numbers taken a block at a time, the entries and their first
     versions inserted in bulk, the versions chained in the trail as one by one. The caller
     holds the transaction (the listener's batch); what ``register_result`` would write for
-    each is written here, nothing more and nothing less."""
+    each is written here, nothing more and nothing less. ``numbered``: the caller gave them
+    their numbers (``send_result_numbers``).
+
+    On PostgreSQL the statements that need no answer of each other go together
+    (``qloop.together``): the entries' insert with the trail head's lock, the head's update
+    with the versions' insert; in the same order as one by one."""
     if not entries:
         return entries
     with transaction.atomic(savepoint=False):  # the listener's batch holds a savepoint
-        wanted: dict[str, list[ResultEntry]] = {}
-        for entry in entries:
-            year = timezone.localtime(entry.reported_at).year
-            wanted.setdefault(f"{entry.register.prefix}-{year}", []).append(entry)
-        for key, group in wanted.items():
-            for entry, value in zip(
-                group, NumberSequence.next_values(key, len(group)), strict=True
-            ):
-                entry.number = f"{key}-{value:06d}"
-        insert_many(entries)
+        if not numbered:
+            send_result_numbers(entries)()
+        with sent_together():
+            entries_stored = send_many(entries)
+            head = trail.send_head(ResultVersion)
+        entries_stored()
         versions = [
             ResultVersion(
                 entry=entry,
@@ -275,8 +302,12 @@ def register_plain_results(entries: list[ResultEntry]) -> list[ResultEntry]:
             )
             for entry in entries
         ]
-        # fresh: the entries they refer to were inserted just above, in this transaction.
-        ResultVersion.objects.bulk_create(versions, fresh=True)
+        # The trail's bulk append for rows that refer only to rows of this transaction (the
+        # entries just inserted), after the head locked above.
+        locked = head()
+        with sent_together():
+            versions_stored = trail.send_append(ResultVersion, versions, locked)
+        versions_stored()
     return entries
 
 

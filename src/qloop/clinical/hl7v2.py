@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from qloop.clinical.models import (
     Modality,
     ResultEntry,
 )
+from qloop.together import sent_together
 
 if TYPE_CHECKING:
     from qloop.clinical.actions import ResultData
@@ -728,8 +730,11 @@ class _Batch:
                 self.wrote = True
                 continue
             ready.append((i, raw, message, codec, key))
-        done = self._already_applied([key for *_rest, key in ready])
-        stored = self._accessions_stored(ready)
+        # Two look-ups that need no answer of each other: one wait on PostgreSQL.
+        with sent_together():
+            applied = self._send_already_applied([key for *_rest, key in ready])
+            accessions = self._send_accessions_stored(ready)
+        done, stored = applied(), accessions()
         seen: set[str] = set()  # the specimens of the messages before, in this batch
         for i, raw, message, codec, key in ready:
             sender, control_id, kind = key
@@ -771,46 +776,66 @@ class _Batch:
             raise RuntimeError("an HL7 message of the batch was left without an outcome")
         return outcomes
 
-    def _already_applied(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str], Any]:
+    def _send_already_applied(
+        self, keys: list[tuple[str, str, str]]
+    ) -> Callable[[], dict[tuple[str, str], Any]]:
+        """The messages of these keys applied before, by (sender, MSH-10): on PostgreSQL the
+        look-up is sent now and read by the function returned (``qloop.together``)."""
         controls = {control for _s, control, _k in keys if control}
         if not controls:
-            return {}
+            return dict
         wanted = {(sender, control) for sender, control, _k in keys}
-        found: Any
-        if connection.vendor == "postgresql":
-            # One index look-up per (sender, MSH-10). With ``control_id IN (…)`` alone
-            # PostgreSQL read the whole unique index at every batch, and even with the sender
-            # too it filtered all the sender's rows while the table had no statistics yet.
-            pairs = sorted(wanted)
-            sql = (
-                "SELECT m.id FROM unnest(%s::text[], %s::text[]) AS k(sender, control_id) "  # noqa: S608
-                f"JOIN {HL7Message._meta.db_table} m ON m.sender = k.sender "
-                "AND m.control_id = k.control_id WHERE m.status = %s"
+        if connection.vendor != "postgresql":
+            return lambda: self._already_applied(wanted, controls)
+        # One index look-up per (sender, MSH-10). With ``control_id IN (…)`` alone PostgreSQL
+        # read the whole unique index at every batch, and even with the sender too it filtered
+        # all the sender's rows while the table had no statistics yet.
+        pairs = sorted(wanted)
+        sql = (
+            "SELECT m.id FROM unnest(%s::text[], %s::text[]) AS k(sender, control_id) "  # noqa: S608
+            f"JOIN {HL7Message._meta.db_table} m ON m.sender = k.sender "
+            "AND m.control_id = k.control_id WHERE m.status = %s"
+        )
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                sql, [[p[0] for p in pairs], [p[1] for p in pairs], MessageStatus.APPLIED]
             )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    sql, [[p[0] for p in pairs], [p[1] for p in pairs], MessageStatus.APPLIED]
-                )
+        except BaseException:
+            cursor.close()
+            raise
+
+        def found() -> dict[tuple[str, str], Any]:
+            with cursor:
                 ids = [row[0] for row in cursor.fetchall()]
             if not ids:
                 return {}
-            found = HL7Message.objects.filter(pk__in=ids).defer("raw")
-        else:
-            found = HL7Message.objects.filter(
-                status=MessageStatus.APPLIED,
-                sender__in={sender for sender, _c in wanted},
-                control_id__in=controls,
-            ).defer("raw")
+            rows = HL7Message.objects.filter(pk__in=ids).defer("raw")
+            return {(m.sender, m.control_id): m for m in rows if (m.sender, m.control_id) in wanted}
+
+        return found
+
+    @staticmethod
+    def _already_applied(
+        wanted: set[tuple[str, str]], controls: set[str]
+    ) -> dict[tuple[str, str], Any]:
+        """SQLite's look-up of ``_send_already_applied``."""
+        found = HL7Message.objects.filter(
+            status=MessageStatus.APPLIED,
+            sender__in={sender for sender, _c in wanted},
+            control_id__in=controls,
+        ).defer("raw")
         return {(m.sender, m.control_id): m for m in found if (m.sender, m.control_id) in wanted}
 
     @staticmethod
-    def _accessions_stored(ready: list[Any]) -> set[tuple[int, str, str]]:
-        """Specimens of this batch already in a register (their results are corrections)."""
+    def _send_accessions_stored(ready: list[Any]) -> Callable[[], set[tuple[int, str, str]]]:
+        """Specimens of this batch already in a register (their results are corrections): the
+        look-up is sent now, the function returned reads it (``qloop.together``)."""
         wanted: set[str] = set()
         for _i, _raw, message, _codec, _key in ready:
             wanted |= _accessions(message)
         if not wanted:
-            return set()
+            return set
         # Written out: the ORM's building of this one query cost more CPU than storing a
         # plain result (a third of a millisecond per batch; a batch is often one message).
         meta = ResultEntry._meta
@@ -822,9 +847,18 @@ class _Batch:
             f"SELECT {', '.join(columns)} FROM {meta.db_table} "  # noqa: S608
             f"WHERE {columns[1]} IN ({', '.join(['%s'] * len(wanted))})"
         )
-        with connection.cursor() as cursor:
+        cursor = connection.cursor()
+        try:
             cursor.execute(sql, sorted(wanted))
-            return {(int(r), str(a), str(t)) for r, a, t in cursor.fetchall()}
+        except BaseException:
+            cursor.close()
+            raise
+
+        def stored() -> set[tuple[int, str, str]]:
+            with cursor:
+                return {(int(r), str(a), str(t)) for r, a, t in cursor.fetchall()}
+
+        return stored
 
     @staticmethod
     def _plain_entries(
@@ -861,36 +895,47 @@ class _Batch:
         goes one by one: after a savepoint when the batch wrote something before or a finding
         is to be opened, else the whole batch does (``handle_many``), which saves the
         savepoint's two statements in the usual batch."""
-        from qloop.clinical.actions import open_findings, register_plain_results
-        from qloop.inserts import insert_many
+        from qloop.clinical.actions import (
+            open_findings,
+            register_plain_results,
+            send_result_numbers,
+        )
+        from qloop.inserts import send_many
 
         pending, self.pending = self.pending, []
         if not pending:
             return
         opens = any(p.opens for p in pending)
         savepoint, self.wrote = self.wrote or opens, True
+        entries = [e for p in pending for e in p.entries]
         try:
             with transaction.atomic(savepoint=savepoint):
-                messages = insert_many(
-                    [
-                        HL7Message(
-                            sender=p.key[0],
-                            control_id=p.key[1],
-                            message_type=p.key[2],
-                            transport=self.transport,
-                            raw=p.raw,
-                            charset=p.codec,
-                            status=MessageStatus.APPLIED,
-                            ack_code="AA",
-                            entries=len(p.entries),
-                        )
-                        for p in pending
-                    ]
-                )
+                # The messages' insert and the entries' numbers need no answer of each other:
+                # on PostgreSQL they are sent together (one wait, not two).
+                with sent_together():
+                    messages_stored = send_many(
+                        [
+                            HL7Message(
+                                sender=p.key[0],
+                                control_id=p.key[1],
+                                message_type=p.key[2],
+                                transport=self.transport,
+                                raw=p.raw,
+                                charset=p.codec,
+                                status=MessageStatus.APPLIED,
+                                ack_code="AA",
+                                entries=len(p.entries),
+                            )
+                            for p in pending
+                        ]
+                    )
+                    numbered = send_result_numbers(entries)
+                messages = messages_stored()
+                numbered()
                 for p, msg in zip(pending, messages, strict=True):
                     for entry in p.entries:
                         entry.message = msg
-                register_plain_results([e for p in pending for e in p.entries])
+                register_plain_results(entries, numbered=True)
                 if opens:
                     with override(settings.LANGUAGE_CODE):
                         for p in pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -573,23 +574,45 @@ class Sequence(models.Model):
     def next_values(cls, key: str, count: int) -> range:
         """``count`` numbers at once, under the same lock as ``next_value``: a batch of
         results from a hospital system takes one row update, not one per result."""
+        return cls.send_next_values(key, count)()
+
+    @classmethod
+    def send_next_values(cls, key: str, count: int) -> Callable[[], range]:
+        """``next_values`` in two halves: the row's update is sent now, the function returned
+        reads the numbers (inside ``qloop.together.sent_together``, call it after the block).
+        Where the row is still to be made, that is done when the function is called."""
         if count < 1:
-            return range(0)
+            return lambda: range(0)
         connection = transaction.get_connection()
         if not connection.in_atomic_block:
             raise RuntimeError("Sequence.next_value must run inside a transaction")
-        if _update_returning(connection):
-            # One statement takes the row's lock and the numbers (registration is the page a
-            # clerk uses most; this was three statements, issue 14).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    'UPDATE "org_sequence" SET "last_value" = "last_value" + %s '
-                    'WHERE "key" = %s RETURNING "last_value"',
-                    [count, key],
-                )
+        if not _update_returning(connection):
+            return lambda: cls._next_values_locked(key, count)
+        # One statement takes the row's lock and the numbers (registration is the page a
+        # clerk uses most; this was three statements, issue 14).
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                'UPDATE "org_sequence" SET "last_value" = "last_value" + %s '
+                'WHERE "key" = %s RETURNING "last_value"',
+                [count, key],
+            )
+        except BaseException:
+            cursor.close()
+            raise
+
+        def numbers() -> range:
+            with cursor:
                 row = cursor.fetchone()
             if row is not None:
                 return range(int(row[0]) - count + 1, int(row[0]) + 1)
+            return cls._next_values_locked(key, count)
+
+        return numbers
+
+    @classmethod
+    def _next_values_locked(cls, key: str, count: int) -> range:
+        """The numbers by a locking read and a save (the row made first if missing)."""
         # Create the row if it is missing without failing when another transaction races us.
         if not cls.objects.filter(key=key).exists():
             try:

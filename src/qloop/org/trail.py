@@ -17,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import connections, models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -108,11 +108,20 @@ def link(
     taken first (the HL7 listener's result versions: one wait for the server fewer a batch)."""
     from qloop.org.models import TrailHead
 
+    if not fresh:
+        _hold_references(content_fields(model), rows, using)
+    head = _locked_head(TrailHead, model._meta.label_lower, using)
+    _chain(model, rows, head, using)
+
+
+def _chain(
+    model: type[models.Model], rows: list[Any], head: tuple[int, int, str], using: str
+) -> None:
+    """Number and hash ``rows`` after the locked ``head`` (id, seq, hash) and send the head's
+    update (its answer is not read: inside ``sent_together`` it waits with the block)."""
     chain = model._meta.label_lower
     fields = content_fields(model)
-    if not fresh:
-        _hold_references(fields, rows, using)
-    head_id, seq, prev = _locked_head(TrailHead, chain, using)
+    head_id, seq, prev = head
     for row in rows:
         if row.pk is not None:
             raise TypeError(f"{model.__name__} rows are append-only")
@@ -125,6 +134,54 @@ def link(
         prev = row.hash
     with connections[using].cursor() as cursor:
         cursor.execute(_head_sql(using)[1], [seq, prev, head_id])
+
+
+def send_head(
+    model: type[models.Model], *, using: str = "default"
+) -> Callable[[], tuple[int, int, str]]:
+    """The trail head's locking read, sent now; the function returned reads it (id, seq,
+    hash), making the head first if the trail has none. For ``send_append``; inside
+    ``qloop.together.sent_together`` call it after the block."""
+    from qloop.org.models import TrailHead
+
+    chain = model._meta.label_lower
+    cursor = connections[using].cursor()
+    try:
+        cursor.execute(_head_sql(using)[0], [chain])
+    except BaseException:
+        cursor.close()
+        raise
+
+    def head() -> tuple[int, int, str]:
+        with cursor:
+            row = cursor.fetchone()
+        if row is None:
+            return _locked_head(TrailHead, chain, using)
+        return int(row[0]), int(row[1]), str(row[2])
+
+    return head
+
+
+def send_append(
+    model: type[models.Model],
+    rows: list[Any],
+    head: tuple[int, int, str],
+    *,
+    using: str = "default",
+) -> Callable[[], list[Any]]:
+    """``model.objects.bulk_create(rows, fresh=True)`` in halves, for a head already locked by
+    ``send_head`` in the caller's transaction: the rows are chained after it and the head's
+    update and the rows' insert are sent now; the function returned reads the new keys
+    (inside ``sent_together``: after the block). Every row the new rows refer to must have
+    been made in the caller's transaction (as ``link``'s ``fresh``)."""
+    from qloop import inserts
+
+    _chain(model, rows, head, using)
+    if using == router.db_for_write(model) and inserts.can_insert_many(rows):
+        return inserts.send_many(rows)
+    # The trail's own bulk_create would chain the rows again: the plain one writes them.
+    created = models.QuerySet.bulk_create(model._default_manager.using(using).all(), rows)
+    return lambda: list(created)
 
 
 def _hold_references(fields: list[models.Field[Any, Any]], rows: list[Any], using: str) -> None:

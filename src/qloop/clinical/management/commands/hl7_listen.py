@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 MAX_FRAME = 10 * 1024 * 1024
 MAX_BATCH = 200
 WRITERS = 1  # on PostgreSQL (QLOOP_HL7_WRITERS); SQLite always has one
-PROCESSES = 1  # QLOOP_HL7_PROCESSES; SQLite always has one
+PROCESSES = 2  # QLOOP_HL7_PROCESSES (PostgreSQL); SQLite always has one
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 SYNCHRONOUS = {"", "NORMAL", "FULL", "EXTRA"}  # SQLite's PRAGMA synchronous, "": leave it
 
