@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
         assert child.stdout is not None
-        while child.stdout.readline().strip() != "ready":
-            pass
+        while (line := child.stdout.readline()).strip() != "ready":
+            if not line:  # the child ended before it was ready (its error is on stderr)
+                raise SystemExit(f"the {label} side exited with code {child.wait()}")
         children[label] = child
     print(f"load average before: {os.getloadavg()}")
     results: dict[tuple[str, str], list[list[float]]] = {}
