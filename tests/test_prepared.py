@@ -173,3 +173,27 @@ def test_a_register_page_reads_the_same_rows(cases: list[Case]) -> None:
         assert [len(r.clocks.all()) for r in rows] == [
             Case.objects.get(pk=i).clocks.count() for i in ids
         ]
+
+
+def test_reads_made_and_dropped_one_after_another_each_get_their_own_columns(
+    cases: list[Case],
+) -> None:
+    """Reads made while the program runs (``access.personal_rows``) are dropped again when
+    their dictionary is cleared; a new read made after one was dropped may sit at the same
+    address. Each must still convert its own columns, never the dropped one's (a count read
+    after a case read failed with IndexError on PostgreSQL, or could convert a value with
+    another column's converter)."""
+    import gc
+
+    from qloop.prepared import counted
+
+    expected_cases = [fields(c) for c in Case.objects.select_related("contact").order_by("id")]
+    for turn in range(60):
+        if turn % 2:
+            read: Prepared[Any] = Prepared(lambda: counted(Case.objects.all()))
+            assert read() == [len(cases)], turn
+        else:
+            read = Prepared(lambda: Case.objects.select_related("contact").order_by("id"))
+            assert [fields(c) for c in read()] == expected_cases, turn
+        del read
+        gc.collect()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -35,6 +36,7 @@ T = TypeVar("T")
 
 _MARKER_INT = -(2**61)
 MAX_LIST = 100  # a list argument longer than this is refused: the caller reads it as usual
+_CONVERTERS_KEPT = 4000  # per connection; more than the reads kept compiled at once
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,20 @@ def _converters(compiled: _Compiled, compiler: SQLCompiler, connection: Any) -> 
     column's field and the backend again costs more than a small read itself (about 0.1 ms
     for the case's 70 columns). Kept on the connection, which belongs to one thread, because
     a backend's converters are its operations' bound methods. None: let Django do it."""
-    kept: dict[int, Any] = connection.__dict__.setdefault("_qloop_prepared_converters", {})
-    converters = kept.get(id(compiled))
-    if converters is None:
-        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-        if compiler.has_composite_fields(fields):
-            return None
-        converters = kept[id(compiled)] = compiler.get_converters(fields)
+    kept: dict[int, tuple[Any, Any]] = connection.__dict__.setdefault(
+        "_qloop_prepared_converters", {}
+    )
+    # Keyed by the compiled read's address, checked against the read itself: reads made while
+    # the program runs (``access.personal_rows``) are dropped again, and a new one may take a
+    # dropped one's address; its columns are not the dropped one's.
+    entry = kept.get(id(compiled))
+    if entry is not None and entry[0]() is compiled:
+        return entry[1]
+    if len(kept) >= _CONVERTERS_KEPT:
+        kept.clear()  # dropped reads' entries with the live ones, which are worked out again
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    converters = None if compiler.has_composite_fields(fields) else compiler.get_converters(fields)
+    kept[id(compiled)] = (weakref.ref(compiled), converters)
     return converters
 
 
