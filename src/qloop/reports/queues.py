@@ -45,16 +45,23 @@ def _reports_in(states: tuple[str, ...]) -> QuerySet[SurveyReport]:
 # My work's lists and the badge's counts, compiled once per process (qloop.prepared): which
 # reports wait for a person depends only on the states they act in, which are worked out
 # afresh every time; the improvement actions only on who owns them.
-_REPORTS: dict[tuple[tuple[str, ...], int], Prepared[Any]] = {}
+_READS: dict[tuple[Any, ...], Prepared[Any]] = {}
+
+
+def _kept_read(key: tuple[Any, ...], build: Any, **arguments: type) -> Prepared[Any]:
+    """The read ``build`` makes for ``key`` (a handful of keys: states and limits), compiled
+    the first time it is asked for."""
+    read = _READS.get(key)
+    if read is None:
+        read = _READS[key] = Prepared(build, **arguments)
+    return read
 
 
 def _reports_read(states: tuple[str, ...], limit: int) -> Prepared[Any]:
-    read = _REPORTS.get((states, limit))
-    if read is None:
-        read = _REPORTS[states, limit] = Prepared(
-            lambda: counted(_reports_in(states)) if limit < 0 else _reports_in(states)[:limit]
-        )
-    return read
+    return _kept_read(
+        ("reports", states, limit),
+        lambda: counted(_reports_in(states)) if limit < 0 else _reports_in(states)[:limit],
+    )
 
 
 def reports_waiting_list(user: User, limit: int) -> list[SurveyReport]:
@@ -85,19 +92,14 @@ def _owned_actions(owner: Any) -> QuerySet[ImprovementAction]:
     )
 
 
-_OWNED_ACTIONS: dict[int, Prepared[Any]] = {}
-
-
 def _actions_read(limit: int) -> Prepared[Any]:
-    read = _OWNED_ACTIONS.get(limit)
-    if read is None:
-        read = _OWNED_ACTIONS[limit] = Prepared(
-            lambda owner: (
-                counted(_owned_actions(owner)) if limit < 0 else _owned_actions(owner)[:limit]
-            ),
-            owner=int,
-        )
-    return read
+    return _kept_read(
+        ("actions", limit),
+        lambda owner: (
+            counted(_owned_actions(owner)) if limit < 0 else _owned_actions(owner)[:limit]
+        ),
+        owner=int,
+    )
 
 
 def improvement_actions_list(user: User, limit: int) -> list[ImprovementAction]:
