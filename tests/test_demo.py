@@ -180,3 +180,50 @@ def test_the_pharmacy_demo_loads_whatever_the_hour_it_runs(
     load_pharmacy({"cases": 40})
     assert Case.objects.filter(profile=Profile.PHARMACY).exists()
     assert not Case.objects.filter(received_at__gt=timezone.now()).exists()
+
+
+def test_the_organisation_loads_again_putting_back_its_own_rows_and_keeping_peoples_changes(
+    db: Any,
+) -> None:
+    """Loaded again, the demo puts its departments and taxonomy back as it has them, leaves the
+    people's own changes (name, password) alone and makes nothing twice; rows are written a
+    few statements per table (issue 14: most tests' set-up), yet each still tells the caches
+    that listen for saved rows."""
+    from qloop.cases.models import Category, ExtraField
+    from qloop.clinical import lookups
+    from qloop.demo.hospital import load_hospital
+    from qloop.demo.loader import load_organisation
+    from qloop.org import refdata
+    from qloop.org.models import Department, Membership, Role, User
+
+    def counts() -> list[int]:
+        return [
+            m.objects.count() for m in (Department, Role, User, Membership, Category, ExtraField)
+        ]
+
+    load_organisation()
+    first = counts()
+    Department.objects.filter(code="QA").update(name="质检科", parent=None)
+    Category.objects.filter(code="1A").update(order=99, name="改过的")
+    cs = User.objects.get(username="cs")
+    cs.display_name = "林红"
+    cs.set_password("Own-pass-2026")
+    cs.save()
+    token = refdata.current_token()
+
+    users = load_organisation()
+
+    assert counts() == first
+    qa = Department.objects.get(code="QA")
+    assert (qa.name, qa.parent.code if qa.parent else None) == ("品质部", "GM")
+    assert Category.objects.filter(code="1A", order=1, name="制造质量").exists()
+    cs.refresh_from_db()
+    assert cs.display_name == "林红" and cs.check_password("Own-pass-2026")
+    assert users["cs"].pk == cs.pk and users["admin"].is_superuser
+    assert refdata.current_token() != token  # pages read the departments and taxonomy afresh
+
+    # The laboratory is unknown to the result listener until the hospital is loaded; its
+    # look-up, kept for a few seconds, hears of the new departments at once.
+    assert lookups.department("LAB") is None
+    load_hospital()
+    assert lookups.department("LAB") == Department.objects.get(code="LAB")

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from qloop.demo.registry import DemoPart
-from qloop.org.models import Department, Membership, Profile, Role, User
+from qloop.org.models import Department, Profile, Role
 
 # user name, name, department, role (beside the shared hospital's; heads and nurses of the
 # clinical departments, so escalations reach somebody)
@@ -72,28 +72,20 @@ def _name(rng: random.Random) -> str:
 
 
 def _ensure_users(base: dict[str, Any]) -> dict[str, Any]:
-    from qloop.demo.loader import check_password_allowed, demo_password_hash
+    """The laboratory's and radiology's extra people, and the nurse's role, beside the
+    hospital's."""
+    from qloop.demo.loader import put_people
+    from qloop.rows import put_rows
 
-    password = check_password_allowed()
-    users = dict(base)
-    nurse, _c = Role.objects.get_or_create(
-        code="nurse",
-        defaults={"name": "护士", "name_zh_hant": "護士", "name_en": "Nurse"},
+    put_rows(
+        Role,
+        "code",
+        [{"code": "nurse", "name": "护士", "name_zh_hant": "護士", "name_en": "Nurse"}],
+        update=False,
     )
-    for username, name, dept, role in EXTRA_USERS:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={"display_name": name, "email": f"{username}@hospital.example.com"},
-        )
-        if created:
-            user.password = demo_password_hash(password)
-            user.save()
-        role_obj = nurse if role == "nurse" else Role.objects.get(code=role)
-        Membership.objects.get_or_create(
-            user=user, department=Department.objects.get(code=dept), role=role_obj
-        )
-        users[username] = user
-    return users
+    roles = {r.code: r for r in Role.objects.filter(code__in={u[3] for u in EXTRA_USERS})}
+    depts = {d.code: d for d in Department.objects.filter(code__in={u[2] for u in EXTRA_USERS})}
+    return {**base, **put_people(EXTRA_USERS, depts, roles, email_domain="hospital.example.com")}
 
 
 def load_clinical(options: dict[str, Any]) -> dict[str, int]:

@@ -21,6 +21,7 @@ from qloop.clinical.models import (
     Ward,
 )
 from qloop.org.models import Department
+from qloop.rows import put_rows
 
 CLINICAL_KINDS = ["finding", "patient_opinion", "special_request", "clinician_issue"]
 
@@ -114,22 +115,27 @@ INFECTIOUS_RULES = [
 
 
 def load_clinical_setup() -> dict[str, Any]:
-    """Registers, wards, diseases, reporting rules and finding rules; idempotent."""
+    """Registers, wards, diseases, reporting rules and finding rules; idempotent (a row that
+    exists is kept as it is: the hospital may have changed it)."""
     depts = {d.code: d for d in Department.objects.all()}
-    registers: dict[str, ClinicalRegister] = {}
-    for code, name, hant, en, dept, modality, prefix, app in REGISTERS:
-        registers[code], _created = ClinicalRegister.objects.get_or_create(
-            code=code,
-            defaults={
+    registers = put_rows(
+        ClinicalRegister,
+        "code",
+        [
+            {
+                "code": code,
                 "name": name,
                 "name_zh_hant": hant,
                 "name_en": en,
-                "department": depts[dept],
+                "department_id": depts[dept].pk,
                 "modality": Modality(modality),
                 "prefix": prefix,
                 "hl7_application": app,
-            },
-        )
+            }
+            for code, name, hant, en, dept, modality, prefix, app in REGISTERS
+        ],
+        update=False,
+    )
     lab = depts["LAB"]
     if not set(CLINICAL_KINDS) <= set(lab.intake_kinds):
         lab.intake_kinds = sorted({*lab.intake_kinds, *CLINICAL_KINDS})
@@ -138,61 +144,85 @@ def load_clinical_setup() -> dict[str, Any]:
     if "disease_report" not in ic.intake_kinds:
         ic.intake_kinds = sorted({*ic.intake_kinds, "disease_report"})
         ic.save(update_fields=["intake_kinds"])
-    wards = {}
-    for code, name, hant, en, dept, beds, phone in WARDS:
-        wards[code], _created = Ward.objects.get_or_create(
-            code=code,
-            defaults={
+    wards = put_rows(
+        Ward,
+        "code",
+        [
+            {
+                "code": code,
                 "name": name,
                 "name_zh_hant": hant,
                 "name_en": en,
-                "department": depts[dept],
+                "department_id": depts[dept].pk,
                 "beds": beds,
                 "phone": phone,
-            },
-        )
-    for disease_class, hours in REPORTING_RULES:
-        ReportingRule.objects.get_or_create(
-            disease_class=disease_class,
-            version=1,
-            defaults={"hours": hours, "source": LAW, "valid_from": dt.date(2015, 1, 1)},
-        )
-    diseases = {}
-    for code, name, hant, en, disease_class, icd in DISEASES:
-        diseases[code], _created = NotifiableDisease.objects.get_or_create(
-            code=code,
-            defaults={
+            }
+            for code, name, hant, en, dept, beds, phone in WARDS
+        ],
+        update=False,
+    )
+    put_rows(
+        ReportingRule,
+        ("disease_class", "version"),
+        [
+            {
+                "disease_class": disease_class,
+                "version": 1,
+                "hours": hours,
+                "source": LAW,
+                "valid_from": dt.date(2015, 1, 1),
+            }
+            for disease_class, hours in REPORTING_RULES
+        ],
+        update=False,
+    )
+    diseases = put_rows(
+        NotifiableDisease,
+        "code",
+        [
+            {
+                "code": code,
                 "name": name,
                 "name_zh_hant": hant,
                 "name_en": en,
                 "disease_class": disease_class,
                 "icd10": icd,
-            },
-        )
-    for reg, name, test, low, high, sex, age_from, age_below in CRITICAL_RULES:
-        FindingRule.objects.get_or_create(
-            register=registers[reg],
-            name=name,
-            defaults={
-                "kind": FindingKind.CRITICAL,
-                "test_code": test,
-                "low_limit": Decimal(low) if low else None,
-                "high_limit": Decimal(high) if high else None,
-                "sex": sex,
-                "age_min_years": Decimal(age_from) if age_from else None,
-                "age_max_years": Decimal(age_below) if age_below else None,
-            },
-        )
-    for reg, name, test, disease in INFECTIOUS_RULES:
-        FindingRule.objects.get_or_create(
-            register=registers[reg],
-            name=name,
-            defaults={
-                "kind": FindingKind.INFECTIOUS,
-                "test_code": test,
-                "positive_words": POSITIVE,
-                "negative_words": NEGATIVE,
-                "disease": diseases.get(disease or ""),
-            },
-        )
+            }
+            for code, name, hant, en, disease_class, icd in DISEASES
+        ],
+        update=False,
+    )
+    put_rows(
+        FindingRule,
+        ("register_id", "name"),
+        [
+            *(
+                {
+                    "register_id": registers[reg].pk,
+                    "name": name,
+                    "kind": FindingKind.CRITICAL,
+                    "test_code": test,
+                    "low_limit": Decimal(low) if low else None,
+                    "high_limit": Decimal(high) if high else None,
+                    "sex": sex,
+                    "age_min_years": Decimal(age_from) if age_from else None,
+                    "age_max_years": Decimal(age_below) if age_below else None,
+                }
+                for reg, name, test, low, high, sex, age_from, age_below in CRITICAL_RULES
+            ),
+            *(
+                {
+                    "register_id": registers[reg].pk,
+                    "name": name,
+                    "kind": FindingKind.INFECTIOUS,
+                    "test_code": test,
+                    "positive_words": POSITIVE,
+                    "negative_words": NEGATIVE,
+                    "disease_id": diseases[disease].pk if disease else None,
+                }
+                for reg, name, test, disease in INFECTIOUS_RULES
+            ),
+        ],
+        update=False,
+    )
     return {"registers": registers, "wards": wards, "diseases": diseases}

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qloop.demo.loader import check_password_allowed, demo_password_hash
-from qloop.org.models import Department, Membership, Role, User
+from qloop.demo.loader import check_password_allowed, put_departments, put_people, put_roles
 
 HOSPITAL = "HOSP"
 
@@ -120,41 +119,10 @@ HOSPITAL_USERS: list[tuple[str, str, str, str]] = [
 
 def load_hospital() -> dict[str, Any]:
     """The hospital's departments, roles and people; safe to run again. Returns the users."""
-    password = check_password_allowed()
-    depts: dict[str, Department] = {}
-    for code, name, hant, en, parent in HOSPITAL_DEPARTMENTS:
-        depts[code], _created = Department.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "name_zh_hant": hant,
-                "name_en": en,
-                "parent": depts.get(parent or ""),
-            },
-        )
-    roles: dict[str, Role] = {}
-    for code, name, hant, en, all_, manages, personal, admin in HOSPITAL_ROLES:
-        roles[code], _created = Role.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "name_zh_hant": hant,
-                "name_en": en,
-                "sees_all_cases": all_,
-                "manages_cases": manages,
-                "sees_personal_data": personal,
-                "administers": admin,
-            },
-        )
-    users: dict[str, Any] = {}
-    for username, name, dept, role in HOSPITAL_USERS:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={"display_name": name, "email": f"{username}@hospital.example.com"},
-        )
-        if created:
-            user.password = demo_password_hash(password)
-            user.save()
-        Membership.objects.get_or_create(user=user, department=depts[dept], role=roles[role])
-        users[username] = user
-    return users
+    check_password_allowed()
+    depts = put_departments(
+        [(code, name, hant, en, None) for code, name, hant, en, _parent in HOSPITAL_DEPARTMENTS],
+        {code: parent for code, *_names, parent in HOSPITAL_DEPARTMENTS},
+    )
+    roles = put_roles(HOSPITAL_ROLES)
+    return put_people(HOSPITAL_USERS, depts, roles, email_domain="hospital.example.com")

@@ -18,6 +18,7 @@ from qloop.cases.choices import Channel, FieldType, Gender, Severity
 from qloop.cases.models import Case, Category, ExtraField
 from qloop.demo.vocabulary import GIVEN, ORGANISATIONS, PRODUCTS, SURNAMES, SYMPTOMS
 from qloop.org.models import Department, Membership, Organisation, Profile, Role, User
+from qloop.rows import put_rows
 
 DEPARTMENTS = [
     # code, 简体, 繁體, English, intake kinds
@@ -126,26 +127,83 @@ def check_password_allowed() -> str:
     return password
 
 
-def load_organisation() -> dict[str, Any]:
-    """Departments, roles, people, taxonomy and extra fields; safe to run again."""
-    password = check_password_allowed()
-    org = Organisation.current()
-    if Profile.MANUFACTURER not in org.profiles:
-        org.profiles = [*org.profiles, Profile.MANUFACTURER]
-    org.name = "苏州启环机电有限公司"
-    org.save()
-    depts = {}
-    for code, name, hant, en, intake in DEPARTMENTS:
-        depts[code], _ = Department.objects.update_or_create(
-            code=code,
-            defaults={"name": name, "name_zh_hant": hant, "name_en": en, "intake_kinds": intake},
+def put_people(
+    people: list[tuple[str, str, str, str]],
+    depts: dict[str, Department],
+    roles: dict[str, Role],
+    *,
+    email_domain: str,
+) -> dict[str, Any]:
+    """Demo users (username, name, department code, role code) with their memberships; a user
+    that exists keeps its name, address and password."""
+    password = demo_password_hash(check_password_allowed())
+    users = put_rows(
+        User,
+        "username",
+        [
+            {
+                "username": username,
+                "display_name": name,
+                "email": f"{username}@{email_domain}",
+                "password": password,
+            }
+            for username, name, _dept, _role in people
+        ],
+        update=False,
+    )
+    put_rows(
+        Membership,
+        ("user_id", "department_id", "role_id"),
+        [
+            {
+                "user_id": users[username].pk,
+                "department_id": depts[dept].pk,
+                "role_id": roles[role].pk,
+            }
+            for username, _name, dept, role in people
+        ],
+    )
+    return {username: users[username] for username, *_rest in people}
+
+
+def put_departments(
+    departments: list[tuple[str, str, str, str, Any]], parents: dict[str, str | None]
+) -> dict[str, Department]:
+    """Departments (code, 简体, 繁體, English, intake kinds or None) under their parents' codes;
+    a parent is put before its children."""
+    depts: dict[str, Department] = {}
+    todo = list(departments)
+    while todo:
+        level = [d for d in todo if (parents.get(d[0]) or "") in {"", *depts}]
+        if not level:
+            raise ValueError(f"departments under no listed department: {todo}")
+        depts |= put_rows(
+            Department,
+            "code",
+            [
+                {
+                    "code": code,
+                    "name": name,
+                    "name_zh_hant": hant,
+                    "name_en": en,
+                    **({"intake_kinds": intake} if intake is not None else {}),
+                    **({"parent_id": depts[parent].pk} if (parent := parents.get(code)) else {}),
+                }
+                for code, name, hant, en, intake in level
+            ],
         )
-    Department.objects.filter(code__in=["CS", "QA", "PROD", "SALES"]).update(parent=depts["GM"])
-    roles = {}
-    for code, name, hant, en, all_, manages, personal, admin in ROLES:
-        roles[code], _ = Role.objects.update_or_create(
-            code=code,
-            defaults={
+        todo = [d for d in todo if d not in level]
+    return depts
+
+
+def put_roles(roles: list[tuple[str, str, str, str, bool, bool, bool, bool]]) -> dict[str, Role]:
+    """Roles (code, 简体, 繁體, English, sees all, manages, personal data, administers)."""
+    return put_rows(
+        Role,
+        "code",
+        [
+            {
+                "code": code,
                 "name": name,
                 "name_zh_hant": hant,
                 "name_en": en,
@@ -153,47 +211,53 @@ def load_organisation() -> dict[str, Any]:
                 "manages_cases": manages,
                 "sees_personal_data": personal,
                 "administers": admin,
-            },
+            }
+            for code, name, hant, en, all_, manages, personal, admin in roles
+        ],
+    )
+
+
+def load_organisation() -> dict[str, Any]:
+    """Departments, roles, people, taxonomy and extra fields; safe to run again."""
+    check_password_allowed()
+    org = Organisation.current()
+    if Profile.MANUFACTURER not in org.profiles:
+        org.profiles = [*org.profiles, Profile.MANUFACTURER]
+    org.name = "苏州启环机电有限公司"
+    org.save()
+    depts = put_departments(DEPARTMENTS, {code: "GM" for code in ("CS", "QA", "PROD", "SALES")})
+    roles = put_roles(ROLES)
+    users = put_people(USERS, depts, roles, email_domain="example.com")
+    admin = users["admin"]
+    if not (admin.is_staff and admin.is_superuser):
+        admin.is_staff = admin.is_superuser = True
+        admin.save(update_fields=["is_staff", "is_superuser"])
+    place = {code: n for n, (code, *_rest) in enumerate(CATEGORIES)}
+    categories: dict[str, Category] = {}
+    for level in ([c for c in CATEGORIES if not c[4]], [c for c in CATEGORIES if c[4]]):
+        categories |= put_rows(
+            Category,
+            "code",
+            [
+                {
+                    "code": code,
+                    "name": name,
+                    "name_zh_hant": hant,
+                    "name_en": en,
+                    "parent_id": categories[parent].pk if parent else None,
+                    "order": place[code],
+                    "profile": Profile.MANUFACTURER,
+                }
+                for code, name, hant, en, parent in level
+            ],
         )
-    users = {}
-    for username, name, dept, role in USERS:
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"display_name": name, "email": f"{username}@example.com"}
-        )
-        if created:
-            user.password = demo_password_hash(password)
-        if username == "admin":
-            user.is_staff = user.is_superuser = True
-        user.save()
-        Membership.objects.get_or_create(user=user, department=depts[dept], role=roles[role])
-        users[username] = user
-    parents: dict[str, Category] = {}
-    for order, (code, name, hant, en, parent) in enumerate(CATEGORIES):
-        cat, _ = Category.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "name_zh_hant": hant,
-                "name_en": en,
-                "parent": parents.get(parent or ""),
-                "order": order,
-                "profile": Profile.MANUFACTURER,
-            },
-        )
-        parents[code] = cat
-    for order, (
-        kind,
-        code,
-        label,
-        en,
-        hant,
-        ftype,
-        (choices, choices_en, choices_hant),
-    ) in enumerate(EXTRA_FIELDS):
-        ExtraField.objects.update_or_create(
-            kind=kind,
-            code=code,
-            defaults={
+    put_rows(
+        ExtraField,
+        ("kind", "code"),
+        [
+            {
+                "kind": kind,
+                "code": code,
                 "label": label,
                 "label_en": en,
                 "label_zh_hant": hant,
@@ -202,8 +266,18 @@ def load_organisation() -> dict[str, Any]:
                 "choices_en": choices_en,
                 "choices_zh_hant": choices_hant,
                 "order": order,
-            },
-        )
+            }
+            for order, (
+                kind,
+                code,
+                label,
+                en,
+                hant,
+                ftype,
+                (choices, choices_en, choices_hant),
+            ) in enumerate(EXTRA_FIELDS)
+        ],
+    )
     return users
 
 
