@@ -191,8 +191,8 @@ def test_my_work_page_follows_a_change(
 def test_my_work_after_a_write_counts_its_cases_once(
     make_case: Any, client_for: Callable[[str], Client]
 ) -> None:
-    """The view's count is the navigation badge's: after a write it is made once and both use
-    it (it was made twice, a count over the open cases each, issue 14 at 1,000,000 cases)."""
+    """After a write My work counts its cases once, in full; the navigation's badge reads no
+    more than ``BADGE_CASES`` of them (issue 14 at 1,000,000 cases)."""
     client = client_for("cs_head")
     make_case()
     client.get(reverse("my-work"))
@@ -208,8 +208,34 @@ def test_my_work_after_a_write_counts_its_cases_once(
     ]
     assert len(counted) == 1, counted
     assert response.context["page"].count == 2
-    assert response.context["my_work_cases"] == 2
+    assert response.context["my_work_count"] == 2
     assert response.context["my_work_count"] == fresh(response.wsgi_request.user)["my_work_count"]
+
+
+def test_the_badge_says_99_plus_and_my_work_counts_every_case(
+    make_case: Any, client_for: Callable[[str], Client]
+) -> None:
+    """A badge needs no exact count of a long queue, and counting every open case of it on
+    every page after every write grew with the register (issue 14): from 100 on the badge says
+    99+, on every page and on the dashboard; My work itself counts them all."""
+    from qloop.cases.queues import BADGE_CASES
+
+    case = make_case()
+    client = client_for("cs_head")
+    assert shown(client)["my_work_count"] == 1
+    copies = []
+    for n in range(BADGE_CASES + 20):
+        copy = Case.objects.get(pk=case.pk)
+        copy.pk = None
+        copy.number = f"{case.number}-{n}"
+        copies.append(copy)
+    Case.objects.bulk_create(copies)  # a write: every kept badge is out of date
+    assert shown(client)["my_work_count"] == "99+"
+    page = client.get(reverse("my-work"))
+    assert page.context["page"].count == BADGE_CASES + 21
+    assert '<span class="badge text-bg-light">99+</span>' in page.content.decode()
+    Case.objects.filter(pk__in=[c.pk for c in copies[:22]]).delete()
+    assert shown(client)["my_work_count"] == 99  # exact below 100
 
 
 def test_the_register_options_show_a_new_person_at_once(
@@ -227,16 +253,41 @@ def test_the_register_options_show_a_new_person_at_once(
     assert '<option value="newcomer" selected>' in html
 
 
+def test_the_register_options_show_a_new_category_at_once_and_outlive_a_registration(
+    users: dict[str, User], make_case: Any, client_for: Callable[[str], Client]
+) -> None:
+    """The options change with people, departments and categories, not with cases: the first
+    register after a registration no longer renders them again (issue 14)."""
+    from qloop.cases.models import Category
+
+    client = client_for("cs")
+    client.get(reverse("case-list"))
+    make_case()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("case-list"))
+    assert not [q for q in queries if 'FROM "cases_category"' in q["sql"]]
+    Category.objects.create(
+        code="1Z", name="包装破损", name_en="Damaged packing", parent=Category.objects.get(code="1")
+    )
+    html = str(client.get(reverse("case-list")).context["category_options"])
+    assert '<option value="1Z">1Z 包装破损</option>' in html
+
+
 def test_a_case_pages_person_select_shows_a_new_person_at_once(
     users: dict[str, User], make_case: Any, client_for: Callable[[str], Client]
 ) -> None:
-    """The step's person options are kept between pages (``case_page.people_options``)."""
+    """The step's person options are kept between pages (``case_page.people_options``) until
+    people change, not until any write (issue 14)."""
     case = make_case()
     client = client_for("cs_head")
     url = reverse("case-detail", args=[case.number])
     first = client.get(url).content.decode()
     assert '<option value="qe">' in first  # the assign step lists the people
     assert "newcomer" not in first
+    make_case()  # a registration changes no one: the options are not made again
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    assert not [q for q in queries if 'FROM "org_user"' in q["sql"]]
     newcomer = User.objects.create(username="newcomer", display_name="新同事")
     Membership.objects.create(
         user=newcomer,

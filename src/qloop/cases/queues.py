@@ -135,8 +135,15 @@ def _follow_up_columns(qs: CaseQuerySet) -> CaseQuerySet:
     )
 
 
+# The badge counts a person's cases up to here and then says "99+": counting them all read
+# every open case of the person's queues, after every write, on every page (7 ms at 100,000
+# cases on SQLite, 10-20 ms at 1,000,000 on PostgreSQL, issue 14); My work counts them all.
+BADGE_CASES = 100
+
+
 def badge_queue_counts(user: User) -> dict[str, int]:
-    """The badge's counts of a person's queues, each compiled once per person."""
+    """The badge's counts of a person's queues, each compiled once per person; the cases up to
+    ``BADGE_CASES`` (the first ones the database finds, in no order)."""
     from qloop.process.engine import approvals_for
     from qloop.reports.queues import improvement_actions_count, reports_waiting_count
 
@@ -144,7 +151,13 @@ def badge_queue_counts(user: User) -> dict[str, int]:
         "approvals": _the_count(
             personal_rows("badge:approvals", user, lambda: counted(approvals_for(user)))
         ),
-        "cases": my_work_count(user),
+        "cases": len(
+            _mine(
+                user,
+                "badge:cases",
+                lambda qs: qs.order_by().values_list("pk", flat=True)[:BADGE_CASES],
+            )
+        ),
         "tasks": _the_count(
             personal_rows("badge:tasks", user, lambda: counted(open_tasks_for(user)))
         ),

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from qloop.capa.actions import can_edit_eight_d, eight_d_open
 from qloop.capa.models import EIGHT_D_FIELDS, CorrectiveAction, Investigation
 from qloop.cases.models import Case
-from qloop.freshness import kept
+from qloop.freshness import PEOPLE_VERSION_KEY, kept
 from qloop.org.models import Department, User
 from qloop.prepared import Prepared
 from qloop.process import engine
@@ -35,7 +35,9 @@ def _diagram(kind: str, version: int, state: str, language: str | None) -> str:
 def people_options() -> str:
     """The options of a step's person input: everyone active in a department, by user name,
     ``<option value="name">Printed (name)</option>``. Rendered once from rows (one option per
-    person: too many for a template loop) and kept until any write (``qloop.freshness``)."""
+    person: too many for a template loop) and kept until people or their memberships change
+    (``qloop.freshness``): kept until any write, the first case page after every registration
+    rendered them again (issue 14)."""
 
     def render() -> str:
         return str(
@@ -44,7 +46,7 @@ def people_options() -> str:
             )
         )
 
-    return kept("qloop:people-options", render)
+    return kept("qloop:people-options", render, version_key=PEOPLE_VERSION_KEY)
 
 
 # The process's records of a case, each compiled once per process (qloop.prepared, issue 14).

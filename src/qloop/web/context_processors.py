@@ -10,18 +10,18 @@ from django.http import HttpRequest
 def badge_counts(user: Any, profiles: tuple[str, ...]) -> dict[str, Any]:
     """The navigation's figures for one person, computed afresh: six counts, the
     organisation's name and which menu entries they see."""
-    from qloop.cases.queues import badge_queue_counts
+    from qloop.cases.queues import BADGE_CASES, badge_queue_counts
     from qloop.notify.models import Notification
     from qloop.org.models import Organisation
     from qloop.web.nav import shown_items
 
     counts = badge_queue_counts(user)
+    # The badge counts everything waiting: cases, my department's tasks, my approvals,
+    # summary reports to decide or finish, my improvement actions.
+    waiting = sum(counts.values())
     return {
         "approvals_count": counts["approvals"],
-        # The badge counts everything waiting: cases, my department's tasks, my approvals,
-        # summary reports to decide or finish, my improvement actions.
-        "my_work_cases": counts["cases"],
-        "my_work_count": sum(counts.values()),
+        "my_work_count": waiting if waiting < BADGE_CASES else f"{BADGE_CASES - 1}+",
         "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         "ORG_NAME": Organisation.current().name,
         "nav_shown": shown_items(user, profiles),

@@ -28,16 +28,15 @@ from qloop.cases.extra import active_fields, display_value
 from qloop.cases.filters import CaseFilter, FilterError, Page, paginate, rows_by_id
 from qloop.cases.kinds import KINDS, enabled_kinds, is_enabled
 from qloop.cases.models import Attachment, Case, Category, Comment, Contact, Event
-from qloop.cases.queues import my_work_ids, my_work_lists
+from qloop.cases.queues import my_work_count, my_work_ids, my_work_lists
 from qloop.cases.status import contact_kinds
-from qloop.freshness import kept, kept_register_count
+from qloop.freshness import PEOPLE_VERSION_KEY, kept, kept_register_count
 from qloop.org import actions as org_actions
-from qloop.org import holidays
+from qloop.org import holidays, refdata
 from qloop.org.models import ApiToken, Department, Organisation, User
 from qloop.prepared import Prepared
 from qloop.process.definitions import all_states
 from qloop.process.models import Clock
-from qloop.web.context_processors import kept_badge
 from qloop.web.forms import (
     ArchiveForm,
     CommentForm,
@@ -112,15 +111,14 @@ def my_work(request: HttpRequest) -> HttpResponse:
 
     user: User = request.user  # type: ignore[assignment]
     # The count and the page's ids are kept until something is written (qloop.freshness):
-    # the count is the badge's own, the ids are the soonest deadlines among the open cases.
+    # the ids are the soonest deadlines among the open cases.
     # The queue's filter is built only when they are counted afresh (it reads the plans the
     # person owns), and compiled once per person (``my_work_ids``); the rows are read by id
     # with the table's joins.
     profiles = Organisation.current_profiles()
     number, size = max(_page(request), 1), 50
-    # With the request's read-ahead, so that the navigation's badge uses the count made here
-    # (after a write it was counted twice, once here and once for the navigation).
-    count = kept_badge(user, profiles, getattr(request, "qloop_read_ahead", None))["my_work_cases"]
+    # Counted in full here only: the navigation's badge stops at 99+ (``BADGE_CASES``).
+    count = kept(f"qloop:my-work-count:{user.pk}:{','.join(profiles)}", lambda: my_work_count(user))
     ids = kept(
         f"qloop:my-work-ids:{user.pk}:{','.join(profiles)}:{number}",
         lambda: my_work_ids(user, number, size),
@@ -182,7 +180,9 @@ SORT_CHOICES = [
 
 def register_options() -> dict[str, str]:
     """The register filter's handler, department and category options (about 330), rendered
-    once per language and kept until something is written (``qloop.freshness``)."""
+    once per language and kept until people, departments (``qloop.freshness``'s people) or the
+    reference data (the categories) change: kept until any write, the first register after
+    every registration rendered them again (issue 14)."""
 
     def render_them() -> dict[str, str]:
         return {
@@ -204,7 +204,11 @@ def register_options() -> dict[str, str]:
             ),
         }
 
-    return kept(f"qloop:register-options:{translation.get_language()}", render_them)
+    return kept(
+        f"qloop:register-options:{translation.get_language()}:{refdata.current_token()}",
+        render_them,
+        version_key=PEOPLE_VERSION_KEY,
+    )
 
 
 def selected_options(rendered: dict[str, str], **selected: str) -> dict[str, SafeString]:
