@@ -414,9 +414,6 @@ def render_case_page(
         "can_archive": access.can_archive(user, case),
         # The printable slip with the public status page's QR code (issue 12.22).
         "status_slip": case.kind in contact_kinds(),
-        "comment_form": CommentForm(),
-        "photo_form": PhotoForm(),
-        "archive_form": ArchiveForm(),
         "now": timezone.now(),
         **process_context(case, user),
         **extra_context,
