@@ -75,9 +75,40 @@ def _labels(field: Field[Any, Any]) -> dict[Any, Any]:
     return labels
 
 
+def _asked_label(choices: CallableChoiceIterator, value: str) -> Any:
+    """The label of ``value`` among choices from a callable, asked afresh as Django asks them,
+    or ``value`` itself; ``_NOT_PLAIN`` when the answer is not a plain list of
+    ``(text, label)`` pairs (groups, enumerations), which Django's path reads instead.
+
+    For such a list Django's ``flatchoices`` are the pairs themselves, and its dictionary
+    keeps the last label of a repeated value: so does this scan from the end. It hashes and
+    normalises nothing: the kind of case cost 40-50 µs a ``get_kind_display()`` with a
+    dictionary of every kind built to find one (issue 14)."""
+    asked = choices.func()
+    if type(asked) is not list:
+        return _NOT_PLAIN
+    for pair in asked:
+        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+            return _NOT_PLAIN
+        if not isinstance(pair[1], str | Promise):
+            return _NOT_PLAIN
+    for choice, label in reversed(asked):
+        if choice == value:
+            return label
+    return value
+
+
+_NOT_PLAIN = object()
+
+
 def display_value(instance: Model, field: Field[Any, Any]) -> Any:
     """What ``Model._get_FIELD_display(instance, field)`` returns."""
     value = getattr(instance, field.attname)
+    choices = field.choices
+    if type(value) is str and isinstance(choices, CallableChoiceIterator):
+        label = _asked_label(choices, value)
+        if label is not _NOT_PLAIN:
+            return force_str(label, strings_only=True)
     return force_str(_labels(field).get(make_hashable(value), value), strings_only=True)
 
 
