@@ -1,0 +1,164 @@
+"""qloop.web.template_speed writes what Django writes (issue 14): plain text variables, numeric
+``|date`` formats and the CSRF token's mask, each compared with Django's own function."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+import pytest
+from django.middleware import csrf
+from django.template import Context, Template, base, defaultfilters
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
+
+from qloop.web import template_speed
+
+VALUES: list[Any] = [
+    "plain",
+    "",
+    "<b>\"Tom\" & 'Jerry'</b>",
+    "天津 & 上海",
+    mark_safe("<i>safe</i>"),
+    SafeString(""),
+    gettext_lazy("Edit"),
+    3,
+    1234567,
+    2.5,
+    True,
+    None,
+    ["a", "<b>"],
+    dt.datetime(2026, 12, 8, 5, 0, tzinfo=dt.UTC),
+    dt.date(2026, 1, 2),
+]
+
+
+def test_it_is_installed() -> None:
+    assert base.render_value_in_context is template_speed.render_value_in_context
+    assert defaultfilters.register.filters["date"] is template_speed.date
+    assert csrf._mask_cipher_secret is template_speed.mask_cipher_secret
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant", "en"])
+def test_a_variable_renders_as_django_renders_it(autoescape: bool, language: str) -> None:
+    django = template_speed._DJANGO_RENDER_VALUE
+    with translation.override(language):
+        context = Context(autoescape=autoescape)
+        for value in VALUES:
+            ours = template_speed.render_value_in_context(value, context)
+            theirs = django(value, context)
+            assert ours == theirs, value
+            assert type(ours) is type(theirs), value
+
+
+def test_a_template_escapes_text_as_before() -> None:
+    rendered = Template("{{ a }}|{{ b }}|{% autoescape off %}{{ a }}{% endautoescape %}").render(
+        Context({"a": "<x & 'y'>", "b": mark_safe("<ok>")})
+    )
+    assert rendered == "&lt;x &amp; &#x27;y&#x27;&gt;|<ok>|<x & 'y'>"
+
+
+FORMATS = [
+    "Y-m-d H:i",
+    "Y-m-d",
+    "Y/m/d H:i:s",
+    "H:i",
+    "d.m.Y",
+    "Y",
+    "m-d",
+    "",
+    "DATE_FORMAT",
+    "SHORT_DATE_FORMAT",
+    "DATETIME_FORMAT",
+    "N j, Y",
+    "Y-m-d\\TH:i",
+    "jS F Y H:i",
+    "Y-m-d H:i T",
+    None,
+]
+DATES: list[Any] = [
+    dt.datetime(2026, 12, 8, 5, 7, 9),
+    dt.datetime(2026, 1, 2, 23, 59, 59, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")),
+    dt.datetime(999, 3, 4, 0, 0, 0),
+    dt.datetime(5, 3, 4, 1, 2, 3, tzinfo=dt.UTC),
+    dt.date(2026, 2, 28),
+    dt.date(12, 1, 1),
+    None,
+    "",
+    "2026-01-01",
+    3,
+]
+
+
+def outcome(function: Any, *args: Any) -> Any:
+    """The answer, or the kind of error raised (a time format of a date is refused)."""
+    try:
+        return function(*args)
+    except Exception as error:  # noqa: BLE001 - the same error is what is compared
+        return type(error)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant", "en"])
+def test_the_date_filter_answers_as_djangos(language: str) -> None:
+    django = template_speed._DJANGO_DATE
+    with translation.override(language):
+        for value in DATES:
+            for format_string in FORMATS:
+                ours = outcome(template_speed.date, value, format_string)
+                assert ours == outcome(django, value, format_string), (value, format_string)
+
+
+def test_templates_use_it_with_the_local_time() -> None:
+    with translation.override("en"):
+        rendered = Template('{{ t|date:"Y-m-d H:i" }}|{{ t|date:"DATE_FORMAT" }}').render(
+            Context({"t": dt.datetime(2026, 12, 7, 22, 30, tzinfo=dt.UTC)})
+        )
+        long_date = template_speed._DJANGO_DATE(dt.datetime(2026, 12, 8, 6, 30), "DATE_FORMAT")
+    # settings.TIME_ZONE is Asia/Shanghai: the filter sees the local time, as Django's does.
+    assert rendered == f"2026-12-08 06:30|{long_date}"
+
+
+def test_a_masked_csrf_token_unmasks_to_its_secret() -> None:
+    secret = csrf._get_new_csrf_string()
+    tokens = {template_speed.mask_cipher_secret(secret) for _ in range(200)}
+    assert len(tokens) == 200  # a fresh mask every time
+    for token in tokens:
+        assert len(token) == csrf.CSRF_TOKEN_LENGTH
+        assert set(token) <= set(csrf.CSRF_ALLOWED_CHARS)
+        csrf._check_token_format(token)
+        assert csrf._unmask_cipher_token(token) == secret
+        assert csrf._does_token_match(token, secret)
+
+
+def test_every_mask_character_is_about_equally_likely() -> None:
+    """Bytes at or above 248 are drawn again, so each of the 62 characters keeps a 1/62 chance
+    (a plain ``byte % 62`` would favour the first eight)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for _ in range(3000):
+        counts.update(template_speed.mask_cipher_secret("a" * csrf.CSRF_SECRET_LENGTH)[:32])
+    expected = 3000 * 32 / len(csrf.CSRF_ALLOWED_CHARS)
+    assert set(counts) == set(csrf.CSRF_ALLOWED_CHARS)
+    assert all(0.8 * expected < n < 1.2 * expected for n in counts.values()), counts
+
+
+def test_a_secret_of_other_characters_fails_as_in_django() -> None:
+    with pytest.raises(ValueError):
+        template_speed.mask_cipher_secret("not-a-secret!")
+
+
+def test_the_csrf_middleware_accepts_a_token_of_a_rendered_form(users: Any) -> None:
+    """A page's token (masked here) is accepted by Django's check on the next POST."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users["cs"])
+    page = browser.get("/account/messages/")
+    token = page.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    refused = browser.post("/language/", {"language": "en"})
+    assert refused.status_code == 403
+    accepted = browser.post("/language/", {"language": "en", "csrfmiddlewaretoken": token})
+    assert accepted.status_code == 302
