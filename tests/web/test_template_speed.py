@@ -162,3 +162,93 @@ def test_the_csrf_middleware_accepts_a_token_of_a_rendered_form(users: Any) -> N
     assert refused.status_code == 403
     accepted = browser.post("/language/", {"language": "en", "csrfmiddlewaretoken": token})
     assert accepted.status_code == 302
+
+
+class Thing:
+    """An object with what templates meet: attributes, a property that fails, methods."""
+
+    number = "QC-1"
+    do_not_call = staticmethod(lambda: "called")
+
+    def __init__(self) -> None:
+        self.items = ["zero", "one"]
+        self.mapping = {"k": "v", "1": "string key"}
+
+    @property
+    def broken(self) -> str:
+        raise AttributeError("inside the property")
+
+    def method(self) -> str:
+        return "method result"
+
+    def needs_argument(self, value: str) -> str:
+        return value
+
+    def delete(self) -> str:
+        return "deleted"
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    def raises_type_error(self) -> str:
+        raise TypeError("inside")
+
+
+Thing.do_not_call.do_not_call_in_templates = True  # type: ignore[attr-defined]
+
+LOOKUPS = [
+    "thing.number",
+    "thing.items.1",
+    "thing.items.5",
+    "thing.mapping.k",
+    "thing.mapping.1",
+    "thing.mapping.missing",
+    "thing.missing",
+    "thing.broken",
+    "thing.method",
+    "thing.needs_argument",
+    "thing.delete",
+    "thing.raises_type_error",
+    "thing.do_not_call",
+    "missing",
+    "missing.deeper",
+    "dicts",
+    "push",
+    "text.upper",
+    "text.0",
+    "number.real",
+    "none.anything",
+    "nested.0.k",
+    "case.number",
+    "case.get_severity_display",
+    "case.contact",
+    "case.contact.name",
+]
+
+
+def test_a_dotted_lookup_resolves_as_djangos() -> None:
+    from django.template.base import Variable
+
+    from qloop.cases.models import Case, Contact
+
+    assert Variable._resolve_lookup is template_speed._resolve_lookup
+    values = {
+        "thing": Thing(),
+        "text": "abc",
+        "number": 7,
+        "none": None,
+        "nested": [{"k": "v"}],
+        "case": Case(number="QC-2", severity="major", contact=Contact(name="李")),
+    }
+
+    def resolved(function: Any, lookup: str) -> Any:
+        variable = Variable(lookup)
+        context = Context(values)
+        context.template = Template("")
+        try:
+            return ("value", function(variable, context))
+        except Exception as error:  # noqa: BLE001 - the same error is what is compared
+            return ("error", type(error), str(error))
+
+    for lookup in LOOKUPS:
+        ours = resolved(template_speed._resolve_lookup, lookup)
+        assert ours == resolved(template_speed._DJANGO_RESOLVE_LOOKUP, lookup), lookup
