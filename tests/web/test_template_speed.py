@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.middleware import csrf
-from django.template import Context, Template, base, defaultfilters
+from django.template import Context, Template, base, defaultfilters, defaulttags
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
@@ -252,3 +252,61 @@ def test_a_dotted_lookup_resolves_as_djangos() -> None:
     for lookup in LOOKUPS:
         ours = resolved(template_speed._resolve_lookup, lookup)
         assert ours == resolved(template_speed._DJANGO_RESOLVE_LOOKUP, lookup), lookup
+
+
+URL_TAGS = [
+    "{% url 'case-list' %}",
+    "{% url 'case-detail' number %}",
+    "{% url 'case-status-slip' number %}",
+    "{% url 'case-clock-pause' number clock %}",
+    "{% url 'case-detail' odd %}",
+    "{% url 'case-detail' slashed %}",
+    "{% url 'case-detail' '' %}",
+    "{% url 'case-detail' 7 %}",
+    "{% url 'case-detail' number=number %}",
+    "{% url 'case-detail' %}",
+    "{% url 'case-detail' number clock %}",
+    "{% url 'pharmacy-summary' 12 %}",
+    "{% url 'pharmacy-summary' 'twelve' %}",
+    "{% url 'pharmacy-summary' -1 %}",
+    "{% url 'admin:index' %}",
+    "{% url 'no-such-page' %}",
+    "{% url name number %}",
+    "{% url 'case-detail' number as link %}[{{ link }}]",
+    "{% url 'no-such-page' as link %}[{{ link }}]",
+    "{% autoescape off %}{% url 'case-detail' odd %}{% endautoescape %}",
+]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_url_tag_writes_what_django_reverses(language: str) -> None:
+    """Each ``{% url %}`` gives the address (or the error) Django's own tag gives, with odd
+    numbers quoted as Django quotes them and unfit ones refused as Django refuses them."""
+    from django.template import engines
+
+    engine = engines["django"].engine  # type: ignore[attr-defined]
+    values = {
+        "number": "QC-2026-000001",
+        "odd": "QC <&> 1?x=#ü",
+        "slashed": "QC/1",
+        "clock": "customer_answer",
+        "name": "case-detail",
+    }
+
+    def rendered(source: str) -> Any:
+        try:
+            return Template("{% load i18n %}" + source, engine=engine).render(Context(values))
+        except Exception as error:  # noqa: BLE001 - the same error is what is compared
+            return type(error)
+
+    with translation.override(language):
+        for source in URL_TAGS:
+            template_speed.install()
+            kept = rendered(source)
+            defaulttags.register.tags["url"] = template_speed._DJANGO_URL_TAG
+            try:
+                theirs = rendered(source)
+            finally:
+                template_speed.install()
+            assert kept == theirs, source
+    assert any(plan for plan in template_speed._URL_PLANS.values())

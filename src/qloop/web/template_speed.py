@@ -36,12 +36,19 @@ import html
 import re
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 import django
 from django.middleware import csrf
-from django.template import base, defaultfilters
+from django.template import base, defaultfilters, defaulttags
+from django.template.defaulttags import URLNode
+from django.urls import get_resolver, get_script_prefix, get_urlconf
+from django.utils.html import conditional_escape
+from django.utils.http import RFC3986_SUBDELIMS, escape_leading_slashes
 from django.utils.formats import FORMAT_SETTINGS
 from django.utils.safestring import SafeString
+
+from qloop.web.kept_i18n import rendering_language
 
 # --- {{ value }} ---------------------------------------------------------------------------
 
@@ -134,6 +141,85 @@ def _resolve_lookup(self: Any, context: Any) -> Any:  # noqa: C901 - Django's, s
     return current
 
 
+# --- {% url %} ----------------------------------------------------------------------------
+
+# (resolver, script prefix, language, URL name, number of arguments) → how to write the address,
+# or None where Django's reverse() must answer.
+_URL_PLANS: dict[tuple[Any, ...], tuple[str, Any, tuple[tuple[str, Any], ...]] | None] = {}
+_WHERE = object()  # the resolver and script prefix a template render reverses against
+_DJANGO_URL_TAG: Any = None
+
+
+def _url_plan(
+    resolver: Any, prefix: str, language: str | None, name: str, count: int
+) -> tuple[str, Any, tuple[tuple[str, Any], ...]] | None:
+    """The one pattern Django's ``_reverse_with_prefix`` would try for ``name`` with ``count``
+    positional arguments: its text with ``%(param)s`` holes, the regular expression the filled
+    text must match, and each parameter's converter. None where there is more than one
+    pattern to try, or parameters without converters (``re_path``): Django answers those."""
+    key = (resolver, prefix, language, name, count)
+    if key in _URL_PLANS:
+        return _URL_PLANS[key]
+    plan = None
+    possibilities = resolver.reverse_dict.getlist(name)  # as of the active language
+    if len(possibilities) == 1:
+        possibility, pattern, _defaults, converters = possibilities[0]
+        if len(possibility) == 1:
+            result, params = possibility[0]
+            if len(params) == count and all(p in converters for p in params):
+                plan = (
+                    prefix.replace("%", "%%") + result,
+                    re.compile("^%s%s" % (re.escape(prefix), pattern)),  # noqa: UP031 - Django's
+                    tuple((p, converters[p]) for p in params),
+                )
+    if len(_URL_PLANS) >= 1024:
+        _URL_PLANS.clear()
+    _URL_PLANS[key] = plan
+    return plan
+
+
+class KeptURLNode(URLNode):
+    """``{% url "name" arg … %}``: the address Django's ``reverse()`` gives, written from the
+    name's one pattern found once per resolver, script prefix and language. Each argument is
+    still converted by its converter and the whole address checked against the pattern, as
+    Django checks it; a namespaced name, keyword arguments, several candidate patterns, or
+    anything that does not fit go to Django's ``reverse()`` (with its errors)."""
+
+    def render(self, context: Any) -> Any:
+        if self.kwargs:
+            return super().render(context)
+        view_name = self.view_name.resolve(context)
+        if type(view_name) is not str or ":" in view_name:
+            return super().render(context)
+        noted = context.render_context.dicts[-1]
+        where = noted.get(_WHERE)
+        if where is None:
+            where = noted[_WHERE] = (get_resolver(get_urlconf()), get_script_prefix())
+        plan = _url_plan(*where, rendering_language(context), view_name, len(self.args))
+        if plan is None:
+            return super().render(context)
+        text, pattern, params = plan
+        filled = {}
+        for (param, converter), arg in zip(params, self.args, strict=True):
+            try:
+                filled[param] = converter.to_url(arg.resolve(context))
+            except ValueError:
+                return super().render(context)
+        url = text % filled
+        if not pattern.search(url):
+            return super().render(context)
+        url = escape_leading_slashes(quote(url, safe=RFC3986_SUBDELIMS + "/~:@"))
+        if self.asvar:
+            context[self.asvar] = url
+            return ""
+        return conditional_escape(url) if context.autoescape else url
+
+
+def do_url(parser: Any, token: Any) -> Any:
+    node = _DJANGO_URL_TAG(parser, token)
+    return KeptURLNode(node.view_name, node.args, node.kwargs, node.asvar)
+
+
 # --- |date ---------------------------------------------------------------------------------
 
 _DJANGO_DATE: Any = None
@@ -218,7 +304,7 @@ def mask_cipher_secret(secret: str) -> str:
 def install() -> None:
     """Put the three in place (once; idempotent); templates compiled before keep Django's
     ``date`` filter."""
-    global _DJANGO_RENDER_VALUE, _DJANGO_DATE, _DJANGO_MASK, _DJANGO_RESOLVE_LOOKUP
+    global _DJANGO_RENDER_VALUE, _DJANGO_DATE, _DJANGO_MASK, _DJANGO_RESOLVE_LOOKUP, _DJANGO_URL_TAG
     if base.render_value_in_context is not render_value_in_context:
         _DJANGO_RENDER_VALUE = base.render_value_in_context
         base.render_value_in_context = render_value_in_context
@@ -226,6 +312,9 @@ def install() -> None:
     if django.VERSION[:2] == (5, 2) and base.Variable._resolve_lookup is not _resolve_lookup:
         _DJANGO_RESOLVE_LOOKUP = base.Variable._resolve_lookup
         base.Variable._resolve_lookup = _resolve_lookup  # type: ignore[method-assign]
+    if defaulttags.register.tags["url"] is not do_url:
+        _DJANGO_URL_TAG = defaulttags.register.tags["url"]
+        defaulttags.register.tags["url"] = do_url
     if defaultfilters.register.filters["date"] is not date:
         _DJANGO_DATE = defaultfilters.register.filters["date"]
         defaultfilters.register.filter("date", date, expects_localtime=True, is_safe=False)
