@@ -153,7 +153,9 @@ def test_instances_from_rows_are_djangos_for_every_model() -> None:
     def same(one: Model, other: Model) -> None:
         assert type(one) is type(other)
         state, other_state = one.__dict__.pop("_state"), other.__dict__.pop("_state")
-        assert (state.db, state.adding) == (other_state.db, other_state.adding) == ("default", False)
+        assert (
+            (state.db, state.adding) == (other_state.db, other_state.adding) == ("default", False)
+        )
         assert list(one.__dict__.items()) == list(other.__dict__.items())
 
     fast = 0

@@ -34,11 +34,11 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
+from django.db.models.expressions import Col, Expression
 from django.db.models.fields.files import FileDescriptor
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
-from django.db.models.expressions import Col, Expression
 from django.utils.choices import CallableChoiceIterator
 from django.utils.encoding import force_str
 from django.utils.functional import Promise, cached_property

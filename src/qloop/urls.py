@@ -15,7 +15,6 @@ admin.site.site_title = "QLoop"
 admin.site.login_form = AdminLoginForm
 
 
-
 class RootInclude(URLResolver):
     """``path("", include(urlconf))`` that first checks the address against the beginnings
     its patterns can have: a page of the site is otherwise tried against every pattern of the
@@ -35,10 +34,12 @@ class RootInclude(URLResolver):
         if found is False:
             found = []
             for pattern in self.url_patterns:
-                route = pattern.pattern
+                route: Any = pattern.pattern
                 # A translated route (lazy) begins differently per language: not kept.
-                literal = isinstance(route, RoutePattern) and type(route._route) is str
-                text = route._route.split("<", 1)[0] if literal else ""
+                written = (
+                    getattr(route, "_route", None) if isinstance(route, RoutePattern) else None
+                )
+                text = written.split("<", 1)[0] if type(written) is str else ""
                 if not text:
                     found = None
                     break

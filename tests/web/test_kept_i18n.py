@@ -102,7 +102,9 @@ def test_the_language_tag_switches_kept_constants_and_back() -> None:
         with translation.override("zh-hans"):
             assert template.render(Context()) == "已存档Archived[Archived]已存档[已存档]已存檔"
         with translation.override("en"):
-            assert template.render(Context()) == "ArchivedArchived[Archived]Archived[Archived]已存檔"
+            assert (
+                template.render(Context()) == "ArchivedArchived[Archived]Archived[Archived]已存檔"
+            )
     # the same page, its inner language from a variable
     chosen = local.from_string(
         '{% load i18n %}{% translate "Archived" %}|'

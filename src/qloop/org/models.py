@@ -404,7 +404,9 @@ class Department(TranslatedName):
         (``refdata``): the case page offers them for tasks and steps, and building the
         queryset alone cost more than the rest of its context (issue 14). The instances are
         shared: do not change them."""
-        return refdata.cached("active-departments", lambda: list(cls.objects.filter(is_active=True)))
+        return refdata.cached(
+            "active-departments", lambda: list(cls.objects.filter(is_active=True))
+        )
 
 
 class Role(TranslatedName):

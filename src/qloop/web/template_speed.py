@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import re
 import secrets
 from typing import Any
@@ -41,11 +42,13 @@ from urllib.parse import quote
 import django
 from django.middleware import csrf
 from django.template import base, defaultfilters, defaulttags
+from django.template.context import BaseContext
 from django.template.defaulttags import URLNode
 from django.urls import get_resolver, get_script_prefix, get_urlconf
+from django.utils.formats import FORMAT_SETTINGS
 from django.utils.html import conditional_escape
 from django.utils.http import RFC3986_SUBDELIMS, escape_leading_slashes
-from django.utils.formats import FORMAT_SETTINGS
+from django.utils.inspect import signature  # type: ignore[attr-defined]
 from django.utils.safestring import SafeString
 
 from qloop.web.kept_i18n import rendering_language
@@ -71,10 +74,11 @@ def render_value_in_context(value: Any, context: Any) -> Any:
 # --- {{ a.b.c }} ---------------------------------------------------------------------------
 
 _DJANGO_RESOLVE_LOOKUP: Any = None
+_logger = logging.getLogger("django.template")  # Django's own
 _LOOKUP_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError)
 
 
-def _resolve_lookup(self: Any, context: Any) -> Any:  # noqa: C901 - Django's, step for step
+def _resolve_lookup(self: Any, context: Any) -> Any:
     """``Variable._resolve_lookup`` of Django 5.2, step for step, but for one thing: a value
     whose type has no ``__getitem__`` (a model instance, most of a template's dots) goes
     straight to the attribute, where Django raises a ``TypeError`` and catches it first."""
@@ -92,18 +96,19 @@ def _resolve_lookup(self: Any, context: Any) -> Any:  # noqa: C901 - Django's, s
             if not found:
                 try:  # attribute lookup
                     # Don't return class attributes if the class is the context:
-                    if isinstance(current, base.BaseContext) and getattr(type(current), bit):
+                    if isinstance(current, BaseContext) and getattr(type(current), bit):
                         raise AttributeError
                     current = getattr(current, bit)
                 except (TypeError, AttributeError):
                     # Reraise if the exception was raised by a @property
-                    if not isinstance(current, base.BaseContext) and bit in dir(current):
+                    if not isinstance(current, BaseContext) and bit in dir(current):
                         raise
                     try:  # list-index lookup
                         current = current[int(bit)]
                     except (IndexError, ValueError, KeyError, TypeError):
                         raise base.VariableDoesNotExist(
-                            "Failed lookup for key [%s] in %r", (bit, current)
+                            "Failed lookup for key [%s] in %r",
+                            (bit, current),  # type: ignore[arg-type]
                         ) from None
             if callable(current):
                 if getattr(current, "do_not_call_in_templates", False):
@@ -115,7 +120,7 @@ def _resolve_lookup(self: Any, context: Any) -> Any:  # noqa: C901 - Django's, s
                         current = current()
                     except TypeError:
                         try:
-                            current_signature = base.signature(current)
+                            current_signature = signature(current)
                         except ValueError:  # No signature found.
                             current = context.template.engine.string_if_invalid
                         else:
@@ -128,7 +133,7 @@ def _resolve_lookup(self: Any, context: Any) -> Any:  # noqa: C901 - Django's, s
                                 raise
     except Exception as e:
         template_name = getattr(context, "template_name", None) or "unknown"
-        base.logger.debug(
+        _logger.debug(
             "Exception while resolving variable '%s' in template '%s'.",
             bit,
             template_name,
@@ -195,7 +200,7 @@ class KeptURLNode(URLNode):
         where = noted.get(_WHERE)
         if where is None:
             where = noted[_WHERE] = (get_resolver(get_urlconf()), get_script_prefix())
-        plan = _url_plan(*where, rendering_language(context), view_name, len(self.args))
+        plan = _url_plan(where[0], where[1], rendering_language(context), view_name, len(self.args))
         if plan is None:
             return super().render(context)
         text, pattern, params = plan
@@ -248,7 +253,7 @@ def _pieces(format_string: str) -> tuple[tuple[tuple[str, int] | str, ...], bool
             break
         position = match.end()
         part = match.group()
-        pieces.append(_FIELDS[part] if part in _FIELDS else part)  # type: ignore[union-attr]
+        pieces.append(_FIELDS.get(part, part))  # type: ignore[union-attr]
     if position != len(format_string) or not format_string or format_string in FORMAT_SETTINGS:
         pieces = None
     found = None
@@ -309,15 +314,17 @@ def install() -> None:
         _DJANGO_RENDER_VALUE = base.render_value_in_context
         base.render_value_in_context = render_value_in_context
     # A copy of Django 5.2's lookup: another Django keeps its own until this is compared again.
-    if django.VERSION[:2] == (5, 2) and base.Variable._resolve_lookup is not _resolve_lookup:
-        _DJANGO_RESOLVE_LOOKUP = base.Variable._resolve_lookup
-        base.Variable._resolve_lookup = _resolve_lookup  # type: ignore[method-assign]
+    variable: Any = base.Variable
+    if django.VERSION[:2] == (5, 2) and variable._resolve_lookup is not _resolve_lookup:
+        _DJANGO_RESOLVE_LOOKUP = variable._resolve_lookup
+        variable._resolve_lookup = _resolve_lookup
     if defaulttags.register.tags["url"] is not do_url:
         _DJANGO_URL_TAG = defaulttags.register.tags["url"]
         defaulttags.register.tags["url"] = do_url
     if defaultfilters.register.filters["date"] is not date:
         _DJANGO_DATE = defaultfilters.register.filters["date"]
         defaultfilters.register.filter("date", date, expects_localtime=True, is_safe=False)
-    if csrf._mask_cipher_secret is not mask_cipher_secret:
-        _DJANGO_MASK = csrf._mask_cipher_secret
-        csrf._mask_cipher_secret = mask_cipher_secret
+    middleware: Any = csrf
+    if middleware._mask_cipher_secret is not mask_cipher_secret:
+        _DJANGO_MASK = middleware._mask_cipher_secret
+        middleware._mask_cipher_secret = mask_cipher_secret
