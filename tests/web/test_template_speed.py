@@ -311,3 +311,15 @@ def test_a_url_tag_writes_what_django_reverses(language: str) -> None:
                 template_speed.install()
             assert kept == theirs, source
     assert any(plan for plan in template_speed._URL_PLANS.values())
+
+
+def test_a_row_link_is_the_quoted_escaped_address() -> None:
+    """``case_rows`` writes a plain number as it is, anything else quoted and escaped."""
+    from html import escape
+    from urllib.parse import quote
+
+    from qloop.web.templatetags.qloop_tags import _case_href
+
+    url = "/cases/NUMBER/"
+    for number in ("QC-2026-000001", "a_b.c~d", "", "QC 1", "QC/1", "<&>\"'", "QC-ü", "x?y#z"):
+        assert _case_href(url, number) == escape(url.replace("NUMBER", quote(number))), number
