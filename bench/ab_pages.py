@@ -35,6 +35,8 @@ def serve(args: argparse.Namespace) -> int:
     from common import setup_django
 
     setup_django(args.database_url, args.data_dir)
+    if args.as_served:
+        import qloop.wsgi  # noqa: F401 - what a web process sets up at start (its collector)
     from django.test import Client
     from profile_pages import registration_form
 
@@ -79,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         "kept figures; a change to how those are kept needs two copies, as two deployments",
     )
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument(
+        "--as-served",
+        action="store_true",
+        help="each side imports its qloop.wsgi first, as gunicorn does (its garbage collector "
+        "settings); without it both run with Python's defaults",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -93,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             command += ["--database-url", args.database_url]
         for page in args.page:
             command += ["--page", page]
+        if args.as_served:
+            command.append("--as-served")
         env = dict(os.environ)
         if src:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))

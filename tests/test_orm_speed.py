@@ -111,3 +111,76 @@ def test_sqlite_statements_are_converted_as_django_converts_them() -> None:
         assert qmark(sql) == expected
         assert _convert_query(None, sql) == expected
     assert _convert_query(None, "SELECT %(a)s", param_names=["a"]) == "SELECT :a"
+
+
+def test_a_callable_choice_list_keeps_djangos_answer_for_repeats_and_groups() -> None:
+    """Choices from a callable are scanned from the end (Django's dictionary keeps the last
+    label of a repeated value); groups and enumerations go through Django's own path."""
+    from django.db import models
+    from django.db.models import Model
+
+    from qloop.orm_speed import display_value
+
+    for asked in (
+        [("a", "first"), ("b", "bee"), ("a", "last")],
+        [("group", [("a", "grouped a"), ("b", "grouped b")]), ("c", "see")],
+        [],
+    ):
+        field = models.CharField(max_length=10, choices=lambda asked=asked: asked)
+        field.set_attributes_from_name("letter")
+        field.model = Case  # only read for its name in messages
+        for value in ("a", "b", "c", "z"):
+            row = Case()
+            row.__dict__["letter"] = value
+            expected = Model._get_FIELD_display(row, field)  # type: ignore[attr-defined]
+            assert display_value(row, field) == expected, (asked, value)
+
+
+def test_instances_from_rows_are_djangos_for_every_model() -> None:
+    """``Model.from_db`` (installed: ``orm_speed.from_db``) makes the instance Django's makes,
+    with every column read and with some deferred, for every model whose attributes are plain;
+    a listener of ``post_init`` sends every model back through Django's path."""
+    from django.db.models import Model
+    from django.db.models.signals import post_init
+
+    from qloop import orm_speed
+
+    assert getattr(Model.from_db, "__func__", None) is orm_speed.from_db
+
+    def django_made(model: type[Model], names: set[str], values: list[object]) -> Model:
+        return orm_speed._DJANGO_FROM_DB(model, "default", names, values)  # type: ignore[no-any-return]
+
+    def same(one: Model, other: Model) -> None:
+        assert type(one) is type(other)
+        state, other_state = one.__dict__.pop("_state"), other.__dict__.pop("_state")
+        assert (
+            (state.db, state.adding) == (other_state.db, other_state.adding) == ("default", False)
+        )
+        assert list(one.__dict__.items()) == list(other.__dict__.items())
+
+    fast = 0
+    for model in apps.get_models(include_auto_created=True):
+        fields = model._meta.concrete_fields
+        values: list[object] = [f"v{i}" for i in range(len(fields))]
+        every = {f.attname for f in fields}
+        some = {f.attname for i, f in enumerate(fields) if i % 2 == 0}
+        fast += bool(orm_speed._from_db_plan(model))
+        same(model.from_db("default", every, values), django_made(model, every, values))
+        part = [v for f, v in zip(fields, values, strict=True) if f.attname in some]
+        made = model.from_db("default", some, part)
+        same(made, django_made(model, some, part))
+        assert made.get_deferred_fields() == every - some
+    assert fast > 50
+
+    seen: list[Model] = []
+
+    def listen(instance: Model, **_kwargs: object) -> None:
+        seen.append(instance)
+
+    post_init.connect(listen, sender=Case)
+    try:
+        fields = Case._meta.concrete_fields
+        Case.from_db("default", {f.attname for f in fields}, [None] * len(fields))
+    finally:
+        post_init.disconnect(listen, sender=Case)
+    assert len(seen) == 1

@@ -33,7 +33,12 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
 from django.db.models.expressions import Col, Expression
+from django.db.models.fields.files import FileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.utils.choices import CallableChoiceIterator
 from django.utils.encoding import force_str
 from django.utils.functional import Promise, cached_property
@@ -75,10 +80,88 @@ def _labels(field: Field[Any, Any]) -> dict[Any, Any]:
     return labels
 
 
+def _asked_label(choices: CallableChoiceIterator, value: str) -> Any:
+    """The label of ``value`` among choices from a callable, asked afresh as Django asks them,
+    or ``value`` itself; ``_NOT_PLAIN`` when the answer is not a plain list of
+    ``(text, label)`` pairs (groups, enumerations), which Django's path reads instead.
+
+    For such a list Django's ``flatchoices`` are the pairs themselves, and its dictionary
+    keeps the last label of a repeated value: so does this scan from the end. It hashes and
+    normalises nothing: the kind of case cost 40-50 µs a ``get_kind_display()`` with a
+    dictionary of every kind built to find one (issue 14)."""
+    asked = choices.func()
+    if type(asked) is not list:
+        return _NOT_PLAIN
+    for pair in asked:
+        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+            return _NOT_PLAIN
+        if not isinstance(pair[1], str | Promise):
+            return _NOT_PLAIN
+    for choice, label in reversed(asked):
+        if choice == value:
+            return label
+    return value
+
+
+_NOT_PLAIN = object()
+
+
 def display_value(instance: Model, field: Field[Any, Any]) -> Any:
     """What ``Model._get_FIELD_display(instance, field)`` returns."""
     value = getattr(instance, field.attname)
+    choices = field.choices
+    if type(value) is str and isinstance(choices, CallableChoiceIterator):
+        label = _asked_label(choices, value)
+        if label is not _NOT_PLAIN:
+            return force_str(label, strings_only=True)
     return force_str(_labels(field).get(make_hashable(value), value), strings_only=True)
+
+
+# Attribute descriptors whose ``__set__`` (if any) does no more, on an instance being made,
+# than put the value in its ``__dict__``: the plain column, the foreign key's id (it drops a
+# cached related object, which a new instance has none of) and the file (stored as it is).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
+# model → its concrete fields' attribute names, or () where Django's ``from_db`` must answer.
+_FROM_DB_PLANS: dict[type[Model], tuple[str, ...]] = {}
+_DJANGO_FROM_DB: Any = None
+
+
+def _from_db_plan(cls: type[Model]) -> tuple[str, ...]:
+    plan = _FROM_DB_PLANS.get(cls)
+    if plan is None:
+        attnames = tuple(f.attname for f in cls._meta.concrete_fields)
+        plain = (
+            cls.__init__ is Model.__init__
+            and not cls._meta.abstract
+            and all(type(cls.__dict__.get(a)) in _PLAIN_DESCRIPTORS for a in attnames)
+        )
+        plan = _FROM_DB_PLANS[cls] = attnames if plain and attnames else ()
+    return plan
+
+
+def from_db(cls: type[Model], db: str | None, field_names: Any, values: Any) -> Model:
+    """What ``Model.from_db`` makes of a row: ``cls(*values)`` with the deferred columns left
+    out, then ``_state`` marked as read from ``db``. ``Model.__init__`` walks every field with
+    ``setattr`` and sends ``pre_init`` and ``post_init``; where nobody listens to those and
+    every column's attribute is a plain one, the same ``__dict__`` is filled directly: a
+    register page makes some 125 instances (issue 14)."""
+    attnames = _from_db_plan(cls)
+    if not attnames or pre_init.receivers or post_init.receivers:
+        return _DJANGO_FROM_DB(cls, db, field_names, values)  # type: ignore[no-any-return]
+    new = cls.__new__(cls)
+    state = ModelState()
+    state.adding = False
+    state.db = db
+    kept = new.__dict__
+    kept["_state"] = state
+    if len(values) == len(attnames):
+        kept.update(zip(attnames, values, strict=True))
+    else:
+        read = iter(values)
+        for attname in attnames:
+            if attname in field_names:
+                kept[attname] = next(read)
+    return new
 
 
 @lru_cache(maxsize=1024)
@@ -112,7 +195,10 @@ def install() -> None:
             # Only Django's own: a model that writes its own get_FOO_display keeps it.
             if isinstance(method, partialmethod) and method.func is Model._get_FIELD_display:  # type: ignore[attr-defined]
                 setattr(model, name, partialmethod(display_value, field=field))
-    global _DJANGO_CONVERT_QUERY
+    global _DJANGO_CONVERT_QUERY, _DJANGO_FROM_DB
+    if getattr(Model.from_db, "__func__", None) is not from_db:
+        _DJANGO_FROM_DB = Model.from_db.__func__  # type: ignore[attr-defined]
+        Model.from_db = classmethod(from_db)  # type: ignore[method-assign,assignment]
     from django.db.backends.sqlite3 import base as sqlite
 
     wrapper: Any = sqlite.SQLiteCursorWrapper

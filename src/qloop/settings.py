@@ -338,6 +338,11 @@ QLOOP_ANSWER_DAYS = env_int("QLOOP_ANSWER_DAYS", 2)
 QLOOP_DRUG_FEEDBACK_PER_HOUR = env_int("QLOOP_DRUG_FEEDBACK_PER_HOUR", 10)
 QLOOP_ANSWER_WORKING_DAYS = env_bool("QLOOP_ANSWER_WORKING_DAYS", False)
 QLOOP_LIST_COUNT_LIMIT = env_int("QLOOP_LIST_COUNT_LIMIT", 10_000)
+# The web process's garbage collector (qloop/wsgi.py): a young-generation collection after this
+# many new objects instead of Python's 700, and what was loaded at start frozen out of every
+# collection. Pages make and drop tens of thousands of objects; collecting every 700 cost the
+# register 7-13 % of its CPU (bench/RESULTS-pages.md section 16). 0 leaves Python's settings.
+QLOOP_WEB_GC_THRESHOLD = env_int("QLOOP_WEB_GC_THRESHOLD", 50_000)
 # A full-text search reads a row per match it counts, so it counts less far.
 QLOOP_SEARCH_COUNT_LIMIT = env_int("QLOOP_SEARCH_COUNT_LIMIT", 1_000)
 # An export of more rows than this is written by the worker, with progress on the page (X4).

@@ -78,3 +78,38 @@ def test_threads_in_different_languages_each_get_their_own() -> None:
     for t in threads:
         t.join()
     assert results == {"zh-hans": {"<b>已存档"}, "en": {"<b>Archived"}}
+
+
+def test_the_language_tag_switches_kept_constants_and_back() -> None:
+    """The language is noted once per template render; ``{% language %}`` makes the tags inside
+    it and after it ask again, in the template and in what it includes."""
+    from django.template import Context, Engine
+
+    engine = engines["django"].engine  # type: ignore[attr-defined]
+    inner = '{% load i18n %}[{% translate "Archived" %}]'
+    local = Engine(
+        loaders=[("django.template.loaders.locmem.Loader", {"inner.html": inner})],
+        builtins=engine.builtins,
+        libraries=engine.libraries,
+    )
+    template = local.from_string(
+        '{% load i18n %}{% translate "Archived" %}'
+        '{% language "en" %}{% translate "Archived" %}{% include "inner.html" %}{% endlanguage %}'
+        '{% translate "Archived" %}{% include "inner.html" %}'
+        '{% language "zh-hant" %}{% translate "Archived" %}{% endlanguage %}'
+    )
+    for _ in range(2):  # the second time from what the first kept
+        with translation.override("zh-hans"):
+            assert template.render(Context()) == "已存档Archived[Archived]已存档[已存档]已存檔"
+        with translation.override("en"):
+            assert (
+                template.render(Context()) == "ArchivedArchived[Archived]Archived[Archived]已存檔"
+            )
+    # the same page, its inner language from a variable
+    chosen = local.from_string(
+        '{% load i18n %}{% translate "Archived" %}|'
+        '{% language inner %}{% translate "Archived" %}{% endlanguage %}|{% translate "Archived" %}'
+    )
+    with translation.override("zh-hans"):
+        for inner, word in (("en", "Archived"), ("zh-hant", "已存檔"), ("zh-hans", "已存档")):
+            assert chosen.render(Context({"inner": inner})) == f"已存档|{word}|已存档"

@@ -39,3 +39,35 @@ def test_kept_options_are_select_options() -> None:
     labels = [("a", gettext_lazy("Newest first")), ("b&", gettext_lazy("Oldest first"))]
     for chosen in ("", "a", "b&", "zz"):
         assert kept_select_options(labels, chosen) == select_options(labels, chosen)
+
+
+def test_the_extra_field_filters_are_kept_until_a_field_changes(
+    client_for: Callable[[str], Client],
+) -> None:
+    """With no extra filter set the register shows its extra-field filters as kept per kind and
+    language (``views.kept_extra_filters``): the same markup as the template gives with a filter
+    set, in the page's language, and a changed field shows on the next page."""
+    from qloop.cases.models import ExtraField
+
+    client = client_for("qe")
+
+    def block(html: str) -> str:
+        found = re.search(
+            r'(<div class="col-6 col-md-2"><label[^>]*for="id_extra_.*?)\s*'
+            r'<div class="col-6 col-md-2"><label[^>]*for="id_sort"',
+            html,
+            re.S,
+        )
+        assert found is not None
+        return found.group(1)
+
+    kept = block(client.get("/cases/").content.decode())
+    assert 'id="id_extra_purchase_channel"' in kept and " selected" not in kept
+    chosen = block(client.get("/cases/?extra.purchase_channel=直销").content.decode())
+    assert chosen == kept.replace('<option value="直销">', '<option value="直销" selected>')
+    client.cookies["django_language"] = "en"
+    assert "Direct sale" in block(client.get("/cases/").content.decode())
+    field = ExtraField.objects.get(code="purchase_channel")
+    field.label_en = "Bought through"
+    field.save()
+    assert ">Bought through</label>" in block(client.get("/cases/").content.decode())

@@ -398,6 +398,16 @@ class Department(TranslatedName):
 
         return refdata.cached(("intake-department", kind), read)
 
+    @classmethod
+    def active(cls) -> list[Department]:
+        """The active departments in their order, kept until a department changes
+        (``refdata``): the case page offers them for tasks and steps, and building the
+        queryset alone cost more than the rest of its context (issue 14). The instances are
+        shared: do not change them."""
+        return refdata.cached(
+            "active-departments", lambda: list(cls.objects.filter(is_active=True))
+        )
+
 
 class Role(TranslatedName):
     """A role a person holds in a department; what it may do is set here, not in code."""

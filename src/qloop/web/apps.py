@@ -13,7 +13,7 @@ class WebConfig(AppConfig):
         from qloop.customers.access import can_use_directory
         from qloop.org.models import Profile
         from qloop.process.definitions import check_definitions
-        from qloop.web import kept_i18n
+        from qloop.web import kept_i18n, template_speed
         from qloop.web.nav import NavItem, register_nav
 
         register_nav(
@@ -39,3 +39,5 @@ class WebConfig(AppConfig):
         orm_speed.install()
         # {% translate "constant" %} kept per language (Django's i18n library, in place).
         kept_i18n.install()
+        # Plain text variables, numeric dates and the CSRF mask written directly, as Django's.
+        template_speed.install()

@@ -108,7 +108,7 @@ def process_context(case: Case, user: User) -> dict[str, Any]:
             for a in approvals
         ],
         "responsible_departments": responsible_departments(case),
-        "active_departments": Department.objects.filter(is_active=True),
+        "active_departments": Department.active(),
         # Only when a step asks for a person.
         "active_people": (
             people_options()
