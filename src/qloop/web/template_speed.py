@@ -1,5 +1,5 @@
-"""Measured speed-ups of what every HTML page pays in Django's template engine and CSRF
-middleware: the same output computed more cheaply (issue 14, bench/RESULTS-pages.md section 16).
+"""Measured speed-ups of what every HTML page pays in Django's template engine: the same
+output computed more cheaply (issue 14, bench/RESULTS-pages.md section 16).
 
 ``install()`` (at start, ``qloop.web.apps``) puts four replacements in place, each giving
 exactly what Django's own gives and handing anything else to Django's:
@@ -21,12 +21,9 @@ exactly what Django's own gives and handing anything else to Django's:
   the same digits put together directly. Only formats made of ``Y m d H i s`` and the
   separators ``- : / . `` and space are put together here, exactly as ``DateFormat`` writes
   them (zero-padded numbers); anything else is Django's filter.
-- **The CSRF token's mask.** Every HTML page masks the CSRF secret once (``get_token``).
-  Django draws the 32 characters of the mask with ``secrets.choice`` one by one, each a read
-  of the operating system's random source: about 50 µs a page. The mask here is drawn from
-  one ``secrets.token_bytes`` read, each byte kept only below the largest multiple of the
-  alphabet's size (so every character stays equally likely, as with ``secrets.choice``), and
-  ciphered as Django ciphers it; Django's own ``_unmask_cipher_token`` reads it back.
+
+Django's CSRF middleware is left as it is: masking a page's token costs about 50 µs, and
+its randomness is not worth a copy to review.
 """
 
 from __future__ import annotations
@@ -35,12 +32,10 @@ import datetime as dt
 import html
 import logging
 import re
-import secrets
 from typing import Any
 from urllib.parse import quote
 
 import django
-from django.middleware import csrf
 from django.template import base, defaultfilters, defaulttags
 from django.template.context import BaseContext
 from django.template.defaulttags import URLNode
@@ -276,40 +271,10 @@ def date(value: Any, arg: Any = None) -> Any:
     return _DJANGO_DATE(value, arg)
 
 
-# --- the CSRF mask -------------------------------------------------------------------------
-
-_CHARS = csrf.CSRF_ALLOWED_CHARS
-_INDEX = {char: index for index, char in enumerate(_CHARS)}
-# Bytes at or above this are drawn again: below it each character is equally likely.
-_BYTE_LIMIT = 256 - 256 % len(_CHARS)
-_DJANGO_MASK: Any = None
-
-
-def _new_mask(length: int) -> list[int]:
-    drawn: list[int] = []
-    while len(drawn) < length:
-        drawn += [b % len(_CHARS) for b in secrets.token_bytes(length + 8) if b < _BYTE_LIMIT]
-    return drawn[:length]
-
-
-def mask_cipher_secret(secret: str) -> str:
-    """What ``django.middleware.csrf._mask_cipher_secret`` makes: a fresh random mask of the
-    allowed characters, then the secret ciphered with it."""
-    try:
-        indices = [_INDEX[char] for char in secret]
-    except KeyError:  # not a secret of the allowed characters: Django's error
-        return _DJANGO_MASK(secret)  # type: ignore[no-any-return]
-    mask = _new_mask(csrf.CSRF_SECRET_LENGTH)
-    count = len(_CHARS)
-    return "".join(_CHARS[m] for m in mask) + "".join(
-        _CHARS[(s + m) % count] for s, m in zip(indices, mask, strict=False)
-    )
-
-
 def install() -> None:
-    """Put the three in place (once; idempotent); templates compiled before keep Django's
+    """Put them in place (once; idempotent); templates compiled before keep Django's
     ``date`` filter."""
-    global _DJANGO_RENDER_VALUE, _DJANGO_DATE, _DJANGO_MASK, _DJANGO_RESOLVE_LOOKUP, _DJANGO_URL_TAG
+    global _DJANGO_RENDER_VALUE, _DJANGO_DATE, _DJANGO_RESOLVE_LOOKUP, _DJANGO_URL_TAG
     if base.render_value_in_context is not render_value_in_context:
         _DJANGO_RENDER_VALUE = base.render_value_in_context
         base.render_value_in_context = render_value_in_context
@@ -324,7 +289,3 @@ def install() -> None:
     if defaultfilters.register.filters["date"] is not date:
         _DJANGO_DATE = defaultfilters.register.filters["date"]
         defaultfilters.register.filter("date", date, expects_localtime=True, is_safe=False)
-    middleware: Any = csrf
-    if middleware._mask_cipher_secret is not mask_cipher_secret:
-        _DJANGO_MASK = middleware._mask_cipher_secret
-        middleware._mask_cipher_secret = mask_cipher_secret
