@@ -2,7 +2,7 @@
 """Where a registration's CPU goes, part by part, without a profiler's overhead (issue 14).
 
     [PYTHONPATH=/tmp/old/src] .venv/bin/python bench/registration_parts.py \\
-        --data-dir /tmp/regfast2-100k --requests 300
+        --data-dir /tmp/regfast2-100k --requests 300 [--wsgi]
 
 Wraps the functions a registration passes through (the view, the action and its steps, the
 middleware's parts, the file cache) in timers of the process's CPU clock, posts the bench's
@@ -27,6 +27,20 @@ from common import add_common_arguments, setup_django
 
 PARTS = [
     ("django.test.client", "ClientHandler.__call__", "the request (Django's handler)"),
+    ("django.core.handlers.wsgi", "WSGIHandler.__call__", "the request (WSGI handler)"),
+    ("django.core.handlers.wsgi", "WSGIRequest.__init__", "request built"),
+    ("django.core.handlers.base", "BaseHandler._get_response", "the view with its decorators"),
+    ("django.contrib.sessions.middleware", "SessionMiddleware.process_request", "session loaded"),
+    ("django.contrib.sessions.middleware", "SessionMiddleware.process_response", "session saved"),
+    ("django.middleware.csrf", "CsrfViewMiddleware.process_view", "CSRF checked"),
+    ("django.middleware.csrf", "CsrfViewMiddleware.process_response", "CSRF cookie"),
+    ("csp.middleware", "CSPMiddleware.process_response", "CSP header"),
+    ("django.contrib.messages.middleware", "MessageMiddleware.process_response", "messages stored"),
+    ("qloop.web.middleware", "RequestLimitsMiddleware.refusal", "request limits checked"),
+    ("django.http.request", "QueryDict.__init__", "form body parsed (urlencoded)"),
+    ("axes.middleware", "AxesMiddleware.__call__", "axes and inward"),
+    ("django.dispatch.dispatcher", "Signal.send", "signals sent (request started, finished)"),
+    ("django.http.response", "HttpResponseBase.close", "answer closed (request_finished)"),
     ("qloop.web.views", "case_create", "the view"),
     ("qloop.cases.actions", "register_case", "register_case"),
     ("django.http.multipartparser", "MultiPartParser.parse", "form body parsed (multipart)"),
@@ -59,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--wsgi",
+        action="store_true",
+        help="post as a gunicorn worker is given the form (wsgi_browser.py: urlencoded, CSRF "
+        "checked, request signals sent), not through the test client",
+    )
     args = parser.parse_args(argv)
     setup_django(args.database_url, args.data_dir)
     from django.test import Client
@@ -99,8 +119,18 @@ def main(argv: list[str] | None = None) -> int:
 
     client = Client()
     client.force_login(User.objects.get(username="cs"))
+    browser = None
+    if args.wsgi:
+        from wsgi_browser import WsgiBrowser
+
+        browser = WsgiBrowser("cs")
 
     def request() -> None:
+        if browser is not None:
+            body = browser.encode_form(registration_form())
+            # The clock is the parts', so encoding the form here counts in none of them.
+            assert browser.post("/cases/new/", body).startswith("302")
+            return
         assert client.post("/cases/new/", registration_form()).status_code == 302
         client.cookies.pop("messages", None)  # as profile_pages.py
 
