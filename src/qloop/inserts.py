@@ -38,8 +38,9 @@ from django.db.models import (
 from django.db.models.signals import post_save, pre_save
 
 # (model, database alias) → (SQL with RETURNING, SQL with the primary key given, their fields,
-# the fields when the primary key is given) or None where save() must do it.
-_Plan = tuple[str, str, list[Any], list[Any]]
+# the fields when the primary key is given, SQL without RETURNING) or None where save() must
+# do it.
+_Plan = tuple[str, str, list[Any], list[Any], str]
 _PLANS: dict[tuple[type[Model], str], _Plan | None] = {}
 
 
@@ -94,7 +95,13 @@ def _plan(model: type[Model], using: str) -> _Plan | None:
             returning_sql, _params = connection.ops.return_insert_columns(meta.db_returning_fields)
             returning = f" {returning_sql}"
         without_pk = [f for f in fields if f is not meta.auto_field]
-        plan = (sql(without_pk, returning), sql(fields, ""), without_pk, fields)
+        plan = (
+            sql(without_pk, returning),
+            sql(fields, ""),
+            without_pk,
+            fields,
+            sql(without_pk, ""),
+        )
     _PLANS[key] = plan
     return plan
 
@@ -125,10 +132,19 @@ def insert(obj: Model, using: str | None = None) -> bool:
         if hasattr(value, "resolve_expression"):
             return False
         values.append(field.get_db_prep_save(value, connection=connection))
+    # On SQLite the new key is the row id SQLite gives back anyway: RETURNING is carried out as
+    # a trigger there, and a statement with a trigger keeps a statement journal of every page
+    # it changes — for the case's row (26 indexes) past the 64 KiB SQLite keeps in memory, so
+    # a temporary file was made, written page by page (some 100 writes) and removed again on
+    # every registration (issue 14).
+    by_row_id = not pk_set and connection.vendor == "sqlite"
+    if by_row_id:
+        sql = plan[4]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, values)
         if not pk_set:
-            setattr(obj, meta.pk.attname, cursor.fetchone()[0])
+            key = cursor.lastrowid if by_row_id else cursor.fetchone()[0]
+            setattr(obj, meta.pk.attname, key)
     obj._state.adding = False
     obj._state.db = using
     return True

@@ -87,3 +87,35 @@ def test_a_failed_insert_undoes_the_callers_block(users: dict[str, Any]) -> None
         copy.save(force_insert=True)
     assert Event.objects.count() == events
     assert Case.objects.filter(number=case.number).count() == 1
+
+
+@pytest.mark.django_db
+def test_each_new_row_gets_its_own_key(users: dict[str, Any]) -> None:
+    """The key read back after each insert (on SQLite the row id, without RETURNING) is the key
+    of the row just written, not of a row written before it into another table."""
+    for _ in range(2):
+        case = register_case(registration(), actor=users["cs"])
+        assert Case.objects.get(number=case.number).pk == case.pk
+        assert ProductProblem.objects.get(case_id=case.pk).pk == case.product.pk
+        text = SimilarDoc.objects.get(case_id=case.pk)
+        assert text.pk == case.pk
+        event = Event.objects.filter(case=case).get()
+        assert event.verb == "registered"
+        clock = Clock.objects.filter(case=case).get()
+        assert Clock.objects.get(pk=clock.pk).case_id == case.pk
+
+
+@pytest.mark.django_db
+def test_sqlite_reads_the_new_key_without_returning(users: dict[str, Any]) -> None:
+    """On SQLite the case's insert is sent without RETURNING (SQLite carries it out as a
+    trigger, whose statement journal for a row with 26 indexes spilled to a temporary file on
+    every registration); PostgreSQL reads the key back by RETURNING."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        case = register_case(registration(), actor=users["cs"])
+    sent = [q["sql"] for q in queries.captured_queries if 'INTO "cases_case"' in q["sql"]]
+    assert len(sent) == 1
+    assert ("RETURNING" in sent[0]) == (connection.vendor != "sqlite")
+    assert Case.objects.get(number=case.number).pk == case.pk
