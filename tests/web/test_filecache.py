@@ -71,6 +71,25 @@ def test_tokens_are_kept_in_place_and_read_as_cache_entries(
         cache.set(data, "not a token")
 
 
+def test_a_token_written_after_the_file_or_folder_went_makes_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is opened as it is and made only when missing (after ``clear()`` or with the
+    whole folder gone): a token written then is kept, never lost."""
+    monkeypatch.setattr(filecache, "_next_look", 0.0)
+    folder = tmp_path / "cache"
+    cache = filecache.FileCache(str(folder), {})
+    data, people = filecache.TOKEN_KEYS
+    cache.set(data, TOKEN_A, None)
+    cache.clear()
+    cache.set(people, TOKEN_B, None)
+    assert cache.get_many([data, people]) == {people: TOKEN_B}
+    (folder / "tokens.bin").unlink()
+    folder.rmdir()
+    cache.set(data, TOKEN_B, None)
+    assert cache.get(data) == TOKEN_B and (folder / "tokens.bin").exists()
+
+
 def test_a_token_read_half_written_is_a_token_nothing_was_kept_under(
     cache: filecache.FileCache, tmp_path: Path
 ) -> None:
