@@ -224,3 +224,36 @@ def test_a_statement_of_unknown_shape_moves_the_kept_people(
             [users["cs"].pk],
         )
     assert logged_out(client.get(reverse(PAGE)))
+
+
+def test_person_is_the_user_behind_the_lazy_stand_in(users: dict[str, User]) -> None:
+    """``person(request)`` gives actions the person itself: the same user the middleware's
+    lazy ``request.user`` stands for, anonymous when logged out, and a ``request.user`` set
+    without the middleware as it is."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+    from django.utils.functional import SimpleLazyObject
+
+    from qloop.org.kept_user import KeptUserAuthenticationMiddleware, person
+
+    def through_middleware(login: User | None) -> Any:
+        request = RequestFactory().get("/")
+        SessionMiddleware(lambda r: None).process_request(request)  # type: ignore[arg-type, return-value]
+        if login is not None:
+            from django.contrib.auth import login as log_in
+
+            log_in(request, login, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.save()
+        KeptUserAuthenticationMiddleware(lambda r: None).process_request(request)  # type: ignore[arg-type, return-value]
+        assert type(request.user) is SimpleLazyObject
+        return request
+
+    request = through_middleware(users["cs"])
+    found = person(request)
+    assert type(found) is User and found.pk == users["cs"].pk
+    assert found is person(request) and found.username == request.user.username
+    assert isinstance(person(through_middleware(None)), AnonymousUser)
+    plain = RequestFactory().get("/")
+    plain.user = users["qe"]
+    assert person(plain) is users["qe"]

@@ -112,6 +112,12 @@ def _record(
     )
 
 
+# The choices' values, each list made once: ``Channel.values`` builds it anew on every read.
+_CHANNELS = frozenset(Channel.values)
+_SEVERITIES = frozenset(Severity.values)
+_FEEDBACK_TYPES = frozenset(FeedbackType.values)
+
+
 def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) -> dict[str, Any]:
     """Check everything before anything is written; errors are keyed by field path."""
     # First, and alone: a control character could break the look-ups below (NUL on PostgreSQL).
@@ -133,11 +139,11 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
         errors["kind"] = [_("Unknown kind of case.")]
     elif spec.profile not in refdata.cached("profiles", lambda: Organisation.current().profiles):
         errors["kind"] = [_("This organisation does not register this kind of case.")]
-    if reg.channel not in Channel.values:
+    if reg.channel not in _CHANNELS:
         errors["channel"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(Channel.values)}
         ]
-    if reg.severity not in Severity.values:
+    if reg.severity not in _SEVERITIES:
         errors["severity"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(Severity.values)}
         ]
@@ -160,7 +166,7 @@ def _validate_registration(reg: Registration, photos: Sequence[UploadedFile]) ->
             errors["category"] = [_("There is no such category.")]
     feedback_type = _feedback_type(reg)
     # Not given is "not classified yet" (older clients, imports); the web form asks for it.
-    if feedback_type and (reg.kind != "feedback" or feedback_type not in FeedbackType.values):
+    if feedback_type and (reg.kind != "feedback" or feedback_type not in _FEEDBACK_TYPES):
         errors["feedback_type"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(FeedbackType.values)}
         ]

@@ -108,6 +108,18 @@ def get_user(request: HttpRequest) -> Any:
     return request._cached_user  # type: ignore[attr-defined]
 
 
+def person(request: HttpRequest) -> Any:
+    """The request's person itself (a ``User`` or ``AnonymousUser``), not ``request.user``'s
+    lazy stand-in, whose every attribute read is a Python call of its own: an action given the
+    stand-in as its actor read it some hundred times on registering (foreign keys set and
+    checked, the event's actor), about 3 % of the request (issue 14). A ``request.user`` set
+    otherwise (a test's request made without the middleware) is given back as it is."""
+    user = request.user
+    if type(user) is SimpleLazyObject:  # the stand-in this middleware set
+        return get_user(request)
+    return user
+
+
 class KeptUserAuthenticationMiddleware(AuthenticationMiddleware):
     """Django's authentication middleware, reading the person through ``kept_user``."""
 

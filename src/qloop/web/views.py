@@ -34,6 +34,7 @@ from qloop.cases.status import contact_kinds
 from qloop.freshness import PEOPLE_VERSION_KEY, kept, kept_register_count
 from qloop.org import actions as org_actions
 from qloop.org import holidays, refdata
+from qloop.org.kept_user import person
 from qloop.org.models import ApiToken, Department, Organisation, User
 from qloop.prepared import Prepared
 from qloop.process.definitions import all_states
@@ -343,11 +344,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 feedback_type=d.get("feedback_type", ""),
             )
             try:
-                case = actions.register_case(
-                    reg,
-                    actor=request.user,  # type: ignore[arg-type]
-                    photos=d["photos"],
-                )
+                case = actions.register_case(reg, actor=person(request), photos=d["photos"])
             except ValidationError as exc:
                 _form_errors_from(form, exc)
             else:
