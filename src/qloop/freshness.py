@@ -108,8 +108,25 @@ def _after_people_commit() -> None:
 QUIET_STATEMENTS = ('UPDATE "org_user" SET "last_login" = %s WHERE "org_user"."id" = %s',)
 
 
+# ``_moves``'s answers by statement: the same few statements come back on every request (the
+# compiled reads and the inserts written once are the same strings, whose hash Python keeps).
+# Emptied when full, as raw SQL with its values written in could fill it.
+_MOVES_KEPT = 4096
+_moves_by_sql: dict[str, tuple[bool, bool]] = {}
+
+
 def _moves(sql: str) -> tuple[bool, bool]:
     """Whether ``sql`` moves the data version, and whether it moves the people version."""
+    found = _moves_by_sql.get(sql)
+    if found is None:
+        if len(_moves_by_sql) >= _MOVES_KEPT:
+            _moves_by_sql.clear()
+        found = _moves_by_sql[sql] = _read_moves(sql)
+    return found
+
+
+def _read_moves(sql: str) -> tuple[bool, bool]:
+    """``_moves``, read from the statement itself."""
     head = sql[:40].lstrip()[:6].upper()
     if head.startswith(_READS) or sql in QUIET_STATEMENTS:
         return False, False

@@ -46,3 +46,23 @@ def test_statements(sql: str, moves: bool) -> None:
 )
 def test_statements_that_move_the_kept_people(sql: str, people: bool) -> None:
     assert _moves(sql)[1] is people
+
+
+def test_answers_kept_by_statement_are_the_answers_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_moves`` keeps its answers by statement: asked again, or after the kept answers were
+    emptied for being too many, it answers as reading the statement does."""
+    from qloop import freshness
+
+    monkeypatch.setattr(freshness, "_moves_by_sql", {})
+    monkeypatch.setattr(freshness, "_MOVES_KEPT", 3)
+    statements = [
+        'SELECT 1 FROM "cases_case"',
+        'INSERT INTO "cases_case" ("number") VALUES (%s)',
+        'UPDATE "org_user" SET "is_active" = %s',
+        'INSERT INTO "cases_casedaycount" ("n") VALUES (%s)',
+        "ALTER TABLE cases_case ADD COLUMN x integer",
+    ]
+    for _ in range(2):
+        for sql in statements:
+            assert _moves(sql) == freshness._read_moves(sql)
+            assert len(freshness._moves_by_sql) <= 3
