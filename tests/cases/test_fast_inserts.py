@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import DateTimeField, Model
 
 from qloop import inserts
 from qloop.cases.actions import register_case
@@ -119,3 +119,29 @@ def test_sqlite_reads_the_new_key_without_returning(users: dict[str, Any]) -> No
     assert len(sent) == 1
     assert ("RETURNING" in sent[0]) == (connection.vendor != "sqlite")
     assert Case.objects.get(number=case.number).pk == case.pk
+
+
+@pytest.mark.django_db
+def test_date_times_are_written_as_djangos_chain_writes_them(users: dict[str, Any]) -> None:
+    """The stored text of every date-time column (SQLite keeps text) is the text ``save()``
+    stores, for times in other zones and with microseconds too."""
+    import zoneinfo
+
+    from django.db import connection
+
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    at = dt.datetime(2026, 11, 20, 23, 30, 5, 123456, tzinfo=shanghai)
+    with time_machine.travel(at, tick=False):
+        fast = register_case(registration(), actor=users["cs"], registered_at=at)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(inserts, "insert", lambda obj, using=None: False)
+            orm = register_case(registration(), actor=users["cs"], registered_at=at)
+    columns = [f.column for f in Case._meta.concrete_fields if isinstance(f, DateTimeField)]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        stored = []
+        for case in (fast, orm):
+            cursor.execute(f"SELECT {quoted} FROM cases_case WHERE id = %s", [case.pk])  # noqa: S608
+            stored.append(cursor.fetchone())
+    assert stored[0] == stored[1]
+    assert any(value is not None for value in stored[0])
