@@ -120,6 +120,33 @@ def test_a_ladder_step_deleted_in_the_admin_is_gone_from_the_next_plan(
     assert len(definition_for("complaint", ClockName.CUSTOMER_ANSWER).ladder.all()) == rungs - 1
 
 
+def _reminders_and_escalations(clock: Clock) -> tuple[int, int]:
+    steps = [step["type"] for step in clock.schedule]
+    return steps.count("reminder"), len(steps) - steps.count("reminder")
+
+
+def test_the_next_clock_planned_follows_an_edited_ladder_and_reminders(
+    users: dict[str, User], superuser: Client, make_case: Any
+) -> None:
+    """The ladder and reminders a clock's plan reads are kept with the reference data: a
+    process that planned a clock before the edit plans the next one with the edited ones."""
+    first = Clock.objects.get(case=make_case(), name=ClockName.CUSTOMER_ANSWER)
+    reminders, rungs = _reminders_and_escalations(first)
+    assert rungs >= 1
+    definition = definition_for("complaint", ClockName.CUSTOMER_ANSWER)
+    url = reverse("admin:process_clockdefinition_change", args=[definition.pk])
+    held = refdata._cache  # what this process read before the edit
+    data = _admin_form(superuser, url)
+    data["ladder-0-DELETE"] = "on"
+    data["reminders"] = "10%, 20%, 30%, 40%, 50%, 60%"
+    response = superuser.post(url, data)
+    assert response.status_code == 302, _errors(response)
+    refdata._cache = held  # as another process would still hold it
+    after = Clock.objects.get(case=make_case(), name=ClockName.CUSTOMER_ANSWER)
+    assert _reminders_and_escalations(after) == (6, rungs - 1)
+    assert reminders != 6
+
+
 def test_a_profile_switched_off_refuses_the_next_registration(
     users: dict[str, User], client_for: Any
 ) -> None:

@@ -139,13 +139,21 @@ def make_plan(
     calendar_id = _calendar_id(case, definition)
     calendar = get_calendar(calendar_id)
     due = due_at or calendar.add(start, amount, unit)  # type: ignore[arg-type]
-    ladder = [(float(s.delay_hours), s.audience) for s in definition.ladder.all()]
+    # The definition's ladder and reminders as the plan reads them, once per reference-data
+    # token (a related manager and the reminders' parsing on every clock planned, issue 14).
+    ladder, reminders = refdata.cached(
+        ("clock_plan_parts", definition.process, definition.name, definition.pk),
+        lambda: (
+            tuple((float(s.delay_hours), s.audience) for s in definition.ladder.all()),
+            tuple(plan.parse_reminders(definition.reminders)),
+        ),
+    )
     steps = plan.build(
         start=start,
         due=due,
         unit=unit,  # type: ignore[arg-type]
         calendar=calendar,
-        reminders=plan.parse_reminders(definition.reminders),
+        reminders=reminders,
         ladder=ladder,
     )
     return Plan(unit, calendar_id, calendar, due, steps)
