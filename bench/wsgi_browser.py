@@ -7,7 +7,9 @@ and response objects its own way. Through gunicorn, a registration is a urlencod
 the session and CSRF cookies and the form's CSRF token, checked by ``CsrfViewMiddleware``, with
 ``request_started``/``request_finished`` sent and the answer read and closed. ``WsgiBrowser``
 does exactly that in process, so the worker's path can be timed and profiled without gunicorn's
-own work (accepting, parsing HTTP, writing the answer: about what ``/healthz`` costs).
+own work (accepting, parsing HTTP, writing the answer: about what ``/healthz`` costs). The
+handler is ``qloop.wsgi.application``: importing it sets the process up as a web worker is
+(its garbage collector's settings among them).
 """
 
 from __future__ import annotations
