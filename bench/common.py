@@ -11,6 +11,7 @@ import platform
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATA_DIR = str(Path(tempfile.gettempdir()) / "qloop-bench")
 # The demo users' password in benchmark databases; only ever used on 127.0.0.1.
@@ -100,3 +101,16 @@ def machine_description() -> str:
         f"Python {platform.python_version()}",
     ]
     return ", ".join(p for p in parts if p)
+
+
+def print_profile(profiler: Any, sort: str, top: int, save: str | None = None) -> None:
+    """The top of a cProfile, sorted; also written to ``save`` (pstats) when given."""
+    import io
+    import pstats
+
+    out = io.StringIO()
+    stats: Any = pstats.Stats(profiler, stream=out)
+    stats.sort_stats(sort).print_stats(top)
+    if save:
+        stats.dump_stats(save)
+    print(out.getvalue())

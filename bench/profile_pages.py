@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
-import pstats
 import statistics
 import sys
 import time
 from typing import Any
 
-from common import add_common_arguments, setup_django
+from common import add_common_arguments, print_profile, setup_django
 
 
 def registration_form() -> dict[str, str]:
@@ -237,12 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             for number, (sql, _params, seconds) in enumerate(queries, 1):
                 print(f"  {number:3d} {seconds * 1000:5.1f} ms  {' '.join(sql.split())[:160]}")
         if profiler:
-            out = io.StringIO()
-            stats: Any = pstats.Stats(profiler, stream=out)
-            stats.sort_stats(args.sort).print_stats(args.top)
-            if args.save:
-                stats.dump_stats(args.save)
-            print(out.getvalue())
+            print_profile(profiler, args.sort, args.top, args.save)
     return 0
 
 

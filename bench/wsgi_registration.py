@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
-import pstats
 import statistics
 import sys
 import time
 from typing import Any
 
-from common import add_common_arguments, setup_django
+from common import add_common_arguments, print_profile, setup_django
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,12 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f" (other writes {other_cpu * 1000 / args.requests:.2f} ms)" if other else "")
     )
     if profiler:
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(args.sort).print_stats(args.top)
-        if args.save:
-            stats.dump_stats(args.save)
-        print(out.getvalue())
+        print_profile(profiler, args.sort, args.top, args.save)
     return 0
 
 
