@@ -39,5 +39,6 @@ class WebConfig(AppConfig):
         orm_speed.install()
         # {% translate "constant" %} kept per language (Django's i18n library, in place).
         kept_i18n.install()
-        # Plain text variables, numeric dates and the CSRF mask written directly, as Django's.
+        # Plain text variables, dotted look-ups, {% url %} and numeric dates written directly,
+        # as Django writes them (Django's CSRF middleware is left as it is).
         template_speed.install()

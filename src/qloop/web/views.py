@@ -190,7 +190,7 @@ def register_options() -> dict[str, str]:
         return {
             "department": str(
                 select_options(
-                    ((d.code, d.display_name) for d in Department.objects.filter(is_active=True)),
+                    ((d.code, d.display_name) for d in Department.active()),
                     "",
                 )
             ),
